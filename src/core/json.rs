@@ -1,0 +1,438 @@
+//! A small JSON reader and writer for the core.
+//!
+//! Why not serde: every byte of the `.wasm` ships to every visitor, and serde's deserialisers with
+//! their `core::fmt` error messages cost several times this module (see shared/TOOLCHAIN.md).
+//! Numbers are kept as their validated source text, so nothing here needs float formatting, and
+//! objects keep their key order, so a value written back is byte-for-byte what the writer chose.
+
+/// A parsed JSON value. Objects keep insertion order; duplicate keys are rejected by the parser.
+#[derive(Clone, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// The number's JSON text, already validated against the JSON grammar.
+    Num(String),
+    Str(String),
+    Arr(Vec<Value>),
+    Obj(Vec<(String, Value)>),
+}
+
+/// Where parsing stopped and why. `pos` is a byte offset into the input.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub struct ParseError {
+    pub pos: usize,
+    pub what: &'static str,
+}
+
+/// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Parses one JSON document (surrounding white space allowed, nothing else after it).
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("unexpected text after the JSON value"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self, what: &'static str) -> ParseError {
+        ParseError { pos: self.i, what }
+    }
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.s.get(self.i) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, b: u8) -> bool {
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn lit(&mut self, word: &[u8], v: Value) -> Result<Value, ParseError> {
+        if self.s[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+    fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nested too deeply"));
+        }
+        self.ws();
+        match self.s.get(self.i) {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'n') => self.lit(b"null", Value::Null),
+            Some(b't') => self.lit(b"true", Value::Bool(true)),
+            Some(b'f') => self.lit(b"false", Value::Bool(false)),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat(b']') {
+                    return Ok(Value::Arr(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat(b']') {
+                        return Ok(Value::Arr(items));
+                    }
+                    if !self.eat(b',') {
+                        return Err(self.err("expected ',' or ']'"));
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.i += 1;
+                let mut fields: Vec<(String, Value)> = Vec::new();
+                self.ws();
+                if self.eat(b'}') {
+                    return Ok(Value::Obj(fields));
+                }
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) != Some(&b'"') {
+                        return Err(self.err("expected a quoted key"));
+                    }
+                    let at = self.i;
+                    let key = self.string()?;
+                    if fields.iter().any(|(k, _)| *k == key) {
+                        return Err(ParseError { pos: at, what: "duplicate key" });
+                    }
+                    self.ws();
+                    if !self.eat(b':') {
+                        return Err(self.err("expected ':'"));
+                    }
+                    let v = self.value(depth + 1)?;
+                    fields.push((key, v));
+                    self.ws();
+                    if self.eat(b'}') {
+                        return Ok(Value::Obj(fields));
+                    }
+                    if !self.eat(b',') {
+                        return Err(self.err("expected ',' or '}'"));
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.err("unexpected character")),
+        }
+    }
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.s.get(self.i) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+    fn number(&mut self) -> Result<Value, ParseError> {
+        let start = self.i;
+        self.eat(b'-');
+        let lead_zero = self.s.get(self.i) == Some(&b'0');
+        let n = self.digits();
+        if n == 0 || (lead_zero && n > 1) {
+            return Err(self.err("invalid number"));
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return Err(self.err("invalid number"));
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        // The slice is ASCII digits and signs, so it is valid UTF-8.
+        let text = core::str::from_utf8(&self.s[start..self.i]).unwrap_or("0");
+        Ok(Value::Num(String::from(text)))
+    }
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.s.get(self.i) {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => return Err(self.err("invalid \\u escape")),
+            };
+            v = v * 16 + d as u32;
+            self.i += 1;
+        }
+        Ok(v)
+    }
+    fn string(&mut self) -> Result<String, ParseError> {
+        self.i += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(&c) = self.s.get(self.i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            // The input is a &str and we stopped on an ASCII byte, so this is a char boundary.
+            out.push_str(core::str::from_utf8(&self.s[start..self.i]).unwrap_or(""));
+            match self.s.get(self.i) {
+                None => return Err(self.err("unterminated string")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = match self.s.get(self.i) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.i += 1;
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !(self.eat(b'\\') && self.eat(b'u')) {
+                                    return Err(self.err("unpaired surrogate"));
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("unpaired surrogate"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            out.push(char::from_u32(code).ok_or(self.err("unpaired surrogate"))?);
+                            continue;
+                        }
+                        _ => return Err(self.err("invalid escape")),
+                    };
+                    self.i += 1;
+                    out.push(c);
+                }
+                Some(_) => return Err(self.err("control character in string")),
+            }
+        }
+    }
+}
+
+impl Value {
+    /// The field `key` of an object, if this is an object that has it.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Obj(f) => f.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
+    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Obj(f) => Some(f),
+            _ => None,
+        }
+    }
+    /// The value as a whole number, if it is a number written without fraction or exponent
+    /// that fits in an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        let Value::Num(t) = self else { return None };
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, t.as_str()),
+        };
+        let mut v: i64 = 0;
+        for b in digits.bytes() {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add((b - b'0') as i64)?;
+        }
+        Some(if neg { -v } else { v })
+    }
+    /// An integer value.
+    pub fn int(n: i64) -> Value {
+        let mut s = String::new();
+        push_int(&mut s, n);
+        Value::Num(s)
+    }
+    pub fn str(s: &str) -> Value {
+        Value::Str(String::from(s))
+    }
+
+    /// Writes the value as compact JSON: no white space, keys in their stored order.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(true) => out.push_str("true"),
+            Value::Bool(false) => out.push_str("false"),
+            Value::Num(t) => out.push_str(t),
+            Value::Str(s) => push_str(out, s),
+            Value::Arr(a) => {
+                out.push('[');
+                for (n, v) in a.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Value::Obj(f) => {
+                out.push('{');
+                for (n, (k, v)) in f.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    push_str(out, k);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    pub fn to_json(&self) -> String {
+        let mut s = String::new();
+        self.write(&mut s);
+        s
+    }
+}
+
+/// Appends `s` as a JSON string literal. Only `"`, `\` and control characters are escaped, each
+/// in one fixed way, so the output is canonical (RFC 8785 makes the same choices).
+pub fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Lower-case hex digits, shared by every hex encoder in the core.
+pub const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends a decimal integer without `core::fmt`.
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_compact_json() {
+        let src = r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\\z\n\u0001"},"d":""}"#;
+        let v = parse(src).unwrap();
+        assert_eq!(v.to_json(), src);
+    }
+
+    #[test]
+    fn reads_white_space_escapes_and_surrogates() {
+        let v = parse(" { \"k\" : \"\\u00e9\\ud83d\\ude00\\/\" } ").unwrap();
+        assert_eq!(v.get("k").unwrap().as_str(), Some("é😀/"));
+    }
+
+    #[test]
+    fn rejects_bad_documents_with_a_position() {
+        for (src, what) in [
+            ("", "unexpected end of input"),
+            ("{\"a\":1,}", "expected a quoted key"),
+            ("[1 2]", "expected ',' or ']'"),
+            ("01", "invalid number"),
+            ("1.", "invalid number"),
+            ("\"abc", "unterminated string"),
+            ("\"\\ud800\"", "unpaired surrogate"),
+            ("{\"a\":1,\"a\":2}", "duplicate key"),
+            ("tru", "invalid literal"),
+            ("{} x", "unexpected text after the JSON value"),
+            ("\"a\u{1}\"", "control character in string"),
+        ] {
+            assert_eq!(parse(src).unwrap_err().what, what, "{src}");
+        }
+        assert_eq!(parse("[1,]").unwrap_err().pos, 3);
+    }
+
+    #[test]
+    fn refuses_deep_nesting() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(parse(&deep).unwrap_err().what, "nested too deeply");
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse("-42").unwrap().as_i64(), Some(-42));
+        assert_eq!(parse("1.5").unwrap().as_i64(), None);
+        assert_eq!(parse("99999999999999999999").unwrap().as_i64(), None);
+        assert_eq!(Value::int(i64::MIN).to_json(), "-9223372036854775808");
+        assert_eq!(Value::int(0).to_json(), "0");
+    }
+}
