@@ -1,0 +1,243 @@
+//! The running instance: config, the verified evidence log, the current decision, and the
+//! steps every decision goes through (record → store → apply → show → tell → deliver).
+//!
+//! Owns the one `App` per page. Rules come from `core`; this file only wires them to the page.
+//! Must never apply a grant that is not first recorded in the evidence log.
+use std::cell::RefCell;
+
+use wasm_bindgen::{JsValue, UnwrapThrowExt};
+
+use super::{banner, dom, gating, storage, transport};
+use crate::core::config::Config;
+use crate::core::consent::{self, Choices};
+use crate::core::evidence::{EvidenceLog, Method, ReceiptDraft};
+use crate::core::{sha256, texts, time};
+
+pub struct App {
+    pub config: Config,
+    pub lang: usize,
+    pub texts_hash: String,
+    pub log: EvidenceLog,
+    pub effective: Choices,
+    pub gpc: bool,
+    pub gpc_honoured: bool,
+    pub ui: banner::Ui,
+    pub listeners: Vec<js_sys::Function>,
+    pub delivery: transport::Delivery,
+}
+
+thread_local! {
+    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the app if it is initialised and not already borrowed (re-entrant calls from a
+/// listener are refused rather than allowed to corrupt state).
+pub fn with<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
+    APP.with(|a| a.try_borrow_mut().ok().and_then(|mut a| a.as_mut().map(f)))
+}
+
+pub fn started() -> bool {
+    APP.with(|a| a.try_borrow().map(|a| a.is_some()).unwrap_or(true))
+}
+
+/// What listeners must hear after a decision, told once the app is no longer borrowed.
+pub struct Notice {
+    pub consent: JsValue,
+    pub method: &'static str,
+    pub listeners: Vec<js_sys::Function>,
+}
+
+impl Notice {
+    pub fn tell(self) {
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"consent".into(), &self.consent);
+        let _ = js_sys::Reflect::set(&detail, &"method".into(), &self.method.into());
+        for f in &self.listeners {
+            let _ = f.call1(&JsValue::NULL, &detail);
+        }
+        let init = web_sys::CustomEventInit::new();
+        init.set_detail(&detail);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
+            let _ = dom::document().dispatch_event(&ev);
+        }
+    }
+}
+
+/// Reads the stored log. A log that does not verify is kept aside and not trusted: the visitor
+/// is asked again (fails closed) and the bad text stays in `consentry:quarantine`.
+pub fn load_log() -> (EvidenceLog, bool) {
+    match storage::read(storage::KEY) {
+        None => (EvidenceLog::new(), false),
+        Some(text) => match EvidenceLog::from_json(&text) {
+            Ok(log) => (log, false),
+            Err(why) => {
+                let mut msg = String::from("Consentry: the stored consent record failed verification (");
+                msg.push_str(why);
+                msg.push_str("); it was kept aside in localStorage['consentry:quarantine'] and the visitor is asked again.");
+                dom::console_error(&msg);
+                storage::write(storage::QUARANTINE, &text);
+                storage::remove(storage::KEY);
+                (EvidenceLog::new(), true)
+            }
+        },
+    }
+}
+
+fn language(config: &Config) -> usize {
+    let mut wanted: Vec<String> = Vec::new();
+    if let Some(l) = &config.language {
+        wanted.push(l.clone());
+    }
+    if let Some(l) = dom::document().document_element().and_then(|e| e.get_attribute("lang")) {
+        wanted.push(l);
+    }
+    for l in dom::window().navigator().languages().iter() {
+        if let Some(s) = l.as_string() {
+            wanted.push(s);
+        }
+    }
+    texts::pick_language(wanted.iter().map(|s| s.as_str()))
+}
+
+pub fn gpc_signal() -> bool {
+    dom::get(&dom::window().navigator(), "globalPrivacyControl") == JsValue::TRUE
+}
+
+/// Starts the app once per page. A second call (a second script tag) does nothing.
+pub fn start(config_text: &str) -> Result<(), JsValue> {
+    if started() {
+        return Ok(());
+    }
+    let config = crate::core::config::parse(config_text).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_message())))?;
+    let lang = language(&config);
+    let texts_hash = sha256::hex(&sha256::sha256(texts::Texts::new(&config, lang).shown().as_bytes()));
+    let (log, _tampered) = load_log();
+    let app = App {
+        effective: consent::all(&config, false),
+        ui: banner::Ui::new(),
+        lang,
+        texts_hash,
+        log,
+        gpc: gpc_signal(),
+        gpc_honoured: false,
+        listeners: Vec::new(),
+        delivery: transport::Delivery::default(),
+        config,
+    };
+    APP.with(|a| *a.borrow_mut() = Some(app));
+    super::signals::listen();
+    let notice = with(|app| app.evaluate(true));
+    if let Some(Some(n)) = notice {
+        n.tell();
+    }
+    Ok(())
+}
+
+impl App {
+    /// Applies the rules to the stored decision: at load, and when another tab changed it.
+    pub fn evaluate(&mut self, at_load: bool) -> Option<Notice> {
+        let last = self.log.last().map(|r| consent::Last {
+            policy: &r.policy,
+            at_ms: time::parse_utc_iso(&r.time).unwrap_or(i64::MAX),
+            choices: &r.choices,
+            gpc: r.gpc,
+        });
+        let e = consent::evaluate(&self.config, last, dom::now_ms(), self.gpc);
+        self.gpc_honoured = e.gpc_honoured;
+        let recorded = e.record.is_some();
+        let mut notice = None;
+        if let Some((method, choices)) = e.record {
+            self.record(method, &choices);
+            notice = Some(self.notice(method));
+        }
+        let changed = self.effective != e.effective;
+        self.effective = e.effective;
+        gating::apply(self);
+        if e.ask {
+            self.ui.show_banner(self, false);
+        } else if recorded && self.gpc_honoured && at_load {
+            // GPC decided for the visitor: say so, without asking anything.
+            self.ui.show_banner(self, true);
+        } else {
+            self.ui.hide_banner(self);
+        }
+        self.flush_evidence();
+        match notice {
+            Some(n) => Some(n),
+            None if changed && !at_load => Some(self.notice(Method::Api)),
+            None => None,
+        }
+    }
+
+    /// Appends a receipt and stores the log. The receipt exists before anything is applied.
+    pub fn record(&mut self, method: Method, choices: &[(String, bool)]) {
+        let loc = dom::window().location();
+        let draft = ReceiptDraft {
+            time_ms: dom::now_ms(),
+            origin: loc.origin().unwrap_or_default(),
+            path: loc.pathname().unwrap_or_default(),
+            policy: self.config.policy_version.clone(),
+            lang: String::from(texts::LANGS[self.lang]),
+            texts: self.texts_hash.clone(),
+            choices: choices.to_vec(),
+            method,
+            gpc: self.gpc,
+        };
+        self.log.append(draft, dom::random::<16>(), dom::random::<16>());
+        self.save();
+    }
+
+    pub fn save(&self) {
+        if !storage::write(storage::KEY, &self.log.to_json()) {
+            dom::console_error("Consentry: storage is blocked or full; this choice holds for this page only.");
+        }
+    }
+
+    pub fn notice(&self, method: Method) -> Notice {
+        Notice { consent: self.consent_object(), method: method.as_str(), listeners: self.listeners.clone() }
+    }
+
+    pub fn consent_object(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        for (k, v) in &self.effective {
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_bool(*v));
+        }
+        o.into()
+    }
+
+    /// A decision by the visitor or the API: recorded, stored, applied, shown, then delivered.
+    pub fn decide(&mut self, requested: &[(String, bool)], asked: Method) -> Notice {
+        let choices = consent::complete(&self.config, requested);
+        let method = consent::method_for(&self.effective, &choices, asked);
+        self.record(method, &choices);
+        self.effective = choices;
+        gating::apply(self);
+        self.ui.decided(self);
+        self.flush_evidence();
+        self.notice(method)
+    }
+
+    pub fn flush_evidence(&mut self) {
+        if let Some(url) = self.config.evidence_endpoint.clone() {
+            transport::flush_evidence(self, &url);
+        }
+    }
+}
+
+/// Runs a decision and tells listeners after the app is released.
+pub fn decide(requested: Choices, asked: Method) {
+    if let Some(n) = with(|app| app.decide(&requested, asked)) {
+        n.tell();
+    }
+}
+
+pub fn decide_all(granted: bool) {
+    let choices = with(|app| consent::all(&app.config, granted)).unwrap_or_default();
+    decide(choices, if granted { Method::AcceptAll } else { Method::RejectAll });
+}
+
+#[allow(dead_code)]
+fn _assert_unwrap_throw_in_scope() -> Option<()> {
+    None::<()>.unwrap_throw();
+    None
+}

@@ -1,0 +1,51 @@
+//! Small DOM helpers for the shell: build elements with text (never HTML) and attributes.
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+use web_sys::{Document, Element, Node, Window};
+
+pub fn window() -> Window {
+    web_sys::window().unwrap_throw()
+}
+
+pub fn document() -> Document {
+    window().document().unwrap_throw()
+}
+
+/// Appends a new `tag` element to `parent`, with attributes and text content (set as text,
+/// never parsed as HTML, so config texts cannot inject markup).
+pub fn el(parent: &Node, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
+    let e = document().create_element(tag).unwrap_throw();
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    let _ = parent.append_child(&e);
+    e
+}
+
+pub fn html(e: &Element) -> &web_sys::HtmlElement {
+    e.unchecked_ref()
+}
+
+/// A property of a JS object, or `undefined`.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `count` random bytes from the browser's CSPRNG.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(c) = window().crypto().ok() {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    b
+}
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+pub fn console_error(msg: &str) {
+    web_sys::console::error_1(&JsValue::from_str(msg));
+}
