@@ -1,5 +1,7 @@
 //! Consentry's native tool: build the packages, run the demo with its local collector, run every
 //! test layer, and verify evidence. `cargo xtask help` lists the commands.
+mod bench;
+mod budget;
 mod build;
 mod collector;
 mod server;
@@ -15,6 +17,7 @@ fn main() -> ExitCode {
         None => ("help", &[][..]),
     };
     let result = match cmd {
+        "bench" => bench::run(rest),
         "build" => build::run(rest),
         "demo" => server::demo(rest),
         "serve" => server::serve(rest),
