@@ -5,13 +5,13 @@
 //! Must never apply a grant that is not first recorded in the evidence log.
 use std::cell::RefCell;
 
-use wasm_bindgen::{JsValue, UnwrapThrowExt};
+use wasm_bindgen::JsValue;
 
 use super::{banner, dom, gating, storage, transport};
 use crate::core::config::Config;
 use crate::core::consent::{self, Choices};
-use crate::core::evidence::{EvidenceLog, Method, ReceiptDraft};
-use crate::core::{sha256, texts, time};
+use crate::core::evidence::{EvidenceLog, Method, Receipt, ReceiptDraft};
+use crate::core::{json, sha256, texts, time};
 
 pub struct App {
     pub config: Config,
@@ -153,20 +153,30 @@ impl App {
         let changed = self.effective != e.effective;
         self.effective = e.effective;
         gating::apply(self);
-        if e.ask {
-            self.ui.show_banner(self, false);
-        } else if recorded && self.gpc_honoured && at_load {
-            // GPC decided for the visitor: say so, without asking anything.
-            self.ui.show_banner(self, true);
-        } else {
-            self.ui.hide_banner(self);
-        }
+        let gpc_note = recorded && self.gpc_honoured && at_load;
+        self.ui(|ui, app| {
+            if e.ask {
+                ui.show_banner(app, false);
+            } else if gpc_note {
+                // GPC decided for the visitor: say so, without asking anything.
+                ui.show_banner(app, true);
+            } else {
+                ui.hide_banner(app);
+            }
+        });
         self.flush_evidence();
         match notice {
             Some(n) => Some(n),
             None if changed && !at_load => Some(self.notice(Method::Api)),
             None => None,
         }
+    }
+
+    /// Lends the UI out so it can read the rest of the app while it changes itself.
+    pub fn ui(&mut self, f: impl FnOnce(&mut banner::Ui, &App)) {
+        let mut ui = core::mem::take(&mut self.ui);
+        f(&mut ui, self);
+        self.ui = ui;
     }
 
     /// Appends a receipt and stores the log. The receipt exists before anything is applied.
@@ -184,6 +194,10 @@ impl App {
             gpc: self.gpc,
         };
         self.log.append(draft, dom::random::<16>(), dom::random::<16>());
+        if self.config.evidence_endpoint.is_none() {
+            // Nothing to deliver to: the log is only bounded, never waits for a collector.
+            self.log.mark_all_delivered();
+        }
         self.save();
     }
 
@@ -212,7 +226,7 @@ impl App {
         self.record(method, &choices);
         self.effective = choices;
         gating::apply(self);
-        self.ui.decided(self);
+        self.ui(|ui, app| ui.decided(app));
         self.flush_evidence();
         self.notice(method)
     }
@@ -236,8 +250,50 @@ pub fn decide_all(granted: bool) {
     decide(choices, if granted { Method::AcceptAll } else { Method::RejectAll });
 }
 
-#[allow(dead_code)]
-fn _assert_unwrap_throw_in_scope() -> Option<()> {
-    None::<()>.unwrap_throw();
-    None
+/// Receipts as a JSON array, oldest first.
+pub fn receipts_json_of(receipts: &[Receipt]) -> String {
+    let mut s = String::from("[");
+    for (i, r) in receipts.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&r.to_json());
+    }
+    s.push(']');
+    s
+}
+
+pub fn receipts_json(log: &EvidenceLog) -> String {
+    receipts_json_of(&log.receipts)
+}
+
+/// Verifies the log as it is in storage now: `Ok(count)` or `Err((index, reason))`. A log that
+/// fails is put aside and the visitor is asked again at once (fails closed).
+pub fn verify_stored() -> Result<usize, (usize, &'static str)> {
+    let Some(text) = storage::read(storage::KEY) else {
+        return Ok(with(|app| app.log.receipts.len()).unwrap_or(0));
+    };
+    let result = check(&text);
+    if result.is_err() {
+        let (log, _) = load_log();
+        if let Some(Some(n)) = with(|app| {
+            app.log = log;
+            app.evaluate(false)
+        }) {
+            n.tell();
+        }
+    }
+    result
+}
+
+/// Which receipt of a stored log is the first bad one, and why.
+fn check(text: &str) -> Result<usize, (usize, &'static str)> {
+    let doc = json::parse(text).map_err(|_| (0, "the stored record is not valid JSON"))?;
+    let list = doc.get("receipts").and_then(|r| r.as_array()).ok_or((0, "the stored record has no receipts"))?;
+    let mut receipts = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        receipts.push(Receipt::from_value(v).map_err(|why| (i, why))?);
+    }
+    crate::core::evidence::verify_chain(&receipts, false).map_err(|b| (b.index, b.reason))?;
+    EvidenceLog::from_json(text).map(|l| l.receipts.len()).map_err(|why| (receipts.len(), why))
 }

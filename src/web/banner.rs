@@ -290,8 +290,10 @@ fn on_click(ev: web_sys::Event) {
         }
         "x" => {
             app::with(|app| {
-                app.ui.hide_banner(app_ref(app));
-                app.ui.focus_fallback();
+                app.ui(|ui, app| {
+                    ui.hide_banner(app);
+                    ui.focus_fallback();
+                })
             });
         }
         "dl" => {
@@ -302,16 +304,8 @@ fn on_click(ev: web_sys::Event) {
     }
 }
 
-fn app_ref(app: &App) -> &App {
-    app
-}
-
 pub fn show_preferences() {
-    app::with(|app| {
-        let mut ui = core::mem::take(&mut app.ui);
-        ui.show_preferences(app);
-        app.ui = ui;
-    });
+    app::with(|app| app.ui(|ui, app| ui.show_preferences(app)));
 }
 
 /// Offers the visitor's own consent record as a JSON file.

@@ -49,3 +49,10 @@ pub fn now_ms() -> i64 {
 pub fn console_error(msg: &str) {
     web_sys::console::error_1(&JsValue::from_str(msg));
 }
+
+/// `promise.then(ok, fail)` with two functions made by `Closure::once_into_js`.
+pub fn then(promise: &JsValue, ok: &JsValue, fail: &JsValue) {
+    if let Ok(f) = get(promise, "then").dyn_into::<js_sys::Function>() {
+        let _ = f.call2(promise, ok, fail);
+    }
+}

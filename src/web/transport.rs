@@ -1,0 +1,117 @@
+//! Sending to the site's own collector: `fetch` with `keepalive`, `sendBeacon` on page hide,
+//! and the delivery of the evidence outbox with retries.
+//!
+//! Owns the network. Never sends anything but what the core hands it (a receipt already in the
+//! log, a batch the tracker built after consent), and only to URLs from the site's config.
+//! A receipt leaves the outbox only when the collector acknowledged it.
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::app::{self, App};
+use super::dom;
+use crate::core::backoff;
+
+/// Bodies larger than this cannot use `keepalive` (the browser's 64 KiB in-flight limit).
+const KEEPALIVE_MAX: usize = 60_000;
+
+/// POSTs `body` as JSON; calls `done` with the HTTP status, or 0 when the network failed.
+pub fn post(url: &str, body: &str, done: impl FnOnce(u16) + 'static) {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    // `keepalive` lets the request outlive the page; web-sys has no setter for it yet.
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::from_bool(body.len() <= KEEPALIVE_MAX));
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    if let Ok(h) = web_sys::Headers::new() {
+        let _ = h.set("Content-Type", "application/json");
+        init.set_headers(&h);
+    }
+    let cell = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let (a, b) = (cell.clone(), cell);
+    let ok = Closure::once_into_js(move |resp: JsValue| {
+        let status = resp.dyn_ref::<web_sys::Response>().map(|r| r.status()).unwrap_or(0);
+        if let Some(f) = a.take() {
+            f(status)
+        }
+    });
+    let fail = Closure::once_into_js(move |_e: JsValue| {
+        if let Some(f) = b.take() {
+            f(0)
+        }
+    });
+    let promise: JsValue = dom::window().fetch_with_str_and_init(url, &init).into();
+    dom::then(&promise, &ok, &fail);
+}
+
+/// Hands `body` to the browser to send even after the page is gone. True when it was queued.
+pub fn beacon(url: &str, body: &str) -> bool {
+    dom::window().navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
+}
+
+/// Retry state of the evidence outbox for this page.
+#[derive(Default)]
+pub struct Delivery {
+    in_flight: bool,
+    attempt: u32,
+    retry_pending: bool,
+    /// The collector refused a receipt (4xx): keep it, report once, try again on the next page.
+    refused: bool,
+}
+
+fn outbox_body(app: &App) -> Option<(String, i64)> {
+    let out = app.log.outbox();
+    let last = out.last()?.seq;
+    Some((app::receipts_json_of(out), last))
+}
+
+/// Sends the outbox (every undelivered receipt, oldest first, in one body) unless a send is
+/// already under way or waiting for its retry.
+pub fn flush_evidence(app: &mut App, url: &str) {
+    let d = &app.delivery;
+    if d.in_flight || d.retry_pending || d.refused {
+        return;
+    }
+    let Some((body, upto)) = outbox_body(app) else { return };
+    app.delivery.in_flight = true;
+    let url = String::from(url);
+    post(&url.clone(), &body, move |status| {
+        app::with(|app| delivered(app, &url, upto, status));
+    });
+}
+
+fn delivered(app: &mut App, url: &str, upto: i64, status: u16) {
+    let d = &mut app.delivery;
+    d.in_flight = false;
+    if (200..300).contains(&status) {
+        d.attempt = 0;
+        app.log.acknowledge(upto);
+        app.save();
+        flush_evidence(app, url); // anything recorded meanwhile
+    } else if (400..500).contains(&status) && status != 408 && status != 429 {
+        d.refused = true;
+        dom::console_error("Consentry: the evidence collector refused a receipt; it is kept in this browser.");
+    } else {
+        d.attempt += 1;
+        d.retry_pending = true;
+        let wait = backoff::delay_ms(d.attempt, u32::from_le_bytes(dom::random::<4>()));
+        let url = String::from(url);
+        let retry = Closure::once_into_js(move || {
+            app::with(|app| {
+                app.delivery.retry_pending = false;
+                flush_evidence(app, &url);
+            });
+        });
+        let _ = dom::window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32);
+    }
+}
+
+/// The page is going away: hand the outbox to `sendBeacon`. It is not acknowledged (a beacon
+/// cannot tell), so it is sent again on the next page view; the collector ignores duplicates.
+pub fn beacon_evidence(app: &App) {
+    if let (Some(url), Some((body, _))) = (&app.config.evidence_endpoint, outbox_body(app)) {
+        if !app.delivery.in_flight {
+            beacon(url, &body);
+        }
+    }
+}
