@@ -27,6 +27,10 @@ pub enum Key {
     Download,
     Provider,
     Lifetime,
+    Services,
+    Name,
+    PurposeCol,
+    YourChoices,
     NecessaryTitle,
     NecessaryDesc,
     AnalyticsTitle,
@@ -37,18 +41,19 @@ pub enum Key {
     FunctionalDesc,
 }
 
-const NAMES: [&str; 26] = [
+const NAMES: [&str; 30] = [
     "title", "body", "acceptAll", "rejectAll", "customise", "save", "close", "prefsTitle", "prefsBody",
     "policyLink", "alwaysOn", "reopen", "saved", "gpcHonoured", "ccpaLink", "download", "provider",
-    "lifetime", "purpose.necessary.title", "purpose.necessary.description", "purpose.analytics.title",
+    "lifetime", "services", "name", "purpose", "yourChoices", "purpose.necessary.title", "purpose.necessary.description", "purpose.analytics.title",
     "purpose.analytics.description", "purpose.marketing.title", "purpose.marketing.description",
     "purpose.functional.title", "purpose.functional.description",
 ];
 
-const ALL: [Key; 26] = [
+const ALL: [Key; 30] = [
     Key::Title, Key::Body, Key::AcceptAll, Key::RejectAll, Key::Customise, Key::Save, Key::Close,
     Key::PrefsTitle, Key::PrefsBody, Key::PolicyLink, Key::AlwaysOn, Key::Reopen, Key::Saved,
-    Key::GpcHonoured, Key::CcpaLink, Key::Download, Key::Provider, Key::Lifetime, Key::NecessaryTitle,
+    Key::GpcHonoured, Key::CcpaLink, Key::Download, Key::Provider, Key::Lifetime, Key::Services, Key::Name,
+    Key::PurposeCol, Key::YourChoices, Key::NecessaryTitle,
     Key::NecessaryDesc, Key::AnalyticsTitle, Key::AnalyticsDesc, Key::MarketingTitle, Key::MarketingDesc,
     Key::FunctionalTitle, Key::FunctionalDesc,
 ];
@@ -65,7 +70,7 @@ impl Key {
 /// Built-in languages, in table order. English is the fallback.
 pub const LANGS: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
 
-/// One table per language; each holds the 26 texts in `Key` order, separated by '\n'.
+/// One table per language; each holds the 30 texts in `Key` order, separated by '\n'.
 const TABLES: [&str; 8] = [
     "We value your privacy
 We use cookies and similar tools that are strictly necessary for this site, and, only with your consent, others to measure and improve it. You can accept all, reject all, or choose. You can change your mind at any time.
@@ -85,6 +90,10 @@ Do Not Sell or Share My Personal Information
 Download my consent record
 Provider
 Lifetime
+Services and cookies
+Name
+Purpose
+Your Privacy Choices
 Strictly necessary
 Needed for the site to work and to remember your privacy choices. Cannot be turned off.
 Analytics
@@ -111,6 +120,10 @@ Meine personenbezogenen Daten nicht verkaufen oder weitergeben
 Meinen Einwilligungsnachweis herunterladen
 Anbieter
 Speicherdauer
+Dienste und Cookies
+Name
+Zweck
+Ihre Datenschutzoptionen
 Unbedingt erforderlich
 Nötig, damit die Website funktioniert und Ihre Datenschutz-Auswahl gespeichert bleibt. Kann nicht deaktiviert werden.
 Statistik
@@ -137,6 +150,10 @@ Ne pas vendre ni partager mes informations personnelles
 Télécharger la preuve de mon consentement
 Fournisseur
 Durée
+Services et cookies
+Nom
+Finalité
+Vos choix en matière de confidentialité
 Strictement nécessaires
 Indispensables au fonctionnement du site et à la mémorisation de vos choix. Ne peuvent pas être désactivés.
 Mesure d'audience
@@ -163,6 +180,10 @@ No vender ni compartir mi información personal
 Descargar mi registro de consentimiento
 Proveedor
 Duración
+Servicios y cookies
+Nombre
+Finalidad
+Sus opciones de privacidad
 Estrictamente necesarias
 Necesarias para que el sitio funcione y recuerde tus opciones de privacidad. No se pueden desactivar.
 Analítica
@@ -189,6 +210,10 @@ Non vendere o condividere le mie informazioni personali
 Scarica la prova del mio consenso
 Fornitore
 Durata
+Servizi e cookie
+Nome
+Finalità
+Le tue scelte sulla privacy
 Strettamente necessari
 Servono al funzionamento del sito e a ricordare le tue scelte sulla privacy. Non possono essere disattivati.
 Statistiche
@@ -215,6 +240,10 @@ Mijn persoonsgegevens niet verkopen of delen
 Mijn toestemmingsbewijs downloaden
 Aanbieder
 Bewaartermijn
+Diensten en cookies
+Naam
+Doel
+Uw privacykeuzes
 Strikt noodzakelijk
 Nodig om de site te laten werken en uw privacykeuzes te onthouden. Kan niet worden uitgezet.
 Statistieken
@@ -241,6 +270,10 @@ Não vender nem partilhar as minhas informações pessoais
 Descarregar o meu registo de consentimento
 Fornecedor
 Duração
+Serviços e cookies
+Nome
+Finalidade
+As suas escolhas de privacidade
 Estritamente necessários
 Necessários para o site funcionar e lembrar as suas escolhas de privacidade. Não podem ser desativados.
 Estatísticas
@@ -267,6 +300,10 @@ Nie sprzedawaj ani nie udostępniaj moich danych osobowych
 Pobierz zapis mojej zgody
 Dostawca
 Okres przechowywania
+Usługi i pliki cookie
+Nazwa
+Cel
+Twoje wybory dotyczące prywatności
 Niezbędne
 Potrzebne do działania strony i zapamiętania Twoich wyborów prywatności. Nie można ich wyłączyć.
 Statystyki
@@ -348,7 +385,7 @@ impl<'c> Texts<'c> {
         }
         ""
     }
-    /// Every text the visitor can be shown, in a fixed order: the 18 banner texts, then for
+    /// Every text the visitor can be shown, in a fixed order: the 22 banner texts, then for
     /// each purpose its title and description, then each service's fields. Joined with '\n'
     /// (texts cannot make this ambiguous because each item ends with one). Its SHA-256 is the
     /// receipt's `texts` field.
@@ -358,7 +395,7 @@ impl<'c> Texts<'c> {
             s.push_str(t);
             s.push('\n');
         };
-        for k in &ALL[..18] {
+        for k in &ALL[..22] {
             add(self.get(*k));
         }
         for p in &self.config.purposes {

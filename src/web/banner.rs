@@ -67,6 +67,8 @@ impl Ui {
     pub fn show_banner(&mut self, app: &App, notice: bool) {
         self.hide_banner(app);
         let root = self.root();
+        // Screen readers pronounce the banner in its own language, whatever the page's.
+        let _ = root.host().set_attribute("lang", Texts::new(&app.config, app.lang).code());
         let t = Texts::new(&app.config, app.lang);
         let cls = if app.config.layout == "bar" { "b bar" } else { "b" };
         let b = el(&root, "section", &[("class", cls), ("aria-labelledby", "ct"), ("aria-describedby", "cb")], "");
@@ -88,6 +90,12 @@ impl Ui {
             el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
         }
         el(&a, "button", &[("data-a", "prefs"), ("class", "o")], t.get(Key::Customise));
+        if app.config.ccpa {
+            // CPRA: the opt-out link on the notice itself, with the opt-out icon.
+            let l = el(&b, "button", &[("data-a", "prefs"), ("class", "l")], "");
+            opt_out_icon(&l);
+            el(&l, "span", &[], t.get(Key::CcpaLink));
+        }
         self.banner = Some(b);
         self.show_reopen(app, false);
     }
@@ -108,7 +116,14 @@ impl Ui {
             let root = self.root();
             let t = Texts::new(&app.config, app.lang);
             let cls = if pos == "bottom-right" { "o2 rt" } else { "o2" };
-            self.reopen = Some(el(&root, "button", &[("data-a", "prefs"), ("class", cls)], t.get(Key::Reopen)));
+            let r = el(&root, "button", &[("data-a", "prefs"), ("class", cls)], "");
+            if app.config.ccpa {
+                opt_out_icon(&r);
+                el(&r, "span", &[], t.get(Key::YourChoices));
+            } else {
+                r.set_text_content(Some(t.get(Key::Reopen)));
+            }
+            self.reopen = Some(r);
         }
         if let Some(r) = &self.reopen {
             let _ = r.toggle_attribute_with_force("hidden", !show);
@@ -159,7 +174,8 @@ impl Ui {
                 d.clone()
             }
             None => {
-                let d: HtmlDialogElement = el(&root, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb")], "")
+                let d: HtmlDialogElement =
+                    el(&root, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "")
                     .unchecked_into();
                 let close = Closure::<dyn Fn()>::new(|| {
                     app::with(|app| app.ui.restore_focus());
@@ -253,10 +269,10 @@ impl Ui {
 
 fn services(li: &Element, p: &crate::core::config::Purpose, t: &Texts) {
     let det = el(li, "details", &[], "");
-    el(&det, "summary", &[], "Services");
+    el(&det, "summary", &[], t.get(Key::Services));
     let table = el(&det, "table", &[], "");
     let head = el(&table, "tr", &[], "");
-    for h in ["", t.get(Key::Provider), "", t.get(Key::Lifetime)] {
+    for h in [t.get(Key::Name), t.get(Key::Provider), t.get(Key::PurposeCol), t.get(Key::Lifetime)] {
         el(&head, "th", &[("scope", "col")], h);
     }
     for s in &p.services {
@@ -266,6 +282,32 @@ fn services(li: &Element, p: &crate::core::config::Purpose, t: &Texts) {
             el(&tr, "td", &[], v);
         }
     }
+}
+
+/// The CPRA opt-out icon (a toggle: a tick on white, a cross on blue), drawn here, hidden from
+/// screen readers because the text beside it says the same.
+fn opt_out_icon(parent: &Element) {
+    const NS: &str = "http://www.w3.org/2000/svg";
+    let doc = dom::document();
+    let Ok(svg) = doc.create_element_ns(Some(NS), "svg") else { return };
+    for (k, v) in [("viewBox", "0 0 30 14"), ("width", "30"), ("height", "14"), ("aria-hidden", "true"), ("class", "i")] {
+        let _ = svg.set_attribute(k, v);
+    }
+    let shapes: [(&str, &[(&str, &str)]); 4] = [
+        ("rect", &[("x", ".5"), ("y", ".5"), ("width", "29"), ("height", "13"), ("rx", "6.5"), ("fill", "#fff"), ("stroke", "#0066ff")]),
+        ("path", &[("d", "M15 .5h8a6.5 6.5 0 0 1 0 13h-11z"), ("fill", "#0066ff")]),
+        ("path", &[("d", "M5 7.2l2.4 2.4 4.4-5"), ("stroke", "#0066ff"), ("stroke-width", "1.8"), ("fill", "none")]),
+        ("path", &[("d", "M19 4.2l5.6 5.6m0-5.6l-5.6 5.6"), ("stroke", "#fff"), ("stroke-width", "1.8")]),
+    ];
+    for (tag, attrs) in shapes {
+        if let Ok(e) = doc.create_element_ns(Some(NS), tag) {
+            for (k, v) in attrs {
+                let _ = e.set_attribute(k, v);
+            }
+            let _ = svg.append_child(&e);
+        }
+    }
+    let _ = parent.append_child(&svg);
 }
 
 /// One delegated listener for every button in the shadow root.
