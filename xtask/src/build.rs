@@ -27,7 +27,7 @@ pub fn ensure_built() -> Result<()> {
     let root = root();
     let out = root.join("pkg/cdn/manifest.json");
     let built = std::fs::metadata(&out).and_then(|m| m.modified()).ok();
-    let newest = ["src", "pkg-templates", "Cargo.toml", "Cargo.lock", "package-lock.json"]
+    let newest = ["src", "pkg-templates", "www/npm", "Cargo.toml", "Cargo.lock", "package-lock.json"]
         .iter()
         .filter_map(|p| newest_mtime(&root.join(p)))
         .max();
@@ -75,7 +75,7 @@ pub fn ensure_tools() -> Result<()> {
     Ok(())
 }
 
-fn build() -> Result<()> {
+pub fn build() -> Result<()> {
     ensure_tools()?;
     let root = root();
     let started = std::time::Instant::now();
@@ -123,6 +123,16 @@ fn build() -> Result<()> {
         .args(["--minify", "--target=es2020", "--log-level=warning", "--legal-comments=none"])
         .arg(format!("--outfile={}", cdn.join("consentry.js").display())))?;
     write_manifest(&cdn)?;
+
+    // The demo's second page: a site bundle that imports the npm package, as a bundler user would.
+    let dist = root.join("www/dist");
+    reset_dir(&dist)?;
+    sh(Command::new(&esbuild)
+        .arg(root.join("www/npm/main.js"))
+        .args(["--bundle", "--format=esm", "--minify", "--target=es2020", "--log-level=warning"])
+        .arg(format!("--alias:consentry={}", npm.display()))
+        .arg(format!("--outfile={}", dist.join("npm-demo.js").display())))?;
+    std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
