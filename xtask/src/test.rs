@@ -1,4 +1,336 @@
-//! `cargo xtask test`: every test layer. (Being written by the test-rig helper.)
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("the test command is being written")
+//! `cargo xtask test`: every test layer, in order, with one summary line at the end.
+//!
+//! Owns: installing what the layers need when it is missing (wasm target and npm tools through
+//! `build::ensure_tools`, Debian's `chromium` + `chromium-driver` through apt), then running
+//! (1) native `cargo test --workspace`, (2) the release build and the size budget,
+//! (3) `wasm-bindgen-test` browser tests in headless Chromium through chromedriver, and
+//! (4) the end-to-end tests (`node --test` + playwright-core against the demo server).
+//! Each layer's own output is shown as it runs; the counts are parsed from it.
+//! Must never: hide a layer's failure, report counts it did not read, or change source files.
+//!
+//! `cargo xtask test native build wasm e2e` runs only the named layers (all by default).
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const LAYERS: [&str; 4] = ["native", "build", "wasm", "e2e"];
+
+/// What one layer did.
+struct Outcome {
+    name: &'static str,
+    ok: bool,
+    passed: u64,
+    failed: u64,
+    /// Whether the counts were read from the layer's output (false: only the exit status is known).
+    counted: bool,
+    secs: f64,
+    note: String,
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut wanted: Vec<&str> = Vec::new();
+    for a in args {
+        match LAYERS.iter().find(|l| **l == a.as_str()) {
+            Some(l) => wanted.push(l),
+            None => bail!("unknown argument {a:?} (test takes layer names: {})", LAYERS.join(" ")),
+        }
+    }
+    if wanted.is_empty() {
+        wanted = LAYERS.to_vec();
+    }
+    let started = Instant::now();
+    let root = crate::build::root();
+    crate::build::ensure_tools()?;
+    if wanted.iter().any(|l| *l == "wasm" || *l == "e2e") {
+        ensure_chromium()?;
+    }
+
+    let mut results: Vec<Outcome> = Vec::new();
+    let mut built = true;
+    for layer in &wanted {
+        banner(layer);
+        let t = Instant::now();
+        let mut o = match *layer {
+            "native" => native(&root),
+            "build" => {
+                let o = build_and_budget();
+                built = o.ok || o.note.starts_with("size budget");
+                o
+            }
+            "wasm" => wasm(&root),
+            "e2e" if !built => skipped("e2e", "skipped: the build failed, so there is nothing to serve"),
+            "e2e" => e2e(&root),
+            _ => unreachable!(),
+        };
+        o.secs = t.elapsed().as_secs_f64();
+        results.push(o);
+    }
+
+    println!();
+    println!("== summary ==");
+    let (mut passed, mut failed) = (0, 0);
+    for o in &results {
+        passed += o.passed;
+        failed += o.failed;
+        let counts = if o.counted {
+            format!("{} passed, {} failed", o.passed, o.failed)
+        } else {
+            String::from("no counts")
+        };
+        println!(
+            "  {:<7} {:<4} {counts:<22} {:>6.1} s  {}",
+            o.name,
+            if o.ok { "ok" } else { "FAIL" },
+            o.secs,
+            o.note
+        );
+    }
+    println!("  total time {:.1} s", started.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed");
+    let bad: Vec<&str> = results.iter().filter(|o| !o.ok).map(|o| o.name).collect();
+    if !bad.is_empty() {
+        bail!("failed layers: {}", bad.join(", "));
+    }
+    Ok(())
+}
+
+fn banner(layer: &str) {
+    let what = match layer {
+        "native" => "native unit and integration tests (cargo test --workspace)",
+        "build" => "release build of pkg/npm and pkg/cdn, then the size budget",
+        "wasm" => "browser shell tests: wasm-bindgen-test in headless Chromium",
+        _ => "end-to-end: playwright-core + Chromium against the demo server",
+    };
+    println!();
+    println!("== {layer}: {what} ==");
+}
+
+fn skipped(name: &'static str, why: &str) -> Outcome {
+    println!("{why}");
+    Outcome { name, ok: false, passed: 0, failed: 1, counted: false, secs: 0.0, note: why.into() }
+}
+
+/// Where cargo puts its output (CARGO_TARGET_DIR is honoured, relative to the repo root).
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => root.join(d),
+        None => root.join("target"),
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(crate::build::root());
+    c
+}
+
+/// Runs `cmd`, showing its output line by line as it comes and keeping it for parsing.
+/// Returns (exit success, everything it printed on stdout and stderr).
+fn tee(cmd: &mut Command) -> Result<(bool, String)> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().with_context(|| format!("could not start {cmd:?}"))?;
+    let out = child.stdout.take().context("no stdout pipe")?;
+    let err = child.stderr.take().context("no stderr pipe")?;
+    fn pump<R: Read + Send + 'static>(r: R, to_err: bool) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut kept = String::new();
+            for line in BufReader::new(r).split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = String::from_utf8_lossy(&line);
+                if to_err {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+            kept
+        })
+    }
+    let a = pump(out, false);
+    let b = pump(err, true);
+    let status = child.wait()?;
+    let mut text = a.join().unwrap_or_default();
+    text.push_str(&b.join().unwrap_or_default());
+    Ok((status.success(), text))
+}
+
+/// Sums libtest's `test result: ok. 12 passed; 0 failed; …` lines (also what wasm-bindgen-test
+/// prints). Returns None when there is no such line.
+fn libtest_counts(text: &str) -> Option<(u64, u64)> {
+    let mut found = false;
+    let (mut p, mut f) = (0, 0);
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { continue };
+        found = true;
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            // "ok. 12 passed" / "FAILED. 3 passed" / " 1 failed"
+            if let [.., n, kind] = words[..] {
+                match (kind, n.parse::<u64>()) {
+                    ("passed", Ok(n)) => p += n,
+                    ("failed", Ok(n)) => f += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    found.then_some((p, f))
+}
+
+/// node:test's summary (`ℹ pass 5` with the spec reporter, `# pass 5` with TAP).
+fn node_counts(text: &str) -> Option<(u64, u64)> {
+    let (mut p, mut f) = (None, None);
+    for line in text.lines() {
+        let l = line.trim_start_matches(|c: char| c == '#' || c == 'ℹ' || c.is_whitespace());
+        if let Some(n) = l.strip_prefix("pass ").and_then(|n| n.trim().parse::<u64>().ok()) {
+            p = Some(n);
+        }
+        if let Some(n) = l.strip_prefix("fail ").and_then(|n| n.trim().parse::<u64>().ok()) {
+            f = Some(n);
+        }
+    }
+    Some((p?, f?))
+}
+
+/// Turns an exit status and parsed counts into an outcome. A failed command with no parsed
+/// failure (a compile error, a crash) still counts as one failure, so the total never hides it.
+fn outcome(name: &'static str, ok: bool, counts: Option<(u64, u64)>, note: &str) -> Outcome {
+    let (passed, mut failed) = counts.unwrap_or((0, 0));
+    let counted = counts.is_some();
+    let mut note = note.to_string();
+    if !ok && failed == 0 {
+        failed = 1;
+        if note.is_empty() {
+            note = String::from("the command failed before reporting test failures (see its output above)");
+        }
+    }
+    Outcome { name, ok, passed, failed, counted, secs: 0.0, note }
+}
+
+fn native(_root: &Path) -> Outcome {
+    match tee(cargo().args(["test", "--workspace"])) {
+        Ok((ok, text)) => outcome("native", ok, libtest_counts(&text), ""),
+        Err(e) => outcome("native", false, None, &format!("{e:#}")),
+    }
+}
+
+fn build_and_budget() -> Outcome {
+    if let Err(e) = crate::build::ensure_built() {
+        eprintln!("build failed: {e:#}");
+        return outcome("build", false, None, &format!("build failed: {e:#}"));
+    }
+    println!("pkg/ is up to date; checking the size budget (bench/budget.json)");
+    match crate::budget::check() {
+        Ok(()) => outcome("build", true, Some((1, 0)), "build + size budget"),
+        Err(e) => {
+            eprintln!("{e:#}");
+            outcome("build", false, Some((0, 1)), &format!("size budget: {e:#}"))
+        }
+    }
+}
+
+fn wasm(root: &Path) -> Outcome {
+    let runner = target_dir(root).join("debug/wbg-test-runner");
+    if let Err(e) = crate::build::sh(cargo().args(["build", "--quiet", "-p", "xtask", "--bin", "wbg-test-runner"])) {
+        return outcome("wasm", false, None, &format!("building the test runner: {e:#}"));
+    }
+    let r = tee(cargo()
+        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER")
+        .env_remove("WASM_BINDGEN_USE_NO_MODULE"));
+    match r {
+        Ok((ok, text)) => outcome("wasm", ok, libtest_counts(&text), ""),
+        Err(e) => outcome("wasm", false, None, &format!("{e:#}")),
+    }
+}
+
+fn e2e(root: &Path) -> Outcome {
+    // The tests start `target/debug/xtask serve`; make sure that binary is this source's.
+    if let Err(e) = crate::build::sh(cargo().args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"])) {
+        return outcome("e2e", false, None, &format!("building xtask: {e:#}"));
+    }
+    let dir = root.join("tests/e2e");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".test.mjs")))
+            .collect(),
+        Err(e) => return outcome("e2e", false, None, &format!("reading {}: {e}", dir.display())),
+    };
+    files.sort();
+    if files.is_empty() {
+        return outcome("e2e", false, None, "no tests/e2e/*.test.mjs files");
+    }
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]).args(&files).current_dir(root);
+    match tee(&mut cmd) {
+        Ok((ok, text)) => outcome("e2e", ok, node_counts(&text), ""),
+        Err(e) => outcome("e2e", false, None, &format!("{e:#}")),
+    }
+}
+
+/// Debian's `chromium` and `chromium-driver` (their versions always match) when either is missing.
+fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    eprintln!("Installing chromium and chromium-driver with apt…");
+    let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut c = if root_user {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        crate::build::sh(&mut c)
+    };
+    apt(&["update"])?;
+    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])?;
+    if !Path::new("/usr/bin/chromedriver").exists() {
+        bail!("apt installed chromium-driver but /usr/bin/chromedriver is still missing");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_libtest_lines() {
+        let text = "running 3 tests\ntest result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
+                    test result: FAILED. 10 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out\n";
+        assert_eq!(libtest_counts(text), Some((13, 2)));
+        assert_eq!(libtest_counts("error[E0425]: cannot find value"), None);
+    }
+
+    #[test]
+    fn reads_node_summaries() {
+        let spec = "✔ shows the banner (812ms)\nℹ tests 4\nℹ suites 0\nℹ pass 3\nℹ fail 1\nℹ cancelled 0\n";
+        assert_eq!(node_counts(spec), Some((3, 1)));
+        let tap = "# tests 2\n# pass 2\n# fail 0\n";
+        assert_eq!(node_counts(tap), Some((2, 0)));
+        assert_eq!(node_counts("Error: Cannot find module"), None);
+    }
+
+    #[test]
+    fn a_failed_command_without_counts_is_a_failure() {
+        let o = outcome("x", false, None, "");
+        assert_eq!((o.passed, o.failed, o.counted), (0, 1, false));
+        let o = outcome("x", false, Some((5, 0)), "");
+        assert_eq!(o.failed, 1, "a non-zero exit with zero parsed failures still fails");
+        let o = outcome("x", true, Some((5, 0)), "");
+        assert_eq!((o.passed, o.failed, o.ok), (5, 0, true));
+    }
 }
