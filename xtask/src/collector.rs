@@ -6,7 +6,7 @@
 //! hash, then the chain link to the subject's last stored receipt. One body is one transaction,
 //! so a refused body leaves nothing behind. Must never: store a receipt that does not verify and
 //! link, delete a receipt (they are the legal evidence), or panic on what a client sends.
-use consentry::core::evidence::Receipt;
+use consentry::core::evidence::{verify_chain, Receipt};
 use consentry::core::json::{self, push_int, push_str, Value};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::io::Read;
@@ -14,8 +14,6 @@ use std::path::Path;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
-/// `prev` of a subject's first receipt.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// An HTTP answer: status and a JSON body.
 #[derive(Debug, PartialEq)]
@@ -186,11 +184,9 @@ impl Collector {
                     &[("id", id), ("reason", reason)],
                 ))
             };
-            let r =
-                Receipt::from_value(item).map_err(|e| bad(&format!("not a valid receipt: {e}")))?;
-            if r.compute_hash() != r.hash {
-                return Err(bad("hash does not match the receipt's content"));
-            }
+            let r = Receipt::from_value(item).map_err(bad)?;
+            // Shape and hash first, so that a changed receipt cannot pass as a duplicate.
+            verify_chain(std::slice::from_ref(&r), false).map_err(|b| bad(b.reason))?;
             let stored: Option<String> = tx
                 .query_row("SELECT hash FROM receipts WHERE id = ?1", [&r.id], |row| {
                     row.get(0)
@@ -201,31 +197,23 @@ impl Collector {
                     duplicates.push(r.id);
                     continue;
                 }
-                Some(_) => return Err(bad("another receipt with this id is already stored")),
+                Some(_) => return Err(bad("id: another receipt with this id is already stored")),
                 None => {}
             }
-            let last: Option<(i64, String)> = tx
+            // The link: the subject's last stored receipt and this one form a valid chain.
+            let last: Option<String> = tx
                 .query_row(
-                    "SELECT seq, hash FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1",
+                    "SELECT json FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1",
                     [&r.subject],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| row.get(0),
                 )
                 .optional()?;
-            let (want_seq, want_prev) = match &last {
-                Some((seq, hash)) => (seq + 1, hash.as_str()),
-                None => (1, GENESIS),
+            let mut pair = match last {
+                Some(j) => vec![stored_receipt(&j)?, r],
+                None => vec![r],
             };
-            if r.seq != want_seq {
-                return Err(bad(&format!(
-                    "seq {} does not follow the stored chain (expected {want_seq})",
-                    r.seq
-                )));
-            }
-            if r.prev != want_prev {
-                return Err(bad(
-                    "prev does not link to the subject's last stored receipt",
-                ));
-            }
+            verify_chain(&pair, pair.len() == 1).map_err(|b| bad(b.reason))?;
+            let Some(r) = pair.pop() else { continue };
             tx.execute(
                 "INSERT INTO receipts(id, subject, seq, time, hash, json, received_at)
                  VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -393,6 +381,17 @@ fn parse_body(body: &[u8]) -> Result<Value, Reply> {
     })
 }
 
+fn stored_receipt(json: &str) -> Result<Receipt, Refused> {
+    let v = json::parse(json).map_err(|e| e.what);
+    v.and_then(|v| Receipt::from_value(&v)).map_err(|e| {
+        Refused(error(
+            500,
+            &format!("a stored receipt is unreadable: {e}"),
+            &[],
+        ))
+    })
+}
+
 fn push_strs(out: &mut String, items: &[String]) {
     out.push('[');
     for (n, s) in items.iter().enumerate() {
@@ -496,12 +495,8 @@ mod tests {
         // What is stored verifies as a whole chain with the one verifier.
         let chains = c.chains().unwrap();
         assert_eq!(chains.len(), 1);
-        let values: Vec<Value> = chains[0]
-            .1
-            .iter()
-            .map(|j| parse(j))
-            .collect();
-        assert_eq!(crate::verify::check(&values), Ok(3));
+        let values: Vec<Value> = chains[0].1.iter().map(|j| parse(j)).collect();
+        assert_eq!(crate::verify::check(&values, true), Ok(3));
         // A second subject starts its own chain.
         let r = post(&mut c, "/consentry/receipts", &body(&log(2, 2).receipts));
         assert_eq!(r.status, 200, "{}", r.body);
@@ -533,6 +528,15 @@ mod tests {
         // A forged receipt whose hash was recomputed still has to link.
         l.receipts[1].hash = l.receipts[1].compute_hash();
         refused(&mut c, &body(&l.receipts), &l.receipts[2].id, "prev");
+        // An edited copy of a stored receipt, keeping its id and hash, is not a duplicate.
+        let good = log(1, 1);
+        assert_eq!(
+            post(&mut c, "/consentry/receipts", &body(&good.receipts)).status,
+            200
+        );
+        let mut edited = good.receipts[0].clone();
+        edited.choices[0].1 = false;
+        refused(&mut c, &body(&[edited]), &good.receipts[0].id, "hash");
     }
 
     #[test]
@@ -554,9 +558,9 @@ mod tests {
         refused(&mut c, &body(&[r]), &l.receipts[1].id, "prev");
         // A fork: a different receipt claiming seq 1 again.
         let mut f = log(1, 1).receipts[0].clone();
-        f.id = "fork".into();
+        f.id = "f".repeat(32);
         f.hash = f.compute_hash();
-        refused(&mut c, &body(&[f]), "fork", "seq");
+        refused(&mut c, &body(&[f]), &"f".repeat(32), "seq");
         // The same id with other content.
         let mut d = l.receipts[0].clone();
         d.gpc = true;
