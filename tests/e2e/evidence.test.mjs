@@ -1,0 +1,242 @@
+// Consent evidence end to end: the browser records a receipt, the local collector verifies and
+// keeps it, and `cargo xtask verify` agrees. Covers: accept → one verified receipt; withdraw →
+// a second, chained; the collector down during a decision → the receipt arrives after it is back;
+// a receipt edited in localStorage → verifyEvidence() names it and the visitor is asked again;
+// a forged POST → 422 and nothing stored.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launch, stats, banner, XTASK } from './harness.mjs';
+
+const T = { timeout: 90_000 };
+
+/// Polls `fn` until it returns a truthy value; fails naming `what` after `ms`.
+async function until(fn, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+const receiptsStored = (url, n) => until(async () => (await stats(url)).receipts === n, `${n} receipt(s) at the collector`);
+
+async function exported(url, subject) {
+  const r = await fetch(new URL(`/consentry/subjects/${subject}`, url));
+  assert.equal(r.status, 200, `export of ${subject}`);
+  return r.json();
+}
+
+/// `cargo xtask verify ARGS…` → {status, out}.
+function verify(...args) {
+  const r = spawnSync(XTASK, ['verify', ...args], { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const browserReceipts = (page) => page.evaluate(() => window.Consentry.evidence());
+
+/// Loads the demo page and waits for the module to be ready (the banner's first layer shown).
+async function open(page, url) {
+  await page.goto(url);
+  await banner(page, 'button[data-a=accept]').first().waitFor({ state: 'visible', timeout: 15_000 });
+}
+
+async function withRig(fn, { db } = {}) {
+  const server = await startServer({ db });
+  const browser = await launch();
+  try {
+    await fn({ server, browser, page: browser.page });
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+test('accept, then withdraw in the preferences: the collector holds a verified chain of two', T, () =>
+  withRig(async ({ server, page }) => {
+    await open(page, server.url);
+    await banner(page, 'button[data-a=accept]').first().click();
+    await receiptsStored(server.url, 1);
+
+    const [first] = await browserReceipts(page);
+    assert.equal(first.method, 'accept_all');
+    assert.equal(first.seq, 1);
+    assert.equal(first.choices.analytics, true);
+    let doc = await exported(server.url, first.subject);
+    assert.deepEqual(doc.receipts, [first], 'the collector keeps exactly what the browser recorded');
+    let v = verify('--db', server.db);
+    assert.equal(v.status, 0, v.out);
+    assert.match(v.out, new RegExp(`${first.subject}: ok, 1 receipts`));
+
+    // Withdraw through the second layer: switch analytics off and save.
+    await page.evaluate(() => window.Consentry.showPreferences());
+    const analytics = banner(page, 'dialog input[data-p=analytics]');
+    await analytics.waitFor({ state: 'visible' });
+    assert.equal(await analytics.isChecked(), true);
+    await analytics.uncheck();
+    await banner(page, 'dialog button[data-a=save]').click();
+    await receiptsStored(server.url, 2);
+
+    doc = await exported(server.url, first.subject);
+    const second = doc.receipts[1];
+    assert.equal(second.seq, 2);
+    assert.equal(second.prev, first.hash, 'the second receipt links to the first');
+    assert.equal(second.method, 'withdraw');
+    assert.equal(second.choices.analytics, false);
+    assert.deepEqual(await browserReceipts(page), doc.receipts);
+    v = verify('--db', server.db);
+    assert.equal(v.status, 0, v.out);
+    assert.match(v.out, new RegExp(`${first.subject}: ok, 2 receipts`));
+
+    // The visitor's own export verifies offline too, and the browser agrees with itself.
+    assert.deepEqual(await page.evaluate(() => window.Consentry.verifyEvidence()), { ok: true, count: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'consentry-export-'));
+    try {
+      const file = join(dir, 'evidence.json');
+      writeFileSync(file, await page.evaluate(() => window.Consentry.exportEvidence()));
+      v = verify(file);
+      assert.equal(v.status, 0, v.out);
+      assert.match(v.out, /: ok, 2 receipts/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Reloading sends nothing new: delivered receipts are not stored twice.
+    await page.reload();
+    await page.waitForFunction(() => window.Consentry && window.Consentry.getConsent().analytics === false);
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await stats(server.url);
+    assert.equal(s.receipts, 2);
+    assert.equal(s.rejected, 0);
+  }));
+
+test('the collector is down during a decision: the receipt arrives after it is back', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consentry-restart-'));
+  const db = join(dir, 'collector.sqlite');
+  const browser = await launch();
+  const { page } = browser;
+  let server = await startServer({ db });
+  try {
+    await open(page, server.url);
+    const { port, url } = server;
+    await server.stop();
+
+    await banner(page, 'button[data-a=accept]').first().click();
+    const [r] = await browserReceipts(page);
+    assert.equal(r.method, 'accept_all');
+    await new Promise((res) => setTimeout(res, 500));
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('consentry')));
+    assert.equal(stored.delivered, 0, 'not acknowledged while the collector is down');
+
+    server = await startServer({ port, db });
+    assert.equal(server.url, url);
+    assert.equal((await stats(url)).receipts, 0, 'nothing arrived while it was down');
+    await page.reload();
+    await receiptsStored(url, 1);
+    const doc = await exported(url, r.subject);
+    assert.deepEqual(doc.receipts, [r]);
+    await until(
+      () => page.evaluate(() => JSON.parse(localStorage.getItem('consentry')).delivered === 1),
+      'the browser to see the acknowledgement',
+    );
+    const v = verify('--db', db);
+    assert.equal(v.status, 0, v.out);
+  } finally {
+    await browser.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a receipt edited in localStorage is reported and the visitor is asked again', T, () =>
+  withRig(async ({ server, page, browser }) => {
+    await open(page, server.url);
+    await banner(page, 'button[data-a=reject]').first().click();
+    await receiptsStored(server.url, 1);
+    assert.deepEqual(await page.evaluate(() => window.Consentry.verifyEvidence()), { ok: true, count: 1 });
+
+    // Turn the recorded refusal into a consent without fixing the hash.
+    const edited = await page.evaluate(() => {
+      const log = JSON.parse(localStorage.getItem('consentry'));
+      log.receipts[0].choices.analytics = true;
+      const text = JSON.stringify(log);
+      localStorage.setItem('consentry', text);
+      return text;
+    });
+    const report = await page.evaluate(() => window.Consentry.verifyEvidence());
+    assert.equal(report.ok, false);
+    assert.equal(report.brokenAt, 0);
+    assert.match(report.reason, /hash/);
+
+    await page.reload();
+    await banner(page, 'button[data-a=accept]').first().waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.Consentry.getConsent().analytics), false, 'the edit grants nothing');
+    assert.equal(await page.evaluate(() => localStorage.getItem('consentry:quarantine')), edited);
+    assert.ok(
+      browser.console.some((m) => m.type === 'error' && /failed verification/.test(m.text)),
+      'the console says why the visitor is asked again',
+    );
+    assert.equal((await stats(server.url)).receipts, 1, 'the collector still holds only the real receipt');
+  }));
+
+/// The canonical text of a receipt (every field but `hash`, in order) and its SHA-256: what a
+/// forger who knows the format can compute.
+function reseal(r) {
+  const { hash, ...fields } = r;
+  return { ...fields, hash: createHash('sha256').update(JSON.stringify(fields)).digest('hex') };
+}
+
+test('a forged POST is refused with 422 and nothing is stored', T, () =>
+  withRig(async ({ server, page }) => {
+    await open(page, server.url);
+    await banner(page, 'button[data-a=reject]').first().click();
+    await receiptsStored(server.url, 1);
+    const [real] = await browserReceipts(page);
+    assert.equal(reseal(real).hash, real.hash, 'the test computes hashes as the core does');
+
+    const post = async (body) => {
+      const r = await fetch(new URL('/consentry/receipts', server.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: await r.json() };
+    };
+
+    // The real receipt, rewritten to a consent: the hash gives it away.
+    const edited = { ...real, choices: { ...real.choices, analytics: true } };
+    let r = await post([edited]);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.body.id, real.id);
+    assert.match(r.body.reason, /hash/);
+
+    // A well-hashed receipt that claims to follow a receipt that does not exist.
+    const id = 'ab'.repeat(16);
+    const detached = reseal({ ...real, id, seq: 2, method: 'accept_all', prev: 'ab'.repeat(32), choices: { ...real.choices, analytics: true } });
+    r = await post([detached]);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.body.id, id);
+    assert.match(r.body.reason, /prev/);
+
+    // A fresh chain squeezed in as seq 1 under the same subject.
+    const fork = reseal({ ...real, id });
+    r = await post(fork);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match(r.body.reason, /seq/);
+
+    // Sending the real one again is acknowledged as a duplicate, not stored twice.
+    r = await post([real]);
+    assert.deepEqual(r, { status: 200, body: { accepted: [], duplicates: [real.id] } });
+
+    const s = await stats(server.url);
+    assert.equal(s.receipts, 1);
+    assert.equal(s.rejected, 3);
+    assert.deepEqual((await exported(server.url, real.subject)).receipts, [real]);
+  }));
