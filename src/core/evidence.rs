@@ -158,7 +158,7 @@ pub struct Broken {
     pub reason: &'static str,
 }
 
-/// The receipt's fields in canonical order (`hash` is added last by `Receipt::fields`).
+/// The keys of a stored receipt: the canonical fields in order, then `hash`.
 const FIELDS: [&str; 15] = [
     "v", "id", "subject", "seq", "time", "origin", "path", "policy", "lang", "texts", "choices",
     "method", "gpc", "prev", "hash",
@@ -171,59 +171,85 @@ fn is_purpose_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// Sorts choices by the bytes of their ids (insertion sort: there are a handful).
-fn sort_choices(c: &mut [(String, bool)]) {
-    for i in 1..c.len() {
+/// The choices in canonical order, by the bytes of their ids (insertion sort: there are a
+/// handful).
+fn sorted(c: &[(String, bool)]) -> Vec<&(String, bool)> {
+    let mut v: Vec<&(String, bool)> = c.iter().collect();
+    for i in 1..v.len() {
         let mut j = i;
-        while j > 0 && c[j - 1].0 > c[j].0 {
-            c.swap(j - 1, j);
+        while j > 0 && v[j - 1].0 > v[j].0 {
+            v.swap(j - 1, j);
             j -= 1;
         }
     }
+    v
+}
+
+fn sorted_owned(c: &[(String, bool)]) -> Vec<(String, bool)> {
+    sorted(c).into_iter().cloned().collect()
+}
+
+/// Appends `,"k":` (receipt keys are plain ASCII and need no escaping).
+fn key(out: &mut String, k: &str) {
+    out.push_str(",\"");
+    out.push_str(k);
+    out.push_str("\":");
 }
 
 impl Receipt {
-    fn fields(&self, with_hash: bool) -> Value {
-        let mut choices = self.choices.clone();
-        sort_choices(&mut choices);
-        let s = |t: &str| Value::Str(String::from(t));
-        let mut f = Vec::with_capacity(15);
-        for (k, v) in [
-            Value::int(self.v),
-            s(&self.id),
-            s(&self.subject),
-            Value::int(self.seq),
-            s(&self.time),
-            s(&self.origin),
-            s(&self.path),
-            s(&self.policy),
-            s(&self.lang),
-            s(&self.texts),
-            Value::Obj(
-                choices
-                    .into_iter()
-                    .map(|(k, b)| (k, Value::Bool(b)))
-                    .collect(),
-            ),
-            s(self.method.as_str()),
-            Value::Bool(self.gpc),
-            s(&self.prev),
-            s(&self.hash),
-        ]
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| (FIELDS[i], v))
-        {
-            if with_hash || k != "hash" {
-                f.push((String::from(k), v));
-            }
+    /// Writes the canonical text (see the module documentation), or with `with_hash` the stored
+    /// form: the same with `hash` last. The one serialiser of receipts.
+    fn write(&self, out: &mut String, with_hash: bool) {
+        out.push_str("{\"v\":");
+        json::push_int(out, self.v);
+        for (k, v) in [("id", &self.id), ("subject", &self.subject)] {
+            key(out, k);
+            json::push_str(out, v);
         }
-        Value::Obj(f)
+        key(out, "seq");
+        json::push_int(out, self.seq);
+        for (k, v) in [
+            ("time", &self.time),
+            ("origin", &self.origin),
+            ("path", &self.path),
+            ("policy", &self.policy),
+            ("lang", &self.lang),
+            ("texts", &self.texts),
+        ] {
+            key(out, k);
+            json::push_str(out, v);
+        }
+        key(out, "choices");
+        out.push('{');
+        for (i, (k, b)) in sorted(&self.choices).into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::push_str(out, k);
+            out.push_str(if *b { ":true" } else { ":false" });
+        }
+        out.push('}');
+        key(out, "method");
+        json::push_str(out, self.method.as_str());
+        out.push_str(if self.gpc {
+            ",\"gpc\":true"
+        } else {
+            ",\"gpc\":false"
+        });
+        key(out, "prev");
+        json::push_str(out, &self.prev);
+        if with_hash {
+            key(out, "hash");
+            json::push_str(out, &self.hash);
+        }
+        out.push('}');
     }
 
     /// The canonical bytes (as text) that `hash` covers; see the module documentation.
     pub fn canonical(&self) -> String {
-        self.fields(false).to_json()
+        let mut s = String::with_capacity(512);
+        self.write(&mut s, false);
+        s
     }
 
     /// SHA-256 of the canonical bytes, lower-case hex.
@@ -236,13 +262,17 @@ impl Receipt {
         self.hash = self.compute_hash();
     }
 
-    /// The canonical fields and then `hash`.
+    /// The stored form as a JSON value (the canonical fields, then `hash`).
     pub fn to_value(&self) -> Value {
-        self.fields(true)
+        // Our own output always parses; Null is unreachable.
+        json::parse(&self.to_json()).unwrap_or(Value::Null)
     }
 
+    /// The stored and sent form: the canonical text with `"hash"` last.
     pub fn to_json(&self) -> String {
-        self.to_value().to_json()
+        let mut s = String::with_capacity(600);
+        self.write(&mut s, true);
+        s
     }
 
     /// Reads a receipt, checking every field's type and shape (see `validate`) and refusing
@@ -268,7 +298,6 @@ impl Receipt {
         for (k, b) in choice_fields {
             choices.push((k.clone(), b.as_bool().ok_or(CHOICES)?));
         }
-        sort_choices(&mut choices);
         let r = Receipt {
             v: v.get("v").and_then(Value::as_i64).ok_or(V)?,
             id: s("id", ID)?,
@@ -280,7 +309,7 @@ impl Receipt {
             policy: s("policy", "policy: expected a string")?,
             lang: s("lang", "lang: expected a string")?,
             texts: s("texts", TEXTS)?,
-            choices,
+            choices: sorted_owned(&choices),
             method: v
                 .get("method")
                 .and_then(Value::as_str)
@@ -409,8 +438,6 @@ impl EvidenceLog {
         if let Some(cut) = path.find(['?', '#']) {
             path.truncate(cut);
         }
-        let mut choices = d.choices;
-        sort_choices(&mut choices);
         let mut r = Receipt {
             v: 1,
             id: sha256::hex_of(&id),
@@ -422,7 +449,7 @@ impl EvidenceLog {
             policy: d.policy,
             lang: d.lang,
             texts: d.texts,
-            choices,
+            choices: sorted_owned(&d.choices),
             method: d.method,
             gpc: d.gpc,
             prev,
@@ -463,7 +490,7 @@ impl EvidenceLog {
             if i > 0 {
                 s.push(',');
             }
-            r.to_value().write(s);
+            r.write(s, true);
         }
         s.push(']');
     }
