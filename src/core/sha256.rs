@@ -22,7 +22,7 @@ const H0: [u32; 8] = [
 ];
 
 /// Mixes one 64-byte block into the state (FIPS 180-4 §6.2.2).
-fn compress(h: &mut [u32; 8], block: &[u8]) {
+fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
     let mut w = [0u32; 64];
     for t in 0..16 {
         w[t] = u32::from_be_bytes([
@@ -69,21 +69,23 @@ fn compress(h: &mut [u32; 8], block: &[u8]) {
 /// The digest of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut h = H0;
-    let full = data.len() / 64 * 64;
-    for block in data[..full].chunks_exact(64) {
-        compress(&mut h, block);
-    }
+    let blocks = data.chunks_exact(64);
     // The tail, the 0x80 marker, zero padding and the bit length fill one or two more blocks.
-    let rest = &data[full..];
-    let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
-    let end = if rest.len() < 56 { 64 } else { 128 };
-    let bits = (data.len() as u64).wrapping_mul(8);
-    tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
-    compress(&mut h, &tail[..64]);
-    if end == 128 {
-        compress(&mut h, &tail[64..]);
+    let rest = blocks.remainder();
+    for block in blocks {
+        if let Ok(b) = block.try_into() {
+            compress(&mut h, b);
+        }
+    }
+    let mut tail = [[0u8; 64]; 2];
+    let n = rest.len(); // < 64
+    let flat = tail.as_flattened_mut();
+    flat[..n].copy_from_slice(rest);
+    flat[n] = 0x80;
+    let last = if n < 56 { 0 } else { 1 };
+    tail[last][56..].copy_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
+    for block in &tail[..=last] {
+        compress(&mut h, block);
     }
     let mut out = [0u8; 32];
     for (i, word) in h.iter().enumerate() {

@@ -99,13 +99,13 @@ pub fn parse_utc_iso(s: &str) -> Option<i64> {
     .into_iter()
     .enumerate()
     {
-        for &c in &b[at..at + width] {
+        for &c in b.get(at..at + width)? {
             if !c.is_ascii_digit() {
                 return None;
             }
             n[k] = n[k] * 10 + (c - b'0') as i64;
         }
-        if b[at + width] != sep {
+        if b.get(at + width) != Some(&sep) {
             return None;
         }
     }
