@@ -3,6 +3,7 @@
 pub mod api;
 pub mod app;
 pub mod banner;
+pub mod cookies;
 pub mod dom;
 pub mod gating;
 pub mod signals;
