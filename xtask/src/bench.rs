@@ -3,7 +3,7 @@
 //! Owns: making sure the script-tag build and bench/node_modules exist, then running the node
 //! benchmark, which prints the table and writes bench/results.json and bench/RESULTS.md.
 //! Must never be part of the test command, and never judge speed: it reports figures only.
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::process::Command;
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -30,5 +30,27 @@ pub fn run(args: &[String]) -> Result<()> {
             bail!("unknown argument {a:?} (bench takes --runs=N or --quick)");
         }
     }
-    crate::build::sh(Command::new("node").arg(bench.join("run.mjs")).args(args).current_dir(&root))
+    // The evidence core natively, optimised: its own small crate (no tool crate in release).
+    eprintln!("Evidence core, native (release build of bench/native)…");
+    let native = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .arg(bench.join("native/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root.join("target/bench-native"))
+        .current_dir(&root)
+        .output()
+        .context("could not start cargo for bench/native")?;
+    let native_json = if native.status.success() {
+        String::from_utf8_lossy(&native.stdout).trim().to_string()
+    } else {
+        eprintln!("warning: bench/native failed: {}", String::from_utf8_lossy(&native.stderr));
+        String::new()
+    };
+    crate::build::sh(
+        Command::new("node")
+            .arg(bench.join("run.mjs"))
+            .args(args)
+            .env("CONSENTRY_BENCH_NATIVE", native_json)
+            .current_dir(&root),
+    )
 }
