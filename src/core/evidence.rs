@@ -12,7 +12,7 @@
 //! | `v`       | number    | `1`                                                                   |
 //! | `id`      | string    | 32 lower-case hex digits (16 random bytes)                            |
 //! | `subject` | string    | 32 lower-case hex digits: the pseudonymous visitor (16 random bytes)  |
-//! | `seq`     | number    | 1, 2, 3 … per subject, whole, no sign                                 |
+//! | `seq`     | number    | 1, 2, 3 … per subject, whole, at most 2^53 - 1 (`MAX_SEQ`)            |
 //! | `time`    | string    | `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, see `core::time`)                    |
 //! | `origin`  | string    | the page origin, e.g. `https://shop.example`                          |
 //! | `path`    | string    | the page path, without `?query` or `#fragment`                        |
@@ -65,6 +65,8 @@ use crate::core::{sha256, time};
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// The most receipts the visitor's log keeps once they are delivered.
 pub const MAX_KEPT: usize = 50;
+/// The largest `seq`: JavaScript reads JSON numbers as doubles, exact only up to 2^53 - 1.
+pub const MAX_SEQ: i64 = (1 << 53) - 1;
 /// The `format` of an exported evidence document.
 pub const EXPORT_FORMAT: &str = "consentry-evidence";
 
@@ -334,7 +336,7 @@ impl Receipt {
             (self.v == 1, V),
             (hex(&self.id, 32), ID),
             (hex(&self.subject, 32), SUBJECT),
-            (self.seq >= 1, SEQ),
+            ((1..=MAX_SEQ).contains(&self.seq), SEQ),
             (time::parse_utc_iso(&self.time).is_some(), TIME),
             (!self.path.contains(['?', '#']), PATH),
             (hex(&self.texts, 64), TEXTS),
@@ -357,7 +359,7 @@ impl Receipt {
 const V: &str = "v: expected 1";
 const ID: &str = "id: expected 32 hex digits";
 const SUBJECT: &str = "subject: expected 32 hex digits";
-const SEQ: &str = "seq: expected a whole number, 1 or more";
+const SEQ: &str = "seq: expected a whole number from 1 to 2^53-1";
 const TIME: &str = "time: expected UTC time like 2026-11-23T00:11:32.123Z";
 const PATH: &str = "path: expected a string without ? or #";
 const TEXTS: &str = "texts: expected 64 hex digits";
@@ -780,6 +782,10 @@ mod tests {
         assert_eq!(edit(r#""seq":1"#, r#""seq":0"#), SEQ);
         assert_eq!(edit(r#""seq":1"#, r#""seq":-1"#), SEQ);
         assert_eq!(edit(r#""seq":1"#, r#""seq":1.0"#), SEQ);
+        assert_eq!(edit(r#""seq":1"#, r#""seq":9007199254740992"#), SEQ);
+        let mut top = r.clone();
+        top.seq = MAX_SEQ;
+        assert_eq!(top.validate(), Ok(()));
         assert_eq!(
             edit(r#""time":"2026-11-23T"#, r#""time":"2026-11-31T"#),
             TIME
