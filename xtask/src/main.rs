@@ -1,6 +1,7 @@
 //! Consentry's native tool: build the packages, run the demo with its local collector, run every
 //! test layer, and verify evidence. `cargo xtask help` lists the commands.
 mod bench;
+mod bench_evidence;
 mod budget;
 mod build;
 mod collector;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     };
     let result = match cmd {
         "bench" => bench::run(rest),
+        "bench-evidence" => bench_evidence::run(),
         "build" => build::run(rest),
         "demo" => server::demo(rest),
         "serve" => server::serve(rest),
@@ -45,4 +47,6 @@ const HELP: &str = "usage: cargo xtask <command>
                         serve without building (the packages must exist)
   test                  run every test layer: native, wasm-bindgen-test in Chromium, end-to-end
   verify FILE | --db FILE
-                        verify an exported evidence file or a collector database";
+                        verify an exported evidence file or a collector database
+  bench                 the side-by-side benchmark against the peers (writes bench/RESULTS.md)
+  bench-evidence        receipts hashed and verified per second, natively";

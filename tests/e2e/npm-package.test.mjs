@@ -1,0 +1,62 @@
+// The npm package as a site developer meets it: `npm install ./pkg/npm` into a scratch project,
+// import it in a server-side context (must not touch window), bundle it with esbuild, and run the
+// bundle in Chromium (the demo's /npm/ page is built the same way by `cargo xtask build`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, startServer, launch, banner } from './harness.mjs';
+
+const PKG = join(ROOT, 'pkg/npm');
+
+test('pkg/npm installs into a scratch project, imports without a window, and bundles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consentry-npm-'));
+  try {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', PKG], { cwd: dir, stdio: 'pipe' });
+    const meta = JSON.parse(readFileSync(join(dir, 'node_modules/consentry/package.json'), 'utf8'));
+    const cargo = readFileSync(join(ROOT, 'Cargo.toml'), 'utf8');
+    assert.equal(meta.version, /^version = "(.+)"/m.exec(cargo)[1], 'version comes from Cargo.toml');
+    assert.ok(existsSync(join(dir, 'node_modules/consentry', meta.types)), 'types file is installed');
+    assert.ok(existsSync(join(dir, 'node_modules/consentry/consentry_bg.wasm')), 'the .wasm is installed');
+
+    // Server-side rendering: importing in Node (no window, no document) must not throw, and
+    // init() must refuse politely instead of touching globals.
+    const out = execFileSync('node', ['--input-type=module', '-e', `
+      const m = await import('consentry');
+      const r = await m.init({ policyVersion: '1', purposes: [{ id: 'analytics' }] }).then(() => 'resolved', (e) => 'rejected: ' + e.message);
+      console.log(typeof m.init, typeof globalThis.window, r);
+    `], { cwd: dir, encoding: 'utf8' });
+    assert.match(out.trim(), /^function undefined rejected: .*browser/);
+
+    // A bundler resolves the package by its exports map.
+    writeFileSync(join(dir, 'main.js'), "import { init } from 'consentry';\nwindow.started = init;\n");
+    execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['main.js', '--bundle', '--format=esm', '--outfile=out.js', '--log-level=warning'], { cwd: dir });
+    const bundle = readFileSync(join(dir, 'out.js'), 'utf8');
+    assert.match(bundle, /consentry_bg\.wasm/, 'the bundle locates the .wasm');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bundled npm page shows the banner and reports consent through the API', async () => {
+  const server = await startServer();
+  const { page, close } = await launch();
+  try {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + 'npm/');
+    await banner(page).locator('button[data-a=accept]').waitFor();
+    assert.equal(await page.locator('#state').textContent(), JSON.stringify({ necessary: true, analytics: false, marketing: false, functional: false }));
+    await banner(page).locator('button[data-a=reject]').click();
+    await page.locator('#state').filter({ hasText: '"analytics":false' }).waitFor();
+    await page.evaluate(() => window.Consentry.setConsent({ functional: true }));
+    await page.locator('#state').filter({ hasText: '"functional":true' }).waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    await server.stop();
+  }
+});
