@@ -85,15 +85,41 @@ fn prop_str(out: &mut String, key: &str, v: &str) {
     push_str(out, v);
 }
 
+/// The caller's properties as JSON object members (`"a":1,"b":"x"`), from the JSON text of an
+/// object (what `JSON.stringify` gives), without the reserved names. Fast path: text that cannot
+/// name a reserved property is used as it is; otherwise it is parsed and filtered. Anything but
+/// an object gives nothing.
+pub fn custom_members(json_text: &str) -> String {
+    let t = json_text.trim();
+    let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
+    if !inner.contains("\"$") && !inner.contains("\"distinct_id\"") {
+        return String::from(inner.trim());
+    }
+    let mut out = String::new();
+    if let Ok(Value::Obj(fields)) = crate::core::json::parse(t) {
+        for (k, v) in &fields {
+            if !RESERVED.contains(&k.as_str()) {
+                if !out.is_empty() {
+                    out.push(',');
+                }
+                push_str(&mut out, k);
+                out.push(':');
+                v.write(&mut out);
+            }
+        }
+    }
+    out
+}
+
 /// Encodes one event once, at capture time: `distinct_id` and `subject` identify the browser and
-/// the consent subject, `custom` are the caller's properties (reserved names skipped), `uuid`
-/// makes retries idempotent.
+/// the consent subject, `custom` are the caller's properties as `custom_members` gives them,
+/// `uuid` makes retries idempotent.
 pub fn event(
     name: &str,
     distinct_id: &str,
     subject: &str,
     page: &Page,
-    custom: &[(String, Value)],
+    custom: &str,
     time_ms: i64,
     uuid: &str,
 ) -> Event {
@@ -118,11 +144,9 @@ pub fn event(
     if !subject.is_empty() {
         prop_str(&mut t, "$consentry_subject", subject);
     }
-    for (k, v) in custom {
-        if !RESERVED.contains(&k.as_str()) {
-            prop(&mut t, k);
-            v.write(&mut t);
-        }
+    if !custom.is_empty() {
+        t.push(',');
+        t.push_str(custom);
     }
     t.push_str("},\"timestamp\":");
     push_str(&mut t, &crate::core::time::format_utc_iso(time_ms));
@@ -176,6 +200,12 @@ impl Queue {
         }
         self.events.push_back(e);
         true
+    }
+
+    /// Whether a batch should be sent now: none is under way and one is formed (a retry) or
+    /// `batch` events wait.
+    pub fn due(&self, batch: usize) -> bool {
+        !self.sending && (self.pending.is_some() || self.events.len() >= batch)
     }
 
     /// Events waiting (not counting the formed batch).
@@ -394,7 +424,7 @@ pub fn cookie_text(value: &str, max_age_s: i64, domain: Option<&str>, secure: bo
 
 /// Every Domain attribute the cookie may have been set with, to delete each variant: the
 /// configured domain, the host itself and each parent domain with at least two labels (host-only
-/// is the caller's `None`). An IP address host has no parents.
+/// is the caller's `None`). An IPv4 host has no parents; an IPv6 one no Domain at all.
 pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |d: &str| {
@@ -406,13 +436,17 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     if let Some(c) = configured {
         add(c);
     }
-    let ip = host.contains(':') || host.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
-    if !ip {
-        let mut d = host;
-        while d.contains('.') {
-            add(d);
-            d = d.split_once('.').map(|x| x.1).unwrap_or("");
-        }
+    if host.contains(':') {
+        return out; // IPv6: no Domain attribute can match
+    }
+    if host.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+        add(host); // IPv4: only the address itself
+        return out;
+    }
+    let mut d = host;
+    while d.contains('.') {
+        add(d);
+        d = d.split_once('.').map(|x| x.1).unwrap_or("");
     }
     out
 }
@@ -433,17 +467,12 @@ mod tests {
     }
 
     fn ev(name: &str, n: u8) -> Event {
-        event(name, "id-1", "", &page(), &[], 1_700_000_000_000, &uuid_v7(1_700_000_000_000, [n; 16]))
+        event(name, "id-1", "", &page(), "", 1_700_000_000_000, &uuid_v7(1_700_000_000_000, [n; 16]))
     }
 
     #[test]
     fn encodes_an_event_byte_for_byte() {
-        let custom = vec![
-            (String::from("plan"), Value::str("pro \"x\"")),
-            (String::from("n"), Value::Num(String::from("2.5"))),
-            (String::from("distinct_id"), Value::str("spoof")),
-            (String::from("$consentry_subject"), Value::str("spoof")),
-        ];
+        let custom = custom_members(r#"{"plan":"pro \"x\"","n":2.5,"distinct_id":"spoof","$consentry_subject":"spoof"}"#);
         let e = event("signup", "0f0e-id", "ab12", &page(), &custom, 1_700_000_000_123, "u-1");
         let want = concat!(
             r#"{"event":"signup","properties":{"distinct_id":"0f0e-id","$lib":"consentry","$lib_version":"0.1.0","#,
@@ -455,8 +484,23 @@ mod tests {
         assert_eq!(e.text, want);
         assert!(json::parse(&e.text).is_ok());
         // No subject yet: the property is left out rather than sent empty.
-        let e = event("x", "i", "", &page(), &[], 0, "u");
+        let e = event("x", "i", "", &page(), "", 0, "u");
         assert!(!e.text.contains("$consentry_subject"));
+    }
+
+    #[test]
+    fn custom_properties_keep_their_text_and_lose_reserved_names() {
+        assert_eq!(custom_members(r#"{"a":1,"b":{"c":[true,null]},"s":"$x"}"#), r#""a":1,"b":{"c":[true,null]},"s":"$x""#);
+        assert_eq!(custom_members(r#"{"a":1,"$lib":"evil","x":"y","distinct_id":"z","$own":2}"#), r#""a":1,"x":"y","$own":2"#);
+        assert_eq!(custom_members("{}"), "");
+        for not_object in ["[1,2]", "\"text\"", "1", "null", ""] {
+            assert_eq!(custom_members(not_object), "", "{not_object}");
+        }
+        // Whatever comes out, the event stays valid JSON without duplicate keys.
+        let e = event("e", "i", "s", &page(), &custom_members(r#"{"$pathname":"/x","$current_url":1,"k":"\"$lib\":"}"#), 0, "u");
+        let v = json::parse(&e.text).unwrap();
+        assert_eq!(v.get("properties").unwrap().get("$pathname").unwrap().as_str(), Some("/p"));
+        assert_eq!(v.get("properties").unwrap().get("k").unwrap().as_str(), Some("\"$lib\":"));
     }
 
     #[test]
@@ -501,18 +545,22 @@ mod tests {
     fn batches_take_at_most_n_events_and_fit_the_body_limit() {
         let mut q = Queue::new(100);
         for n in 0..25 {
+            assert_eq!(q.due(10), n >= 10);
             q.push(ev("e", n));
         }
         let b = q.next(10, "k", "t").unwrap();
         assert_eq!(json::parse(&b).unwrap().get("batch").unwrap().as_array().unwrap().len(), 10);
         // Only one request at a time.
+        assert!(!q.due(10));
         assert!(q.next(10, "k", "t").is_none());
         assert_eq!(q.done(200), Outcome::Sent);
         assert_eq!(q.len(), 15);
 
         // Big events: split by bytes long before the count.
         let mut q = Queue::new(100);
-        let big = vec![(String::from("blob"), Value::str(&"x".repeat(10_000)))];
+        let mut big = String::from("\"blob\":\"");
+        big.push_str(&"x".repeat(10_000));
+        big.push('"');
         for n in 0..12 {
             assert!(q.push(event("e", "i", "", &page(), &big, 0, &uuid_v4([n; 16]))));
         }
@@ -522,7 +570,7 @@ mod tests {
         assert!(first >= 5 && first < 12, "{first}");
         assert_eq!(q.len(), 12 - first);
         // Too big for any body: refused at capture.
-        let huge = vec![(String::from("blob"), Value::str(&"x".repeat(MAX_EVENT)))];
+        let huge = "x".repeat(MAX_EVENT);
         assert!(!q.push(event("e", "i", "", &page(), &huge, 0, "u")));
     }
 
@@ -623,7 +671,7 @@ mod tests {
         assert_eq!(cookie_text("", 86400, None, false), "cs_id=; Path=/; Max-Age=0; SameSite=Lax");
         assert_eq!(cookie_domains("a.b.example.com", Some(".example.com")), ["example.com", "a.b.example.com", "b.example.com"]);
         assert_eq!(cookie_domains("localhost", None), Vec::<String>::new());
-        assert_eq!(cookie_domains("127.0.0.1", Some("x.test")), ["x.test"]);
+        assert_eq!(cookie_domains("127.0.0.1", Some("x.test")), ["x.test", "127.0.0.1"]);
         assert_eq!(cookie_domains("[::1]", None), Vec::<String>::new());
         assert_eq!(cookie_domains("shop.example", None), ["shop.example"]);
     }

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use super::{cookies, dom, transport};
 use crate::core::config::TrackerConfig;
-use crate::core::json::{self, Value};
+use crate::core::json;
 use crate::core::tracker::{self as rules, Outcome, Page, Queue};
 use crate::core::{backoff, time};
 
@@ -29,6 +29,39 @@ struct State {
     path: String,
     /// `$pageleave` went out for this page.
     left: bool,
+    /// The page context of events, read once and again after a navigation or a resize.
+    page: Option<PageInfo>,
+    /// Random bytes for event uuids, drawn from the CSPRNG 256 at a time.
+    pool: [u8; 256],
+    used: usize,
+}
+
+struct PageInfo {
+    url: String,
+    host: String,
+    path: String,
+    referrer: String,
+    sizes: [i64; 4],
+}
+
+impl PageInfo {
+    fn read(allow: &[String]) -> PageInfo {
+        let w = dom::window();
+        let loc = w.location();
+        let mut referrer = rules::strip_url(&dom::document().referrer(), &[]);
+        if referrer.is_empty() {
+            referrer = String::from("$direct");
+        }
+        let (sw, sh) = w.screen().map(|sc| (sc.width().unwrap_or(0), sc.height().unwrap_or(0))).unwrap_or((0, 0));
+        let px = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i64;
+        PageInfo {
+            url: rules::strip_url(&loc.href().unwrap_or_default(), allow),
+            host: loc.host().unwrap_or_default(),
+            path: loc.pathname().unwrap_or_default(),
+            referrer,
+            sizes: [sw as i64, sh as i64, px(w.inner_width()), px(w.inner_height())],
+        }
+    }
 }
 
 thread_local! {
@@ -70,6 +103,9 @@ pub fn start(cfg: &TrackerConfig, subject: &str) {
         retry: None,
         path: String::new(),
         left: false,
+        page: None,
+        pool: [0; 256],
+        used: 256,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
     hook();
@@ -101,55 +137,47 @@ pub fn capture(name: &str, props: &JsValue) {
         dom::console_error("Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.");
         return;
     }
-    let mut custom = Vec::new();
-    if props.is_object() && !js_sys::Array::is_array(props) {
-        if let Some(Ok(Value::Obj(fields))) =
-            js_sys::JSON::stringify(props).ok().and_then(|s| s.as_string()).map(|s| json::parse(&s))
-        {
-            custom = fields;
+    let mut custom = String::new();
+    if props.is_object() {
+        if let Some(text) = js_sys::JSON::stringify(props).ok().and_then(|s| s.as_string()) {
+            custom = rules::custom_members(&text);
         }
     }
     record(name, &custom);
 }
 
-/// Builds the event once (page context read now) and queues it; sends when the batch is full.
-fn record(name: &str, custom: &[(String, Value)]) {
+/// Builds the event once and queues it; sends when the batch is full. Costs a few µs: the page
+/// context and random bytes are read ahead, not per event.
+fn record(name: &str, custom: &str) {
     let due = with(|s| {
-        let w = dom::window();
-        let loc = w.location();
-        let doc = dom::document();
-        let url = rules::strip_url(&loc.href().unwrap_or_default(), &s.cfg.allow_params);
-        let mut referrer = rules::strip_url(&doc.referrer(), &[]);
-        if referrer.is_empty() {
-            referrer = String::from("$direct");
-        }
-        let (sw, sh) = w.screen().map(|sc| (sc.width().unwrap_or(0), sc.height().unwrap_or(0))).unwrap_or((0, 0));
-        let px = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i64;
-        let page = Page {
-            url: &url,
-            host: &loc.host().unwrap_or_default(),
-            path: &loc.pathname().unwrap_or_default(),
-            referrer: &referrer,
-            sizes: [sw as i64, sh as i64, px(w.inner_width()), px(w.inner_height())],
-        };
         let now = dom::now_ms();
-        let uuid = rules::uuid_v7(now, dom::random::<16>());
+        if s.used + 16 > s.pool.len() {
+            s.pool = dom::random::<256>();
+            s.used = 0;
+        }
+        let mut r = [0u8; 16];
+        r.copy_from_slice(&s.pool[s.used..s.used + 16]);
+        s.used += 16;
+        let uuid = rules::uuid_v7(now, r);
+        let p = s.page.get_or_insert_with(|| PageInfo::read(&s.cfg.allow_params));
+        let page = Page { url: &p.url, host: &p.host, path: &p.path, referrer: &p.referrer, sizes: p.sizes };
         if !s.q.push(rules::event(name, &s.id, &s.subject, &page, custom, now, &uuid)) {
             dom::console_error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
         }
-        s.q.len() >= s.cfg.batch_size
+        let waiting = s.retry.is_some();
+        (s.q.due(s.cfg.batch_size) && !waiting, s.timer.is_none() && !waiting)
     });
     match due {
-        Some(true) => send(),
-        Some(false) => arm(),
-        None => {}
+        Some((true, _)) => send(),
+        Some((false, true)) => arm(),
+        _ => {}
     }
 }
 
 fn pageview() {
     let path = dom::window().location().pathname().unwrap_or_default();
     if with(|s| core::mem::replace(&mut s.path, path)).is_some() {
-        record("$pageview", &[]);
+        record("$pageview", "");
     }
 }
 
@@ -237,21 +265,25 @@ pub fn on_page_hide() {
 fn on_page_leave(_ev: web_sys::Event) {
     let leave = with(|s| s.cfg.pageleave && !core::mem::replace(&mut s.left, true));
     if leave == Some(true) {
-        record("$pageleave", &[]);
+        record("$pageleave", "");
     }
     on_page_hide();
 }
 
-/// A single-page-app navigation: a new path is a new `$pageview`.
+/// A single-page-app navigation: the page context is read again; a new path is a new `$pageview`.
 fn navigated() {
     let path = dom::window().location().pathname().unwrap_or_default();
-    if with(|s| s.cfg.pageviews && s.path != path) == Some(true) {
+    if with(|s| {
+        s.page = None;
+        s.cfg.pageviews && s.path != path
+    }) == Some(true)
+    {
         pageview();
     }
 }
 
-/// Wraps `history.pushState`/`replaceState` and listens to `popstate` and `pagehide`, once per
-/// page. Inert while not running: `navigated` and `on_page_leave` find no state and do nothing.
+/// Wraps `history.pushState`/`replaceState` and listens to `popstate`, `pagehide` and `resize`,
+/// once per page. Inert while not running: `navigated` and `on_page_leave` find no state and do nothing.
 fn hook() {
     if HOOKED.replace(true) {
         return;
@@ -272,7 +304,10 @@ fn hook() {
             f.forget();
         }
     }
-    for (event, f) in [("popstate", (|_| navigated()) as fn(web_sys::Event)), ("pagehide", on_page_leave)] {
+    let resized: fn(web_sys::Event) = |_| {
+        with(|s| s.page = None);
+    };
+    for (event, f) in [("popstate", (|_| navigated()) as fn(web_sys::Event)), ("pagehide", on_page_leave), ("resize", resized)] {
         let cb = Closure::<dyn Fn(web_sys::Event)>::new(f);
         let _ = w.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
         cb.forget();
