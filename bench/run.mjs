@@ -23,6 +23,7 @@ const runsArg = argv.find((a) => a.startsWith('--runs='));
 const RUNS = runsArg ? Math.max(1, parseInt(runsArg.slice(7), 10) || 15) : quick ? 3 : 15;
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SETTLE_MS = 1000;
 const PEER_PACKAGES = ['vanilla-cookieconsent', 'klaro', 'cookieconsent', 'posthog-js'];
 
 // ---------------------------------------------------------------- sizes
@@ -89,7 +90,7 @@ function serve(req, res) {
       try {
         const j = JSON.parse(text);
         const events = Array.isArray(j.batch) ? j.batch.length : Array.isArray(j) ? j.length : 1;
-        batches.push({ bytes: body.length, gzip: sizes(Buffer.from(text)).gzip, events, body: text });
+        batches.push({ bytes: body.length, gzip: sizes(Buffer.from(text)).gzip, events, body: text, compressed: text.length !== body.length, type: req.headers['content-type'] || '' });
       } catch { /* not JSON: not counted */ }
       res.writeHead(200, { ...head, 'content-type': 'application/json' });
       return res.end('{"status":1}');
@@ -112,7 +113,8 @@ function serve(req, res) {
 // ---------------------------------------------------------------- one load
 function initScript(banner) {
   return `(() => {
-  const r = window.__bench = { visible: null, longtasks: [] };
+  const r = window.__bench = { visible: null, longtasks: [], ready: null };
+  document.addEventListener('consentry:ready', () => { r.ready = performance.now(); });
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) r.longtasks.push([e.startTime, e.duration]); })
       .observe({ type: 'longtask', buffered: true });
@@ -151,7 +153,7 @@ async function load(origin, c) {
       await pg.waitForFunction(() => window.__bench.visible !== null, null, { timeout: 10000, polling: 50 }).catch(() => {});
     }
     // Let deferred and idle work finish (lazy chunks, idle callbacks) before reading the totals.
-    await pg.waitForTimeout(1200);
+    await pg.waitForTimeout(SETTLE_MS);
     const { metrics } = await cdp.send('Performance.getMetrics');
     const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
     const page = await pg.evaluate(async () => {
@@ -161,6 +163,8 @@ async function load(origin, c) {
       try { idb = (await indexedDB.databases()).length; } catch (e) {}
       return {
         visible: window.__bench.visible,
+        ready: window.__bench.ready,
+        resources: performance.getEntriesByType('resource').map((e) => [new URL(e.name).pathname, Math.round(e.startTime), Math.round(e.responseEnd)]),
         longtasks: window.__bench.longtasks,
         dcl: nav ? nav.domContentLoadedEventEnd : null,
         load: nav ? nav.loadEventEnd : null,
@@ -181,6 +185,8 @@ async function load(origin, c) {
     const shipped = [...new Set(paths.filter((r) => r.path !== doc && staticFile(r.path)).map((r) => r.path))];
     return {
       visibleMs: page.visible,
+      readyMs: page.ready,
+      resources: page.resources,
       dclMs: page.dcl,
       loadMs: page.load,
       fcpMs: page.fcp,
@@ -217,9 +223,13 @@ async function micro(origin) {
     await pg.waitForTimeout(300);
     batches.length = 0;
     // A typical event, as a site would send it on reading an article.
-    await pg.evaluate(() => { for (let i = 0; i < 30; i++) window.Consentry.capture('article_read', { slug: 'the-quiet-harbour', depth: 75, section: 'stories' }); });
+    await pg.evaluate(() => {
+      const slugs = ['the-quiet-harbour', 'winter-ferries', 'a-lighthouse-keeper', 'maps-and-gulls', 'four-tables'];
+      for (let i = 0; i < 30; i++) window.Consentry.capture('article_read', { slug: slugs[i % 5], depth: (i * 37) % 100, section: i % 3 ? 'stories' : 'essays' });
+    });
     const t0 = Date.now();
     while (Date.now() - t0 < 7000 && batches.filter((b) => b.body.includes('article_read')).length === 0) await pg.waitForTimeout(100);
+    await pg.waitForTimeout(1000); // the rest of the 30 events
     const got = batches.filter((b) => b.body.includes('article_read'));
     if (got.length === 0) { out.reason = 'capture() sent nothing within 7 s after acceptAll() (tracker not available yet)'; }
     else {
@@ -230,6 +240,8 @@ async function micro(origin) {
       out.eventsPerBatch = full[0].events;
       out.batchGzipPerEvent = full.reduce((a, b) => a + b.gzip, 0) / ev;
       out.batchRawPerEvent = full.reduce((a, b) => a + Buffer.byteLength(b.body), 0) / ev;
+      out.wirePerEvent = full.reduce((a, b) => a + b.bytes, 0) / ev;
+      out.bodyCompressed = full.some((b) => b.compressed);
       out.sampleBatch = full[0].body.slice(0, 2000);
       // Cost per call: blocks of calls timed with performance.now() (5 µs resolution when isolated).
       const r = await pg.evaluate(() => {
@@ -308,7 +320,9 @@ function summarise(c, runs) {
     fcp: median(runs.map((r) => r.fcpMs)),
     script: { median: median(runs.map((r) => r.scriptMs)), p25: quantile(runs.map((r) => r.scriptMs), 0.25), p75: quantile(runs.map((r) => r.scriptMs), 0.75) },
     task: median(runs.map((r) => r.taskMs)),
-    longTasks: { median: median(runs.map((r) => r.longTasks)), max: Math.max(...runs.map((r) => r.longTasks)), ms: median(runs.map((r) => r.longTaskMs)) },
+    longTasks: { median: median(runs.map((r) => r.longTasks)), max: Math.max(...runs.map((r) => r.longTasks)), loadsWithAny: runs.filter((r) => r.longTasks > 0).length, ms: median(runs.map((r) => r.longTaskMs)) },
+    ready: median(runs.map((r) => r.readyMs)),
+    timeline: Object.fromEntries(c.own.map((f) => [f, median(runs.map((r) => { const e = (r.resources || []).find((x) => x[0] === f); return e ? e[2] : null; }))])),
     beforeChoice: {
       cookies: median(before('cookies')), storage: median(before('storage')), requests: median(before('requests')),
       examples: { cookies: mode(runs.map((r) => r.cookies.join(' '))), storage: mode(runs.map((r) => r.storage.join(' '))), requests: mode(runs.map((r) => r.requests.join(' '))) },
@@ -326,9 +340,11 @@ function markdown(res) {
   L.push(`| shipped JS+CSS+Wasm KB raw / gzip / brotli | ${res.contenders.map((c) => `${KB(c.size.raw)} / ${KB(c.size.gzip)} / ${KB(c.size.brotli)}`).join(' | ')} |`);
   L.push(`| banner visible after navigation start, ms median (p25–p75) | ${res.contenders.map((c) => (c.visible ? `${ms(c.visible.median)} (${ms(c.visible.p25)}–${ms(c.visible.p75)})${c.visible.missed ? ` [${c.visible.missed} missed]` : ''}` : '–')).join(' | ')} |`);
   L.push(`| main-thread script ms, median (p25–p75) | ${res.contenders.map((c) => `${ms(c.script.median)} (${ms(c.script.p25)}–${ms(c.script.p75)})`).join(' | ')} |`);
-  L.push(`| long tasks per load, median (max) | ${res.contenders.map((c) => `${c.longTasks.median} (${c.longTasks.max})`).join(' | ')} |`);
+  L.push(`| long tasks per load, median (loads with any, of ${res.environment.runs}) | ${res.contenders.map((c) => `${c.longTasks.median} (${c.longTasks.loadsWithAny})`).join(' | ')} |`);
   L.push(`| cookies / storage keys / requests before any choice | ${res.contenders.map((c) => `${c.beforeChoice.cookies} / ${c.beforeChoice.storage} / ${c.beforeChoice.requests}`).join(' | ')} |`);
   if (me.name !== 'consentry') return L.join('\n');
+  L.push('');
+  L.push(`Consentry's load, medians: ${Object.entries(me.timeline).map(([f, t]) => `${f.split('/').pop()} received at ${ms(t)} ms`).join(', ')}; \`consentry:ready\` at ${ms(me.ready)} ms; banner visible at ${ms(me.visible.median)} ms (page alone: DOMContentLoaded ${ms(res.baseline.dcl)} ms, first contentful paint ${ms(res.baseline.fcp)} ms).`);
   L.push('');
   L.push(`Consentry's figures as ratios to each peer's, same run (below ×1.00 is better):`);
   L.push('');
@@ -345,7 +361,7 @@ function microMarkdown(mi, native) {
   const L = ['| tracker and evidence micro-benchmarks | figure | target |', '|---|---|---|'];
   if (mi && mi.available) {
     L.push(`| \`Consentry.capture()\` cost per call, median (p25–p75) | ${mi.captureUs.toFixed(2)} µs (${mi.captureUsSpread.map((x) => x.toFixed(2)).join('–')})${mi.isolated ? '' : ' (timer not isolated: 100 µs resolution)'} | ≤ 5 µs |`);
-    L.push(`| bytes per event in a batch of ${mi.eventsPerBatch}, gzip (raw) | ${mi.batchGzipPerEvent.toFixed(0)} B (${mi.batchRawPerEvent.toFixed(0)} B) | ≤ 200 B gzip |`);
+    L.push(`| bytes per event in a batch of ${mi.eventsPerBatch}: gzip -9 of the JSON (JSON as sent; the request body is ${mi.bodyCompressed ? 'gzip-compressed' : 'sent uncompressed'}) | ${mi.batchGzipPerEvent.toFixed(0)} B (${mi.batchRawPerEvent.toFixed(0)} B; ${mi.wirePerEvent.toFixed(0)} B on the wire) | ≤ 200 B gzip |`);
   } else {
     const why = (mi && mi.reason) || 'not run';
     L.push(`| \`Consentry.capture()\` cost per call | not available: ${why} | ≤ 5 µs |`);
@@ -385,10 +401,15 @@ async function main() {
     return v;
   })();
   console.error(`Chromium ${chromiumVersion}, ${os.cpus().length} cores; ${RUNS} fresh-profile loads per contender, interleaved; serving ${origin}`);
+  // One discarded load per contender first: the first launch of a run is slower (cold disk caches).
+  for (const c of all) await load(origin, c);
   for (let i = 0; i < RUNS; i++) {
     // Rotate the order each round so that no contender always goes first.
     const order = all.map((_, k) => all[(k + i) % all.length]);
-    for (const c of order) runs[c.name].push(await load(origin, c));
+    for (const c of order) {
+      if (c === BASELINE && i % 3 !== 0) continue; // the page alone needs fewer loads
+      runs[c.name].push(await load(origin, c));
+    }
     process.stderr.write(`  round ${i + 1}/${RUNS} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
   const mi = peersOnly ? { available: false, reason: 'run with --peers-only' } : await micro(origin).catch((e) => ({ available: false, reason: String(e && e.message) }));
@@ -424,7 +445,7 @@ How each figure is taken:
   passes \`checkVisibility({opacityProperty, visibilityProperty})\` and has a non-zero box. The page alone
   (no banner, no script) reaches DOMContentLoaded at ${ms(base.dcl)} ms and first contentful paint at ${ms(base.fcp)} ms (medians).
 - **main-thread script**: CDP \`Performance.getMetrics\` ScriptDuration after the load has settled (load event,
-  banner shown, +1.2 s); the page alone with the measuring script measures ${ms(base.script.median)} ms.
+  banner shown, +${SETTLE_MS / 1000} s); the page alone with the measuring script measures ${ms(base.script.median)} ms.
   **Long tasks**: \`PerformanceObserver\` entries of type longtask (> 50 ms).
 - **before any choice**: cookies in the profile, localStorage/sessionStorage keys and IndexedDB databases, and
   requests other than the page and the contender's own files, all read after the load settled, nothing clicked.
