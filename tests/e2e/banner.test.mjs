@@ -4,9 +4,11 @@
 // Accept and Reject of equal size and colours; axe-core zero violations on the first layer, the
 // preferences and the reopen-button state, light and dark; GPC honoured without asking and
 // said so; a policy version bump asks again; usable at 320 px; two script tags give one banner;
-// a page under a strict CSP works. Then screenshots (desktop, 320 px, dark, RTL, German) of the
-// first layer and the preferences: into target/screenshots/, and into www/screenshots/ when
-// CONSENTRY_SCREENSHOTS=www is set (so a test run does not rewrite committed files).
+// a page under a strict CSP works; host styles do not leak in and config texts stay text; no
+// layout shift, reduced motion, 200 % zoom, the bar layout. Then screenshots (desktop, 320 px,
+// dark, RTL, German, bar) of the first layer and the preferences: into target/screenshots/, and
+// into www/screenshots/ when CONSENTRY_SCREENSHOTS=www is set (a test run never rewrites
+// committed files otherwise).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -299,6 +301,118 @@ test('two script tags: one banner, one API', T, () =>
     assert.equal((await storedReceipts(b.page)).length, 1, 'one click recorded more than one receipt');
   }));
 
+test('host page styles do not reach the banner; config texts are inserted as text, never HTML', T, async () => {
+  const styleOf = async (path) => withBrowser({}, async (b) => {
+    await open(b, path);
+    const out = {};
+    for (const sel of ['section', 'section h2', 'section p', 'section button[data-a=accept]', 'section button[data-a=prefs]']) {
+      out[sel] = await banner(b.page, sel).first().evaluate((e) => {
+        const s = getComputedStyle(e);
+        const r = e.getBoundingClientRect();
+        return { font: s.fontFamily, color: s.color, bg: s.backgroundColor, border: s.borderTopStyle, spacing: s.letterSpacing,
+          display: s.display, margin: s.marginTop, w: Math.round(r.width), h: Math.round(r.height) };
+      });
+    }
+    return out;
+  });
+  const plain = await styleOf('/test/banner-plain.html');
+  await withBrowser({}, async (b) => {
+    await open(b, '/test/banner-hostile.html');
+    await b.page.waitForTimeout(300);
+    const shadow = await b.page.evaluate(() => {
+      const r = document.querySelector('#consentry').shadowRoot;
+      return {
+        pwned: window.__pwned ?? null,
+        injected: r.querySelectorAll('img, script, b, i, a[href^="javascript"]').length,
+        title: r.querySelector('section h2').textContent,
+        body: r.querySelector('section p').textContent,
+      };
+    });
+    assert.equal(shadow.pwned, null, 'a config text ran as script');
+    assert.equal(shadow.injected, 0, 'a config text became elements in the banner');
+    assert.equal(shadow.title, '<img src=x onerror="window.__pwned=1">Cookies?'.replace('1', '2'), 'the title is not the literal config text');
+    assert.ok(shadow.body.includes('<script>window.__pwned=3</script>'), `the body is not the literal config text: ${shadow.body}`);
+    await b.page.evaluate(() => window.Consentry.showPreferences());
+    const prefs = await banner(b.page, 'dialog').evaluate((d) => ({ html: d.querySelectorAll('img, b, i').length, text: d.textContent }));
+    assert.equal(prefs.html, 0, 'a purpose title or description became elements');
+    const overflow = await banner(b.page, 'section').evaluate((e) => e.scrollWidth - e.clientWidth);
+    assert.ok(overflow <= 1, `long unbroken config text overflows the first layer sideways by ${overflow} px (overflow-wrap)`);
+    assert.ok(prefs.text.includes('<b>bold</b> & <i>it</i>'), 'the purpose description is not shown literally');
+    await b.page.keyboard.press('Escape');
+  });
+  const hostile = await styleOf('/test/banner-hostile.html');
+  // The title text differs between the two pages; compare only what the site's styles could change.
+  for (const sel of Object.keys(plain)) {
+    const { w: _w1, h: _h1, ...p } = plain[sel];
+    const { w: _w2, h: _h2, ...h } = hostile[sel];
+    assert.deepEqual(h, p, `the host page's styles changed ${sel} inside the shadow root`);
+  }
+  for (const sel of ['section button[data-a=accept]', 'section button[data-a=prefs]']) {
+    assert.deepEqual({ w: hostile[sel].w, h: hostile[sel].h }, { w: plain[sel].w, h: plain[sel].h }, `${sel} has another size on the hostile page`);
+  }
+});
+
+test('no layout shift of the host page; prefers-reduced-motion turns the entry animation off', T, async () => {
+  await withBrowser({ reducedMotion: 'reduce' }, async (b) => {
+    await open(b, '/');
+    const r = await b.page.evaluate(() => {
+      const host = document.querySelector('#consentry');
+      const main = document.querySelector('main');
+      const withHost = main.getBoundingClientRect().top;
+      const hostBox = host.getBoundingClientRect();
+      host.style.display = 'none';
+      const withoutHost = main.getBoundingClientRect().top;
+      host.style.display = '';
+      const section = host.shadowRoot.querySelector('section');
+      const s = getComputedStyle(section);
+      return { withHost, withoutHost, hostHeight: hostBox.height, animation: s.animationName, position: s.position };
+    });
+    assert.equal(r.withHost, r.withoutHost, 'the banner host moves the page content');
+    assert.equal(r.hostHeight, 0, 'the #consentry host takes space in the page flow');
+    assert.equal(r.position, 'fixed', 'the first layer is not an overlay');
+    assert.equal(r.animation, 'none', 'the entry animation runs although the visitor asked for reduced motion');
+  });
+});
+
+test('200 % zoom (640×400 CSS px) and 200 % root text size: every control of both layers can be reached and used', T, () =>
+  withBrowser({ viewport: { width: 640, height: 400 } }, async (b) => {
+    await open(b, '/');
+    await b.page.addStyleTag({ content: 'html{font-size:200% !important}' });
+    for (const action of ['accept', 'reject', 'prefs']) {
+      const btn = banner(b.page, `section button[data-a=${action}]`).first();
+      await btn.scrollIntoViewIfNeeded();
+      const box = await btn.boundingBox();
+      assert.ok(box && box.y >= 0 && box.y + box.height <= 400.5 && box.x >= 0 && box.x + box.width <= 640.5,
+        `section button[data-a=${action}] cannot be brought into the 640×400 viewport: ${JSON.stringify(box)}`);
+    }
+    await banner(b.page, 'section button[data-a=prefs]').first().click();
+    for (const sel of ['input[data-p=analytics]', 'button[data-a=save]', 'button[data-a=close]']) {
+      const el = banner(b.page, `dialog ${sel}`);
+      await el.scrollIntoViewIfNeeded();
+      const box = await el.boundingBox();
+      assert.ok(box && box.y >= 0 && box.y + box.height <= 400.5, `dialog ${sel} cannot be brought into view: ${JSON.stringify(box)}`);
+    }
+    await banner(b.page, 'dialog input[data-p=analytics]').click();
+    await banner(b.page, 'dialog button[data-a=save]').click();
+    assert.equal((await storedReceipts(b.page))?.at(-1)?.choices?.analytics, true, 'saving at 200 % did not store the switch');
+  }));
+
+test('bar layout: a full-width bottom bar, equal Accept/Reject, reopen button bottom right, axe clean', T, () =>
+  withBrowser({}, async (b) => {
+    await open(b, '/test/banner-bar.html');
+    const bar = await banner(b.page).boundingBox();
+    assert.ok(bar.width >= 1279 && Math.abs(bar.y + bar.height - 800) <= 1, `not a bottom bar: ${JSON.stringify(bar)}`);
+    const a = await look(banner(b.page, 'section button[data-a=accept]'));
+    const r = await look(banner(b.page, 'section button[data-a=reject]'));
+    assert.deepEqual(a.box, r.box, 'Accept and Reject differ in size in the bar');
+    assert.deepEqual(a.style, r.style, 'Accept and Reject differ in style in the bar');
+    await assertNoAxe(b.page, 'bar layout');
+    await banner(b.page, 'section button[data-a=reject]').click();
+    const reopen = await banner(b.page, 'button.o2').boundingBox();
+    assert.ok(reopen && reopen.x + reopen.width > 1280 - 40, `the reopen button is not bottom right: ${JSON.stringify(reopen)}`);
+    await assertNoAxe(b.page, 'bar layout, reopen button');
+  }));
+
 test('strict CSP page /csp.html: served with the header, the banner works, no CSP violation', T, () =>
   withBrowser({}, async (b) => {
     await b.context.addInitScript(() => {
@@ -332,6 +446,7 @@ test('screenshots: desktop, 320 px, dark, RTL, German; first layer and preferenc
     ['dark', '/', { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' }],
     ['rtl', '/test/banner-rtl.html', { viewport: { width: 1280, height: 800 } }],
     ['de', '/test/banner-de.html', { viewport: { width: 1280, height: 800 }, locale: 'de-DE' }],
+    ['bar', '/test/banner-bar.html', { viewport: { width: 1280, height: 800 } }],
   ];
   for (const [name, path, opts] of shots) {
     await withBrowser({ ...opts, reducedMotion: 'reduce' }, async (b) => {
