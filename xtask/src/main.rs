@@ -5,6 +5,7 @@ mod bench_evidence;
 mod budget;
 mod build;
 mod collector;
+mod http;
 mod server;
 mod test;
 mod verify;

@@ -1,19 +1,18 @@
-//! `cargo xtask serve` / `demo`: the demo's HTTP server on 127.0.0.1.
+//! `cargo xtask serve` / `demo`: the demo site and the collector on 127.0.0.1.
 //!
-//! Owns: argument parsing, static files (`www/` at `/`, `pkg/` at `/pkg/`, `www/dist/` at `/dist/`),
-//! MIME types, the CSP header of the CSP test pages, worker threads and clean shutdown. Everything
-//! the collector answers is delegated to `collector.rs`. Must never: serve a file outside those three
-//! folders (no `..`, also percent-encoded), or die on a request (a panic becomes a 500).
+//! Owns: argument parsing, routing (collector first, then files), static files (`www/` at `/`,
+//! `pkg/` at `/pkg/`, `www/dist/` at `/dist/`), MIME types, the CSP header of the CSP test pages,
+//! and a clean stop on Ctrl-C / SIGTERM (the database is closed). HTTP itself is `http.rs`; the
+//! collector's answers are `collector.rs`. Must never: serve a file outside those three folders
+//! (no `..`, also percent-encoded), or die on a request (a panic becomes a 500).
 use crate::collector::{self, Collector, Reply};
+use crate::http::{Request, Response, Server};
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tiny_http::{Header, Request, Response, Server};
 
-const WORKERS: usize = 4;
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'";
 
 /// `cargo xtask demo`: build the packages when they are stale, then serve.
@@ -40,128 +39,103 @@ pub fn serve(args: &[String]) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let collector = Collector::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let server = Server::http(("127.0.0.1", port))
-        .map_err(|e| anyhow!("cannot listen on port {port}: {e}"))?;
-    let port = server
-        .server_addr()
-        .to_ip()
-        .map(|a| a.port())
-        .unwrap_or(port);
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("cannot listen on port {port}"))?;
+    let port = listener.local_addr()?.port();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the Ctrl-C handler")?;
+    let (signal, stopping) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = signal.send(());
+    })
+    .context("installing the Ctrl-C handler")?;
+
+    let collector: Arc<Shared> = Arc::new(Mutex::new(Some(collector)));
+    let shared = collector.clone();
+    let server = Server::start(
+        listener,
+        Arc::new(move |rq: &mut Request| handle(rq, &root, &shared)),
+    )?;
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "http://127.0.0.1:{port}/")?;
-    writeln!(
-        out,
-        "collector db: {}",
-        std::fs::canonicalize(&db).unwrap_or(db).display()
-    )?;
+    let shown = std::fs::canonicalize(&db).unwrap_or(db);
+    writeln!(out, "collector db: {}", shown.display())?;
     out.flush()?;
     drop(out);
 
-    let server = Arc::new(server);
-    let collector = Arc::new(Mutex::new(collector));
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, collector, stop, root) = (
-                server.clone(),
-                collector.clone(),
-                stop.clone(),
-                root.clone(),
-            );
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    match server.recv_timeout(Duration::from_millis(200)) {
-                        Ok(Some(rq)) => handle(rq, &root, &collector),
-                        Ok(None) => {}
-                        Err(e) => eprintln!("serve: {e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
+    let _ = stopping.recv();
+    // Requests in flight get a moment; a client stalled mid-request is abandoned.
+    if !server.stop(Duration::from_secs(2)) {
+        eprintln!("serve: a request was still being received; abandoning it");
     }
-    let collector = Arc::try_unwrap(collector).map_err(|_| anyhow!("collector still in use"))?;
-    collector
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .close()?;
+    if let Some(c) = lock(&collector).take() {
+        c.close()?;
+    }
     eprintln!("stopped");
     Ok(())
 }
 
-/// Answers one request; never lets a panic escape the worker.
-fn handle(mut rq: Request, root: &Path, collector: &Mutex<Collector>) {
-    let method = rq.method().as_str().to_string();
-    let url = rq.url().to_string();
-    let path = url.split(['?', '#']).next().unwrap_or("/").to_string();
-    let body = match method.as_str() {
-        "POST" | "PUT" | "DELETE" | "PATCH" => {
-            collector::read_body(rq.body_length(), rq.as_reader())
-        }
-        _ => Ok(Vec::new()),
-    };
-    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let body = match body {
-            Ok(b) => b,
-            Err(r) => return json(lock(collector).log_refusal(&path, r)),
-        };
-        let routed = lock(collector).route(&method, &path, &body);
-        match routed {
-            Some(r) => json(r),
-            None if method == "GET" || method == "HEAD" => static_file(root, &path),
-            None => json(collector::error(405, "method not allowed", &[])),
-        }
-    }));
-    let answer = answer.unwrap_or_else(|_| json(collector::error(500, "internal error", &[])));
-    let _ = rq.respond(answer.with_header(header("Cache-Control", "no-store")));
-}
+/// The collector, or `None` once the server is stopping (the database is closed).
+type Shared = Mutex<Option<Collector>>;
 
-fn lock(c: &Mutex<Collector>) -> std::sync::MutexGuard<'_, Collector> {
+fn lock(c: &Shared) -> std::sync::MutexGuard<'_, Option<Collector>> {
     c.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-type Answer = Response<std::io::Cursor<Vec<u8>>>;
-
-fn header(k: &str, v: &str) -> Header {
-    Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("static header text is valid")
+/// Answers one request: the collector's routes, else a file.
+fn handle(rq: &mut Request, root: &Path, collector: &Shared) -> Response {
+    let path = rq
+        .target
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("/")
+        .to_string();
+    let method = rq.method.clone();
+    let method = method.as_str();
+    let body = match method {
+        "POST" | "PUT" | "DELETE" | "PATCH" => collector::read_body(rq.body_length, rq.body()),
+        _ => Ok(Vec::new()),
+    };
+    let mut db = lock(collector);
+    let Some(c) = db.as_mut() else {
+        return json(collector::error(503, "the server is stopping", &[]));
+    };
+    let routed = match body {
+        Ok(b) => c.route(method, &path, &b),
+        Err(r) => Some(c.log_refusal(&path, r)),
+    };
+    drop(db);
+    let answer = match routed {
+        Some(r) => json(r),
+        None if method == "GET" || method == "HEAD" => static_file(root, &path),
+        None => json(collector::error(405, "method not allowed", &[])),
+    };
+    answer.header("Cache-Control", "no-store")
 }
 
-fn json(r: Reply) -> Answer {
-    Response::from_data(r.body.into_bytes())
-        .with_status_code(r.status)
-        .with_header(header("Content-Type", "application/json"))
+fn json(r: Reply) -> Response {
+    Response::new(r.status, "application/json", r.body.into_bytes())
 }
 
-fn static_file(root: &Path, path: &str) -> Answer {
+fn static_file(root: &Path, path: &str) -> Response {
     let Some(file) = resolve(root, path) else {
         return json(collector::error(400, "bad path", &[]));
     };
     let file = if file.is_dir() {
         if !path.ends_with('/') {
-            let to = format!("{path}/");
-            return Response::from_data(Vec::new())
-                .with_status_code(301)
-                .with_header(header("Location", &to));
+            return Response::new(301, "text/plain", Vec::new())
+                .header("Location", &format!("{path}/"));
         }
         file.join("index.html")
     } else {
         file
     };
     let Ok(data) = std::fs::read(&file) else {
-        return Response::from_data(b"not found\n".to_vec())
-            .with_status_code(404)
-            .with_header(header("Content-Type", "text/plain; charset=utf-8"));
+        return Response::new(404, "text/plain; charset=utf-8", b"not found\n".to_vec());
     };
-    let mut r = Response::from_data(data).with_header(header("Content-Type", mime(&file)));
+    let r = Response::new(200, mime(&file), data);
     if path == "/csp.html" || path.starts_with("/csp/") {
-        r.add_header(header("Content-Security-Policy", CSP));
+        return r.header("Content-Security-Policy", CSP);
     }
     r
 }

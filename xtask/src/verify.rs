@@ -47,7 +47,11 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Verifies one subject's receipts (oldest first); `anchored`: the chain must start at seq 1.
 /// The error names the first broken receipt: index, id, seq and reason.
 pub fn check(items: &[Value], anchored: bool) -> Result<usize, String> {
-    let field = |v: &Value, k| v.get(k).map(Value::to_json).unwrap_or_else(|| "?".into());
+    let field = |v: &Value, k| match v.get(k) {
+        Some(Value::Str(s)) => s.clone(),
+        Some(other) => other.to_json(),
+        None => "?".into(),
+    };
     let at = |i: usize, reason: &str| {
         let v = &items[i];
         format!(
