@@ -213,5 +213,30 @@ export const CONTENDERS = [
   },
 ];
 
+// Other ways to put Consentry on a page, measured only with `--variants` (not in the main table):
+// the .wasm fetch started by a preload hint while the script loads, and the config inline (no fetch).
+const CONSENTRY_BANNER = "(document.getElementById('consentry')?.shadowRoot?.querySelector('section'))";
+const inlineConfig = '<script type="application/json" id="consentry-config">' + consentryConfig() + '</script>';
+export const VARIANTS = [
+  {
+    name: 'consentry-preload',
+    label: 'Consentry, preload + inline config',
+    head: '<link rel="preload" href="/pkg/cdn/consentry_bg.wasm" as="fetch" crossorigin>\n' + inlineConfig + '\n<script src="/pkg/cdn/consentry.js" defer></script>',
+    body: '',
+    files: {},
+    own: ['/pkg/cdn/consentry.js', '/pkg/cdn/consentry_bg.wasm'],
+    banner: CONSENTRY_BANNER,
+  },
+  {
+    name: 'consentry-async',
+    label: 'Consentry, async + inline config',
+    head: inlineConfig + '\n<script src="/pkg/cdn/consentry.js" async></script>',
+    body: '',
+    files: {},
+    own: ['/pkg/cdn/consentry.js', '/pkg/cdn/consentry_bg.wasm'],
+    banner: CONSENTRY_BANNER,
+  },
+];
+
 // The same page with nothing on it: the harness's own cost and the page's DOMContentLoaded.
 export const BASELINE = { name: 'none', label: 'page alone', head: '', body: '', files: {}, own: [], banner: null };

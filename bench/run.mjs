@@ -4,7 +4,7 @@
 // playwright-core with a fresh profile per load, measuring, and writing bench/results.json and
 // bench/RESULTS.md. It reports figures only: it never fails because something is slow.
 //
-// Usage: node bench/run.mjs [--runs=N] [--quick] [--peers-only]   (cargo xtask bench builds first, then runs this)
+// Usage: node bench/run.mjs [--runs=N] [--quick] [--peers-only] [--variants]   (cargo xtask bench builds first, then runs this)
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { CONTENDERS, BASELINE, page, consentryConfig } from './pages.mjs';
+import { CONTENDERS, VARIANTS, BASELINE, page, consentryConfig } from './pages.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -40,7 +40,7 @@ function sizes(buf) {
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
   '.json': 'application/json', '.html': 'text/html; charset=utf-8' };
 const generated = new Map(); // path -> Buffer
-for (const c of [...CONTENDERS, BASELINE]) {
+for (const c of [...CONTENDERS, ...VARIANTS, BASELINE]) {
   generated.set(`/c/${c.name}/`, Buffer.from(page(`${c.label} — bench`, c.head, c.body)));
   for (const [p, text] of Object.entries(c.files)) generated.set(p, Buffer.from(text));
 }
@@ -334,7 +334,7 @@ function summarise(c, runs) {
 
 function markdown(res) {
   const me = res.contenders[0];
-  const peers = res.contenders.slice(1);
+  const peers = res.contenders.slice(1).filter((c) => !c.name.startsWith('consentry'));
   const L = [];
   L.push(`| | ${res.contenders.map((c) => c.label).join(' | ')} |`);
   L.push(`|---|${res.contenders.map(() => '---').join('|')}|`);
@@ -387,7 +387,8 @@ async function main() {
     console.error('pkg/cdn/consentry.js is missing: run `cargo xtask build` (or `cargo xtask bench`, which builds).');
     process.exit(1);
   }
-  const contenders = CONTENDERS.filter((c) => !peersOnly || c.name !== 'consentry');
+  const contenders = CONTENDERS.filter((c) => !peersOnly || c.name !== 'consentry')
+    .concat(argv.includes('--variants') && !peersOnly ? VARIANTS : []);
   const server = http.createServer(serve);
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${server.address().port}`;

@@ -26,8 +26,8 @@ pub fn run(args: &[String]) -> Result<()> {
         eprintln!("warning: {e:#}");
     }
     for a in args {
-        if !(a.starts_with("--runs=") || a == "--quick") {
-            bail!("unknown argument {a:?} (bench takes --runs=N or --quick)");
+        if !(a.starts_with("--runs=") || a == "--quick" || a == "--variants") {
+            bail!("unknown argument {a:?} (bench takes --runs=N, --quick, --variants)");
         }
     }
     // The evidence core natively, optimised: its own small crate (no tool crate in release).
