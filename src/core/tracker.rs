@@ -12,8 +12,6 @@
 //! `MAX_BODY` bytes) may be in flight or waiting for its retry besides the waiting events, so the
 //! memory held is bounded by `max + batch` events. A retried batch carries the same events with
 //! the same `uuid`s (the collector and PostHog count each uuid once) and a fresh `sent_at`.
-use std::collections::VecDeque;
-
 use crate::core::json::{push_int, push_str, Value, HEX};
 
 pub const LIB: &str = "consentry";
@@ -92,7 +90,9 @@ fn prop_str(out: &mut String, key: &str, v: &str) {
 pub fn custom_members(json_text: &str) -> String {
     let t = json_text.trim();
     let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
-    if !inner.contains("\"$") && !inner.contains("\"distinct_id\"") {
+    // Every reserved name starts with `$` or is `distinct_id`.
+    let b = inner.as_bytes();
+    if !b.contains(&b'$') && !b.windows(11).any(|w| w == b"distinct_id") {
         return String::from(inner.trim());
     }
     let mut out = String::new();
@@ -171,7 +171,9 @@ pub enum Outcome {
 /// The events waiting to be sent and the one batch in flight or waiting for its retry.
 #[derive(Default)]
 pub struct Queue {
-    events: VecDeque<Event>,
+    /// Oldest first. A `Vec`: at most `max` (≤ 1000) small handles, so removing at the front is cheap
+    /// and the code is smaller than a `VecDeque`'s.
+    events: Vec<Event>,
     max: usize,
     /// Events dropped at the bound since the last batch was formed.
     pub dropped: u32,
@@ -194,11 +196,12 @@ impl Queue {
         if e.text.len() > MAX_EVENT {
             return false;
         }
-        while self.events.len() >= self.max {
-            self.events.pop_front();
-            self.dropped += 1;
+        if self.events.len() >= self.max {
+            let n = self.events.len() + 1 - self.max;
+            self.events.drain(..n);
+            self.dropped += n as u32;
         }
-        self.events.push_back(e);
+        self.events.push(e);
         true
     }
 
@@ -428,7 +431,7 @@ pub fn cookie_text(value: &str, max_age_s: i64, domain: Option<&str>, secure: bo
 pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |d: &str| {
-        let d = d.trim_start_matches('.');
+        let d = d.strip_prefix('.').unwrap_or(d);
         if !d.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(d)) {
             out.push(String::from(d));
         }
@@ -439,7 +442,7 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     if host.contains(':') {
         return out; // IPv6: no Domain attribute can match
     }
-    if host.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+    if host.bytes().rev().take_while(|b| *b != b'.').all(|b| b.is_ascii_digit()) {
         add(host); // IPv4: only the address itself
         return out;
     }

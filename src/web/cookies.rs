@@ -2,33 +2,31 @@
 //!
 //! Owns the only cookie the module sets. Never writes it unless the tracker runs (its purpose is
 //! granted); `delete` removes it host-only and on every Domain it may have been set with.
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use super::dom;
 use crate::core::tracker::{cookie_domains, cookie_text, cookie_value, is_uuid, COOKIE};
 
-fn doc() -> Option<web_sys::HtmlDocument> {
-    dom::document().dyn_into::<web_sys::HtmlDocument>().ok()
-}
-
 fn all() -> String {
-    doc().and_then(|d| d.cookie().ok()).unwrap_or_default()
+    dom::get(&dom::document(), "cookie").as_string().unwrap_or_default()
 }
 
 fn set(text: &str) {
-    if let Some(d) = doc() {
-        let _ = d.set_cookie(text);
-    }
+    let _ = js_sys::Reflect::set(&dom::document(), &JsValue::from_str("cookie"), &JsValue::from_str(text));
+}
+
+fn location(key: &str) -> String {
+    dom::get(&dom::window().location(), key).as_string().unwrap_or_default()
+}
+
+fn secure() -> bool {
+    location("protocol") == "https:"
 }
 
 /// The stored distinct id, when there is a well-formed one.
 pub fn read_id() -> Option<String> {
     let c = all();
     cookie_value(&c, COOKIE).filter(|v| is_uuid(v)).map(String::from)
-}
-
-fn secure() -> bool {
-    dom::window().location().protocol().is_ok_and(|p| p == "https:")
 }
 
 /// Sets (or refreshes) the cookie: `SameSite=Lax`, `Secure` on https, `Path=/`, `Max-Age` days.
@@ -45,8 +43,7 @@ pub fn delete(configured: Option<&str>) {
     }
     let secure = secure();
     set(&cookie_text("", 0, None, secure));
-    let host = dom::window().location().hostname().unwrap_or_default();
-    for d in cookie_domains(&host, configured) {
+    for d in cookie_domains(&location("hostname"), configured) {
         set(&cookie_text("", 0, Some(&d), secure));
     }
 }

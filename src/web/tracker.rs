@@ -4,7 +4,11 @@
 //!
 //! Owns the tracker's page state. Never sets the cookie, builds an event or sends a request
 //! unless `start` ran (the gate calls it only when the tracker's purpose is granted); `stop`
-//! forgets everything at once, and answers or timers of an earlier run are ignored.
+//! forgets everything at once, cancels the timers, and answers of an earlier run are ignored.
+//!
+//! Size: every state access goes through one non-generic `with`, every timer and listener is a
+//! `Closure<dyn Fn(Event)>` of a plain `fn` (the type the rest of the shell uses), and page facts
+//! are read with `Reflect.get`, so the module adds few generic copies and imports.
 use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
@@ -12,9 +16,8 @@ use wasm_bindgen::JsCast;
 
 use super::{cookies, dom, transport};
 use crate::core::config::TrackerConfig;
-use crate::core::json;
 use crate::core::tracker::{self as rules, Outcome, Page, Queue};
-use crate::core::{backoff, time};
+use crate::core::{backoff, json, time};
 
 struct State {
     cfg: TrackerConfig,
@@ -34,6 +37,9 @@ struct State {
     /// Random bytes for event uuids, drawn from the CSPRNG 256 at a time.
     pool: [u8; 256],
     used: usize,
+    /// The two timer callbacks, made once per run.
+    on_flush: JsValue,
+    on_retry: JsValue,
 }
 
 struct PageInfo {
@@ -44,57 +50,74 @@ struct PageInfo {
     sizes: [i64; 4],
 }
 
+fn text(target: &JsValue, key: &str) -> String {
+    dom::get(target, key).as_string().unwrap_or_default()
+}
+
+fn int(target: &JsValue, key: &str) -> i64 {
+    dom::get(target, key).as_f64().unwrap_or(0.0) as i64
+}
+
 impl PageInfo {
     fn read(allow: &[String]) -> PageInfo {
-        let w = dom::window();
-        let loc = w.location();
-        let mut referrer = rules::strip_url(&dom::document().referrer(), &[]);
+        let w: JsValue = dom::window().into();
+        let loc = dom::get(&w, "location");
+        let screen = dom::get(&w, "screen");
+        let mut referrer = rules::strip_url(&text(&dom::document(), "referrer"), &[]);
         if referrer.is_empty() {
             referrer = String::from("$direct");
         }
-        let (sw, sh) = w.screen().map(|sc| (sc.width().unwrap_or(0), sc.height().unwrap_or(0))).unwrap_or((0, 0));
-        let px = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i64;
         PageInfo {
-            url: rules::strip_url(&loc.href().unwrap_or_default(), allow),
-            host: loc.host().unwrap_or_default(),
-            path: loc.pathname().unwrap_or_default(),
+            url: rules::strip_url(&text(&loc, "href"), allow),
+            host: text(&loc, "host"),
+            path: text(&loc, "pathname"),
             referrer,
-            sizes: [sw as i64, sh as i64, px(w.inner_width()), px(w.inner_height())],
+            sizes: [int(&screen, "width"), int(&screen, "height"), int(&w, "innerWidth"), int(&w, "innerHeight")],
         }
     }
 }
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    /// Bumped by every `stop`: callbacks of an earlier run compare and do nothing.
+    /// Bumped by every `stop`: answers to requests of an earlier run compare and do nothing.
     static RUN: Cell<u32> = const { Cell::new(0) };
     static HOOKED: Cell<bool> = const { Cell::new(false) };
 }
 
-fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
-    STATE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.as_mut().map(f)))
+/// Runs `f` on the state when the tracker runs (and the state is not already borrowed).
+fn with(f: &mut dyn FnMut(&mut State)) -> bool {
+    STATE.with(|s| match s.try_borrow_mut().as_deref_mut() {
+        Ok(Some(state)) => {
+            f(state);
+            true
+        }
+        _ => false,
+    })
 }
 
-pub fn running() -> bool {
-    STATE.with(|s| s.try_borrow().map(|s| s.is_some()).unwrap_or(true))
+fn replace(new: Option<State>) -> Option<State> {
+    STATE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| core::mem::replace(&mut *s, new)))
+}
+
+/// A JS function calling `f`; the same closure type the rest of the shell uses for listeners.
+fn js_fn(f: fn(web_sys::Event)) -> JsValue {
+    Closure::<dyn Fn(web_sys::Event)>::new(f).into_js_value()
 }
 
 /// The purpose is granted: keep or create the distinct id, refresh the cookie, count the page.
 /// Calling it again while running only updates the consent subject.
 pub fn start(cfg: &TrackerConfig, subject: &str) {
-    if with(|s| {
+    if with(&mut |s| {
         if s.subject != subject {
             s.subject = String::from(subject);
         }
-    })
-    .is_some()
-    {
+    }) {
         return;
     }
     let id = cookies::read_id().unwrap_or_else(|| rules::uuid_v4(dom::random::<16>()));
     // Written once per page: this is the refresh of its lifetime.
     cookies::write_id(&id, cfg.cookie_days, cfg.cookie_domain.as_deref());
-    let state = State {
+    replace(Some(State {
         q: Queue::new(cfg.max_queue),
         cfg: cfg.clone(),
         subject: String::from(subject),
@@ -106,8 +129,9 @@ pub fn start(cfg: &TrackerConfig, subject: &str) {
         page: None,
         pool: [0; 256],
         used: 256,
-    };
-    STATE.with(|s| *s.borrow_mut() = Some(state));
+        on_flush: js_fn(on_flush_timer),
+        on_retry: js_fn(on_retry_timer),
+    }));
     hook();
     if cfg.pageviews {
         pageview();
@@ -117,8 +141,7 @@ pub fn start(cfg: &TrackerConfig, subject: &str) {
 /// Refusal or withdrawal: stop at once, purge the queue, cancel the timers, delete the cookie
 /// on every variant. Safe to call when not running (then only a stale cookie is removed).
 pub fn stop(cookie_domain: Option<&str>) {
-    let old = STATE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.take()));
-    if let Some(s) = old {
+    if let Some(s) = replace(None) {
         RUN.set(RUN.get().wrapping_add(1));
         let w = dom::window();
         for t in [s.timer, s.retry].into_iter().flatten() {
@@ -130,7 +153,7 @@ pub fn stop(cookie_domain: Option<&str>) {
 
 /// `Consentry.capture(name, props)`: dropped (never queued for later) unless running.
 pub fn capture(name: &str, props: &JsValue) {
-    if !running() {
+    if !with(&mut |_| {}) {
         return;
     }
     if name.is_empty() || name.len() > 200 {
@@ -149,7 +172,8 @@ pub fn capture(name: &str, props: &JsValue) {
 /// Builds the event once and queues it; sends when the batch is full. Costs a few µs: the page
 /// context and random bytes are read ahead, not per event.
 fn record(name: &str, custom: &str) {
-    let due = with(|s| {
+    let mut due = false;
+    with(&mut |s| {
         let now = dom::now_ms();
         if s.used + 16 > s.pool.len() {
             s.pool = dom::random::<256>();
@@ -165,57 +189,54 @@ fn record(name: &str, custom: &str) {
             dom::console_error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
         }
         let waiting = s.retry.is_some();
-        (s.q.due(s.cfg.batch_size) && !waiting, s.timer.is_none() && !waiting)
+        due = s.q.due(s.cfg.batch_size) && !waiting;
+        if !due && s.timer.is_none() && !waiting && !s.q.is_empty() {
+            s.timer = later(s.cfg.flush_ms, &s.on_flush);
+        }
     });
-    match due {
-        Some((true, _)) => send(),
-        Some((false, true)) => arm(),
-        _ => {}
+    if due {
+        send();
     }
 }
 
 fn pageview() {
-    let path = dom::window().location().pathname().unwrap_or_default();
-    if with(|s| core::mem::replace(&mut s.path, path)).is_some() {
+    let path = text(&dom::window().location().into(), "pathname");
+    if with(&mut |s| s.path.clone_from(&path)) {
         record("$pageview", "");
     }
 }
 
-fn later(ms: u32, f: impl FnOnce() + 'static) -> Option<i32> {
-    let cb = Closure::once_into_js(f);
-    dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms as i32).ok()
+fn later(ms: u32, f: &JsValue) -> Option<i32> {
+    dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32).ok()
 }
 
-/// Arms the flush timer unless it or a retry is already waiting.
-fn arm() {
-    let run = RUN.get();
-    with(|s| {
-        if s.timer.is_none() && s.retry.is_none() && !s.q.is_empty() {
-            s.timer = later(s.cfg.flush_ms, move || {
-                if RUN.get() == run {
-                    with(|s| s.timer = None);
-                    send();
-                }
-            });
-        }
-    });
+fn on_flush_timer(_: web_sys::Event) {
+    if with(&mut |s| s.timer = None) {
+        send();
+    }
+}
+
+fn on_retry_timer(_: web_sys::Event) {
+    if with(&mut |s| s.retry = None) {
+        send();
+    }
 }
 
 /// Sends the next batch now, unless one is under way or waiting for its retry.
 fn send() {
-    let run = RUN.get();
-    let job = with(|s| {
-        if s.retry.is_some() {
-            return None;
+    let mut job = None;
+    with(&mut |s| {
+        if s.retry.is_some() || s.q.sending {
+            return;
         }
         if let Some(t) = s.timer.take() {
             dom::window().clear_timeout_with_handle(t);
         }
         let sent_at = time::format_utc_iso(dom::now_ms());
-        let body = s.q.next(s.cfg.batch_size, &s.cfg.api_key, &sent_at)?;
-        Some((s.cfg.endpoint.clone(), body))
+        job = s.q.next(s.cfg.batch_size, &s.cfg.api_key, &sent_at).map(|body| (s.cfg.endpoint.clone(), body));
     });
-    if let Some(Some((url, body))) = job {
+    if let Some((url, body)) = job {
+        let run = RUN.get();
         transport::post(&url, &body, move |status| done(run, status));
     }
 }
@@ -224,47 +245,42 @@ fn done(run: u32, status: u16) {
     if RUN.get() != run {
         return;
     }
-    let more = with(|s| {
-        match s.q.done(status) {
-            Outcome::Retry(n) => {
-                let wait = backoff::delay_ms(n, u32::from_le_bytes(dom::random::<4>()));
-                s.retry = later(wait, move || {
-                    if RUN.get() == run {
-                        with(|s| s.retry = None);
-                        send();
-                    }
-                });
-                return None;
-            }
-            Outcome::Refused => {
+    let mut more = false;
+    with(&mut |s| match s.q.done(status) {
+        Outcome::Retry(n) => {
+            s.retry = later(backoff::delay_ms(n, u32::from_le_bytes(dom::random::<4>())), &s.on_retry);
+        }
+        outcome => {
+            if outcome == Outcome::Refused {
                 let mut m = String::from("Consentry tracker: the collector refused a batch (HTTP ");
                 json::push_int(&mut m, status as i64);
                 m.push_str("); its events were dropped.");
                 dom::console_error(&m);
             }
-            Outcome::Sent => {}
+            more = s.q.due(s.cfg.batch_size);
+            if !more && !s.q.is_empty() && s.timer.is_none() {
+                s.timer = later(s.cfg.flush_ms, &s.on_flush);
+            }
         }
-        Some(s.q.len() >= s.cfg.batch_size)
     });
-    match more {
-        Some(Some(true)) => send(),
-        Some(Some(false)) => arm(),
-        _ => {}
+    if more {
+        send();
     }
 }
 
 /// The page is being hidden or closed: hand what waits to `sendBeacon`.
 pub fn on_page_hide() {
-    with(|s| {
+    with(&mut |s| {
         let sent_at = time::format_utc_iso(dom::now_ms());
         let url = &s.cfg.endpoint;
         s.q.beacon(s.cfg.batch_size, &s.cfg.api_key, &sent_at, &mut |b| transport::beacon(url, b));
     });
 }
 
-fn on_page_leave(_ev: web_sys::Event) {
-    let leave = with(|s| s.cfg.pageleave && !core::mem::replace(&mut s.left, true));
-    if leave == Some(true) {
+fn on_page_leave(_: web_sys::Event) {
+    let mut leave = false;
+    with(&mut |s| leave = s.cfg.pageleave && !core::mem::replace(&mut s.left, true));
+    if leave {
         record("$pageleave", "");
     }
     on_page_hide();
@@ -272,44 +288,46 @@ fn on_page_leave(_ev: web_sys::Event) {
 
 /// A single-page-app navigation: the page context is read again; a new path is a new `$pageview`.
 fn navigated() {
-    let path = dom::window().location().pathname().unwrap_or_default();
-    if with(|s| {
+    let path = text(&dom::window().location().into(), "pathname");
+    let mut new = false;
+    with(&mut |s| {
         s.page = None;
-        s.cfg.pageviews && s.path != path
-    }) == Some(true)
-    {
+        new = s.cfg.pageviews && s.path != path;
+    });
+    if new {
         pageview();
     }
 }
 
+fn on_popstate(_: web_sys::Event) {
+    navigated();
+}
+
+fn on_resize(_: web_sys::Event) {
+    with(&mut |s| s.page = None);
+}
+
 /// Wraps `history.pushState`/`replaceState` and listens to `popstate`, `pagehide` and `resize`,
-/// once per page. Inert while not running: `navigated` and `on_page_leave` find no state and do nothing.
+/// once per page. Inert while not running: the handlers find no state and do nothing.
 fn hook() {
     if HOOKED.replace(true) {
         return;
     }
     let w = dom::window();
-    if let Ok(history) = w.history() {
-        for name in ["pushState", "replaceState"] {
-            let Ok(orig) = dom::get(&history, name).dyn_into::<js_sys::Function>() else { continue };
-            let h = history.clone();
-            let f = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
-                move |a: JsValue, b: JsValue, c: JsValue| {
-                    let r = orig.call3(&h, &a, &b, &c)?;
-                    navigated();
-                    Ok(r)
-                },
-            );
-            let _ = js_sys::Reflect::set(&history, &JsValue::from_str(name), f.as_ref());
-            f.forget();
-        }
+    let history: JsValue = dom::get(&w, "history");
+    for name in ["pushState", "replaceState"] {
+        let Ok(orig) = dom::get(&history, name).dyn_into::<js_sys::Function>() else { continue };
+        let h = history.clone();
+        let f = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+            move |a: JsValue, b: JsValue, c: JsValue| {
+                let r = orig.call3(&h, &a, &b, &c)?;
+                navigated();
+                Ok(r)
+            },
+        );
+        let _ = js_sys::Reflect::set(&history, &JsValue::from_str(name), &f.into_js_value());
     }
-    let resized: fn(web_sys::Event) = |_| {
-        with(|s| s.page = None);
-    };
-    for (event, f) in [("popstate", (|_| navigated()) as fn(web_sys::Event)), ("pagehide", on_page_leave), ("resize", resized)] {
-        let cb = Closure::<dyn Fn(web_sys::Event)>::new(f);
-        let _ = w.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
-        cb.forget();
+    for (event, f) in [("popstate", on_popstate as fn(web_sys::Event)), ("pagehide", on_page_leave), ("resize", on_resize)] {
+        let _ = w.add_event_listener_with_callback(event, js_fn(f).unchecked_ref());
     }
 }
