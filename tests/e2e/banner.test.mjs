@@ -37,8 +37,16 @@ async function open(b, path = '/') {
   } catch {
     throw new Error(`${path}: window.Consentry never appeared; console: ${JSON.stringify(b.console)}; errors: ${JSON.stringify(b.pageErrors)}`);
   }
+  await settle(b.page);
   return r;
 }
+
+/// Waits until the banner's animations (the entry slide) have finished, so geometry and colours
+/// are measured at rest.
+const settle = (page) => page.evaluate(async () => {
+  const root = document.querySelector('#consentry')?.shadowRoot;
+  if (root) await Promise.all(root.getAnimations().map((a) => a.finished.catch(() => {})));
+});
 
 const firstLayerCount = (page) => banner(page, 'section').count();
 const dialogOpen = (page) => page.evaluate(() => !!document.querySelector('#consentry').shadowRoot.querySelector('dialog[open]'));
@@ -168,7 +176,10 @@ for (const colorScheme of ['light', 'dark']) {
     withBrowser({ colorScheme }, async (b) => {
       await open(b, '/');
       for (const layer of ['section', 'dialog']) {
-        if (layer === 'dialog') await b.page.evaluate(() => window.Consentry.showPreferences());
+        if (layer === 'dialog') {
+          await b.page.evaluate(() => window.Consentry.showPreferences());
+          await settle(b.page);
+        }
         const a = await look(banner(b.page, `${layer} button[data-a=accept]`));
         const r = await look(banner(b.page, `${layer} button[data-a=reject]`));
         assert.deepEqual(a.box, r.box, `${layer}: Accept ${JSON.stringify(a.box)} and Reject ${JSON.stringify(r.box)} differ in size`);
@@ -181,7 +192,6 @@ for (const colorScheme of ['light', 'dark']) {
     withBrowser({ colorScheme }, async (b) => {
       await open(b, '/');
       await banner(b.page, 'button[data-a=accept]').waitFor({ state: 'visible' });
-      await b.page.waitForTimeout(400); // let the entry animation end (contrast is measured on final colours)
       await assertNoAxe(b.page, `${colorScheme}, first layer`);
       await banner(b.page, 'section button[data-a=prefs]').first().click();
       assert.ok(await dialogOpen(b.page), 'Customise did not open the preferences');
@@ -316,6 +326,7 @@ test('host page styles do not reach the banner; config texts are inserted as tex
     return out;
   });
   const plain = await styleOf('/test/banner-plain.html');
+  let overflow = 0;
   await withBrowser({}, async (b) => {
     await open(b, '/test/banner-hostile.html');
     await b.page.waitForTimeout(300);
@@ -335,8 +346,7 @@ test('host page styles do not reach the banner; config texts are inserted as tex
     await b.page.evaluate(() => window.Consentry.showPreferences());
     const prefs = await banner(b.page, 'dialog').evaluate((d) => ({ html: d.querySelectorAll('img, b, i').length, text: d.textContent }));
     assert.equal(prefs.html, 0, 'a purpose title or description became elements');
-    const overflow = await banner(b.page, 'section').evaluate((e) => e.scrollWidth - e.clientWidth);
-    assert.ok(overflow <= 1, `long unbroken config text overflows the first layer sideways by ${overflow} px (overflow-wrap)`);
+    overflow = await banner(b.page, 'section').evaluate((e) => e.scrollWidth - e.clientWidth);
     assert.ok(prefs.text.includes('<b>bold</b> & <i>it</i>'), 'the purpose description is not shown literally');
     await b.page.keyboard.press('Escape');
   });
@@ -350,6 +360,7 @@ test('host page styles do not reach the banner; config texts are inserted as tex
   for (const sel of ['section button[data-a=accept]', 'section button[data-a=prefs]']) {
     assert.deepEqual({ w: hostile[sel].w, h: hostile[sel].h }, { w: plain[sel].w, h: plain[sel].h }, `${sel} has another size on the hostile page`);
   }
+  assert.ok(overflow <= 1, `long unbroken config text overflows the first layer sideways by ${overflow} px (needs overflow-wrap)`);
 });
 
 test('no layout shift of the host page; prefers-reduced-motion turns the entry animation off', T, async () => {
