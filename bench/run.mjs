@@ -387,6 +387,10 @@ async function main() {
     console.error('pkg/cdn/consentry.js is missing: run `cargo xtask build` (or `cargo xtask bench`, which builds).');
     process.exit(1);
   }
+  // Serve one snapshot of the build for the whole run, so that a rebuild meanwhile changes nothing.
+  if (!peersOnly) {
+    for (const f of ['consentry.js', 'consentry_bg.wasm']) generated.set(`/pkg/cdn/${f}`, fs.readFileSync(path.join(ROOT, 'pkg/cdn', f)));
+  }
   const contenders = CONTENDERS.filter((c) => !peersOnly || c.name !== 'consentry')
     .concat(argv.includes('--variants') && !peersOnly ? VARIANTS : []);
   const server = http.createServer(serve);
