@@ -224,6 +224,10 @@ fn native(_root: &Path) -> Outcome {
 
 /// The outcome, and whether `pkg/` was built (so the end-to-end layer has something to serve).
 fn build_and_budget() -> (Outcome, bool) {
+    if let Err(e) = bindgen_versions_match(&crate::build::root()) {
+        eprintln!("{e:#}");
+        return (outcome("build", false, Some((0, 1)), "wasm-bindgen versions differ (see above)"), false);
+    }
     if let Err(e) = crate::build::ensure_built() {
         eprintln!("build failed: {e:#}");
         return (outcome("build", false, None, "the build failed (see its output above)"), false);
@@ -283,6 +287,44 @@ fn e2e(root: &Path) -> Outcome {
     }
 }
 
+/// The module's wasm-bindgen, the CLI library that generates the glue, and the test runner's
+/// shared crate must be the same version, or the glue and the test runner misread the module.
+fn bindgen_versions_match(root: &Path) -> Result<()> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let versions = lock_versions(&lock);
+    let get = |name: &str| versions.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+    let lib = get("wasm-bindgen");
+    if lib.len() != 1 {
+        bail!("Cargo.lock should hold exactly one wasm-bindgen version, holds {lib:?}");
+    }
+    for other in ["wasm-bindgen-cli", "wasm-bindgen-cli-support", "wasm-bindgen-test-shared"] {
+        for v in get(other) {
+            if v != lib[0] {
+                bail!("Cargo.lock: {other} {v} differs from wasm-bindgen {}: pin both to the same version", lib[0]);
+            }
+        }
+    }
+    println!("wasm-bindgen {} everywhere (module, CLI, test runner)", lib[0]);
+    Ok(())
+}
+
+/// (name, version) of every package in a Cargo.lock.
+fn lock_versions(lock: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut name: Option<String> = None;
+    for line in lock.lines() {
+        let field = |key: &str| line.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_string());
+        if line == "[[package]]" {
+            name = None;
+        } else if let Some(n) = field("name = ") {
+            name = Some(n);
+        } else if let (Some(v), Some(n)) = (field("version = "), name.take()) {
+            out.push((n, v));
+        }
+    }
+    out
+}
+
 /// Debian's `chromium` and `chromium-driver` (their versions always match) when either is missing.
 fn ensure_chromium() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
@@ -328,6 +370,15 @@ mod tests {
         let tap = "# tests 2\n# pass 2\n# fail 0\n";
         assert_eq!(node_counts(tap), Some((2, 0)));
         assert_eq!(node_counts("Error: Cannot find module"), None);
+    }
+
+    #[test]
+    fn reads_lockfile_versions() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\nsource = \"x\"\n\n[[package]]\nname = \"wasm-bindgen-cli\"\nversion = \"0.2.129\"\n";
+        assert_eq!(
+            lock_versions(lock),
+            vec![("wasm-bindgen".into(), "0.2.130".into()), ("wasm-bindgen-cli".into(), "0.2.129".into())]
+        );
     }
 
     #[test]
