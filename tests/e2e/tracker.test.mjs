@@ -238,6 +238,29 @@ test('accept then withdraw, with a second tab open: cookie gone, queues purged, 
   });
 });
 
+test('GPC on: analytics refused without a click (no cookie, no tracker request); an explicit opt-in afterwards starts it', T, async () => {
+  await withBrowser({ gpc: true }, async (b) => {
+    const batches = requestsTo(b.page, BATCH_PATHS);
+    await b.page.goto(url('/test/tracker.html'));
+    await ready(b.page, b);
+    await b.page.evaluate(() => { Consentry.capture('gpc_before'); history.pushState({}, '', '/test/spa-gpc'); });
+    await b.page.waitForTimeout(3000);
+    assert.equal(await b.page.evaluate(() => Consentry.getConsent().analytics), false);
+    assert.deepEqual(batches, [], 'a tracker request with GPC on');
+    assert.deepEqual(await trackerCookies(b.context), [], 'a tracker cookie with GPC on');
+    // Reloading keeps it refused.
+    await b.page.goto(url('/test/tracker.html'));
+    await ready(b.page, b);
+    await b.page.waitForTimeout(1500);
+    assert.deepEqual(batches, [], 'a tracker request with GPC on, after a reload');
+    await b.page.evaluate(() => Consentry.setConsent({ analytics: true }));
+    const subject = await subjectOf(b.page);
+    const events = await until(async () => { const e = await eventsOf(subject); return e.length >= 1 && e; }, 'a $pageview after the explicit opt-in');
+    assert.deepEqual(names(events), ['$pageview']);
+    assert.equal((await trackerCookies(b.context)).length, 1);
+  });
+});
+
 test('the cookie is deleted on every Domain variant (cookieDomain, the host, each parent), also a stale one at load', T, async () => {
   const port = new URL(server.url).port;
   await withBrowser({ extraArgs: ['--host-resolver-rules=MAP *.shop.test 127.0.0.1'] }, async (b) => {
