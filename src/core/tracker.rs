@@ -23,8 +23,9 @@ pub const MAX_BODY: usize = 60_000;
 /// An event bigger than this (huge custom properties) is refused at capture.
 pub const MAX_EVENT: usize = 16_384;
 
-/// Properties the tracker sets itself; custom properties with these names are ignored.
-const RESERVED: [&str; 15] = [
+/// Properties the tracker sets itself, and person-profile updates (events are anonymous): custom
+/// properties with these names are ignored.
+const RESERVED: [&str; 16] = [
     "distinct_id",
     "$lib",
     "$lib_version",
@@ -40,9 +41,10 @@ const RESERVED: [&str; 15] = [
     "$consentry_subject",
     "$dropped",
     "$set",
+    "$set_once",
 ];
 
-/// Where the event happened, read by the shell once per event. URLs already stripped.
+/// Where the event happened, as the shell read it (once per page view). URLs already stripped.
 pub struct Page<'a> {
     pub url: &'a str,
     pub host: &'a str,
@@ -59,15 +61,6 @@ pub struct Page<'a> {
 pub struct Event {
     text: String,
     props_at: usize,
-}
-
-impl Event {
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
-    }
 }
 
 fn prop(out: &mut String, key: &str) {
@@ -494,7 +487,10 @@ mod tests {
     #[test]
     fn custom_properties_keep_their_text_and_lose_reserved_names() {
         assert_eq!(custom_members(r#"{"a":1,"b":{"c":[true,null]},"s":"$x"}"#), r#""a":1,"b":{"c":[true,null]},"s":"$x""#);
-        assert_eq!(custom_members(r#"{"a":1,"$lib":"evil","x":"y","distinct_id":"z","$own":2}"#), r#""a":1,"x":"y","$own":2"#);
+        assert_eq!(
+            custom_members(r#"{"a":1,"$lib":"evil","x":"y","distinct_id":"z","$own":2,"$set":{"email":"e"}}"#),
+            r#""a":1,"x":"y","$own":2"#
+        );
         assert_eq!(custom_members("{}"), "");
         for not_object in ["[1,2]", "\"text\"", "1", "null", ""] {
             assert_eq!(custom_members(not_object), "", "{not_object}");
@@ -570,7 +566,7 @@ mod tests {
         let b = q.next(100, "k", "t").unwrap();
         assert!(b.len() <= MAX_BODY, "{}", b.len());
         let first = json::parse(&b).unwrap().get("batch").unwrap().as_array().unwrap().len();
-        assert!(first >= 5 && first < 12, "{first}");
+        assert!((5..12).contains(&first), "{first}");
         assert_eq!(q.len(), 12 - first);
         // Too big for any body: refused at capture.
         let huge = "x".repeat(MAX_EVENT);
