@@ -327,6 +327,29 @@ test('collector down: the same batch is retried with backoff and arrives later; 
   });
 });
 
+test('a 4xx answer drops that batch with a console error, without retrying it; later events still go', T, async () => {
+  await withBrowser({}, async (b) => {
+    const attempts = [];
+    await b.context.route('**/batch/**', async (route) => {
+      attempts.push(JSON.parse(route.request().postData()));
+      await route.fulfill({ status: 400, contentType: 'application/json', body: '{"error":"bad"}' });
+    });
+    await b.page.goto(url('/test/tracker.html'));
+    await ready(b.page, b);
+    await banner(b.page, 'button[data-a=accept]').click();
+    await until(() => attempts.length === 1, 'the first batch');
+    await b.page.waitForTimeout(3000);
+    assert.equal(attempts.length, 1, 'a refused batch was sent again');
+    const errors = b.console.filter((m) => m.type === 'error').map((m) => m.text);
+    assert.ok(errors.some((t) => t.includes('refused a batch (HTTP 400)')), `console errors: ${JSON.stringify(errors)}`);
+    await b.context.unroute('**/batch/**');
+    await b.page.evaluate(() => Consentry.capture('after_refusal'));
+    const subject = await subjectOf(b.page);
+    const events = await until(async () => { const e = await eventsOf(subject); return e.length >= 1 && e; }, 'the next batch');
+    assert.deepEqual(names(events), ['after_refusal'], 'only the event after the refused batch arrives');
+  });
+});
+
 test('gating: text/plain scripts run after consent, in order, once; iframes follow; Consent Mode v2 calls in order; posthog-js follows', T, async () => {
   await withBrowser({}, async (b) => {
     const p = b.page;
