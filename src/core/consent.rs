@@ -39,6 +39,13 @@ pub fn all(config: &Config, granted: bool) -> Choices {
     config.purposes.iter().map(|p| (p.id.clone(), granted || p.id == "necessary")).collect()
 }
 
+/// What "Accept all" grants. While a Global Privacy Control opt-out is honoured, the purposes it
+/// covers stay refused: the banner has just said so, and a blanket button must not undo it. The
+/// visitor can still grant them one by one (an explicit opt-in, CPRA §7025(c)(3)).
+pub fn accept_all(config: &Config, gpc_honoured: bool) -> Choices {
+    config.purposes.iter().map(|p| (p.id.clone(), !(gpc_honoured && p.gpc))).collect()
+}
+
 /// Whether `id` is granted in `choices` (absent means refused).
 pub fn granted(choices: &[(String, bool)], id: &str) -> bool {
     choices.iter().any(|(k, v)| k == id && *v)
@@ -217,6 +224,15 @@ mod tests {
         let old = ch(&[("necessary", true), ("analytics", true), ("marketing", false)]);
         let e = evaluate(&c, Some(Last { policy: "2", at_ms: NOW, choices: &old, gpc: false }), NOW, false);
         assert!(e.ask && granted(&e.effective, "analytics") && !granted(&e.effective, "functional"));
+    }
+
+    #[test]
+    fn accept_all_leaves_gpc_covered_purposes_refused_while_gpc_is_honoured() {
+        let c = cfg(r#",{"id":"functional"}"#);
+        assert_eq!(accept_all(&c, false), all(&c, true));
+        let under_gpc = accept_all(&c, true);
+        assert!(granted(&under_gpc, "functional") && granted(&under_gpc, "necessary"));
+        assert!(!granted(&under_gpc, "analytics") && !granted(&under_gpc, "marketing"));
     }
 
     #[test]

@@ -246,8 +246,16 @@ pub fn decide(requested: Choices, asked: Method) {
 }
 
 pub fn decide_all(granted: bool) {
-    let choices = with(|app| consent::all(&app.config, granted)).unwrap_or_default();
-    decide(choices, if granted { Method::AcceptAll } else { Method::RejectAll });
+    let choices = with(|app| {
+        if granted {
+            consent::accept_all(&app.config, app.gpc_honoured)
+        } else {
+            consent::all(&app.config, false)
+        }
+    });
+    if let Some(choices) = choices {
+        decide(choices, if granted { Method::AcceptAll } else { Method::RejectAll });
+    }
 }
 
 /// Receipts as a JSON array, oldest first.

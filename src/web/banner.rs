@@ -230,7 +230,7 @@ impl Ui {
         el(&a, "button", &[("data-a", "accept")], t.get(Key::AcceptAll));
         el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
         el(&a, "button", &[("data-a", "save"), ("class", "o")], t.get(Key::Save));
-        let dl = el(&d, "p", &[], "");
+        let dl = el(&d, "p", &[("class", "dl")], "");
         el(&dl, "a", &[("href", "#"), ("data-a", "dl"), ("role", "button")], t.get(Key::Download));
         if !d.open() {
             self.opener = opener;

@@ -18,6 +18,9 @@ pub fn el(parent: &Node, tag: &str, attrs: &[(&str, &str)], text: &str) -> Eleme
         let _ = e.set_attribute(k, v);
     }
     if !text.is_empty() {
+        // Each text takes its direction from its own words: an English fallback on an RTL page
+        // reads left to right inside the mirrored layout, an Arabic override right to left.
+        let _ = e.set_attribute("dir", "auto");
         e.set_text_content(Some(text));
     }
     let _ = parent.append_child(&e);
