@@ -3,6 +3,8 @@
 //! Owns: turning the config JSON into a checked `Config`, with an error that names the field and
 //! the fix. Never guesses: an unknown field, a wrong type or an unsafe link is an error, and the
 //! shell then fails closed (no banner decisions, no cookie, no request, no tracking).
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::json::{self, Value};
 
 /// Longest lifetime of any decision and of the tracker cookie: 13 months (CNIL), in days.

@@ -4,6 +4,8 @@
 //! The current decision is never stored twice: it is the newest receipt of the visitor's
 //! verified evidence log, passed in here as a `Last`. Must never grant a purpose the visitor
 //! did not grant: when in doubt, everything but `necessary` is refused.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::config::Config;
 use crate::core::evidence::Method;
 

@@ -58,6 +58,8 @@
 //! The visitor's log keeps at most `MAX_KEPT` receipts but never drops one that the collector
 //! has not acknowledged, so a stored log may start after seq 1 (it is verified unanchored) while
 //! the collector, which keeps everything, verifies anchored chains.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::json::{self, Value};
 use crate::core::{sha256, time};
 

@@ -5,6 +5,8 @@
 //! Numbers are kept as their validated source text, so nothing here needs float formatting, and
 //! objects keep their key order, so a value written back is byte-for-byte what the writer chose.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// A parsed JSON value. Objects keep insertion order; duplicate keys are rejected by the parser.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(test, derive(Debug))]

@@ -4,6 +4,8 @@
 //! text bundles are small), one compression function, one constant table.
 //! Must never: allocate while hashing, panic, or pull in `core::fmt`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

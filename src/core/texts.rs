@@ -3,6 +3,8 @@
 //! Owns: which text a visitor sees for each key. The hash of those exact texts goes into every
 //! consent receipt, so a later reader can prove which wording was agreed to; therefore the
 //! order and joining of texts here is part of the evidence format and must not change silently.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::config::Config;
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.

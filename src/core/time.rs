@@ -5,6 +5,8 @@
 //! 1970-01-01T00:00:00.000Z ..= 9999-12-31T23:59:59.999Z (milliseconds 0 ..= `MAX_MS`).
 //! Must never: read a clock, know about time zones or leap seconds, or accept any other shape.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// 9999-12-31T23:59:59.999Z, the last instant the four-digit year can write.
 pub const MAX_MS: i64 = 253_402_300_799_999;
 

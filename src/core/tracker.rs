@@ -12,6 +12,8 @@
 //! `MAX_BODY` bytes) may be in flight or waiting for its retry besides the waiting events, so the
 //! memory held is bounded by `max + batch` events. A retried batch carries the same events with
 //! the same `uuid`s (the collector and PostHog count each uuid once) and a fresh `sent_at`.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::json::{push_int, push_str, Value, HEX};
 
 pub const LIB: &str = "consentry";

@@ -2,6 +2,8 @@
 //!
 //! Owns the exported names and the checking of what callers pass in. Every function is safe to
 //! call before `init` or after a failed init: it then does nothing (fails closed) and says so.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::{app, banner, dom, tracker};

@@ -3,7 +3,11 @@
 //!
 //! Owns the one `App` per page. Rules come from `core`; this file only wires them to the page.
 //! Must never apply a grant that is not first recorded in the evidence log.
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::RefCell;
+
+use super::global::Global;
 
 use wasm_bindgen::JsValue;
 
@@ -26,9 +30,7 @@ pub struct App {
     pub delivery: transport::Delivery,
 }
 
-thread_local! {
-    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
-}
+static APP: Global<RefCell<Option<App>>> = Global(RefCell::new(None));
 
 /// Runs `f` on the app if it is initialised and not already borrowed (re-entrant calls from a
 /// listener are refused rather than allowed to corrupt state).

@@ -5,6 +5,8 @@
 //! `style-src 'self'` CSP allows. Owns focus: the dialog is a native modal `<dialog>` (focus
 //! trap, Escape), and focus goes back to where it came from. Never decides anything itself:
 //! clicks become `app::decide` calls.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement, HtmlInputElement, ShadowRoot};

@@ -2,6 +2,8 @@
 //!
 //! Owns the only cookie the module sets. Never writes it unless the tracker runs (its purpose is
 //! granted); `delete` removes it host-only and on every Domain it may have been set with.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::JsValue;
 
 use super::dom;

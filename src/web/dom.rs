@@ -1,4 +1,6 @@
 //! Small DOM helpers for the shell: build elements with text (never HTML) and attributes.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, Node, Window};
 

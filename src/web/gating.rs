@@ -6,7 +6,11 @@
 //! iframe whose purposes (space-separated in `data-consentry`, all required) are not all granted.
 //! `apply` is idempotent: it is called at load, after every decision and when another tab changed
 //! the decision, and only acts on what changed.
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::RefCell;
+
+use super::global::Global;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -28,15 +32,13 @@ struct Gates {
     posthog: Option<bool>,
 }
 
-thread_local! {
-    static G: RefCell<Gates> = RefCell::new(Gates::default());
-}
+static G: Global<RefCell<Option<Gates>>> = Global(RefCell::new(None));
 
 /// The one way to the gates' state (one generic copy).
 fn gates(f: &mut dyn FnMut(&mut Gates)) {
     G.with(|g| {
         if let Ok(mut g) = g.try_borrow_mut() {
-            f(&mut g)
+            f(g.get_or_insert_with(Gates::default))
         }
     })
 }

@@ -6,7 +6,10 @@ pub mod banner;
 pub mod cookies;
 pub mod dom;
 pub mod gating;
+pub mod global;
 pub mod signals;
 pub mod storage;
 pub mod tracker;
 pub mod transport;
+#[cfg(feature = "runtime")]
+mod runtime;

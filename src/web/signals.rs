@@ -3,6 +3,8 @@
 //!
 //! Owns the page-level listeners. Never decides: a change in another tab is re-read from
 //! storage, verified, and evaluated by the core like a page load.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -3,6 +3,8 @@
 //! Owns: reading and writing the `consentry` key. Writes nothing until the visitor (or their GPC
 //! signal) has made a choice. When storage is blocked or full, the record lives in memory for
 //! this page only and the banner asks again on the next page: never tracks without a stored choice.
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// The evidence log, whose newest receipt is the current decision.
 pub const KEY: &str = "consentry";
 /// A log that failed verification, kept aside for inspection.

@@ -9,7 +9,11 @@
 //! Size: every state access goes through one non-generic `with`, every timer and listener is a
 //! `Closure<dyn Fn(Event)>` of a plain `fn` (the type the rest of the shell uses), and page facts
 //! are read with `Reflect.get`, so the module adds few generic copies and imports.
-use std::cell::{Cell, RefCell};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::{Cell, RefCell};
+
+use super::global::Global;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -77,12 +81,10 @@ impl PageInfo {
     }
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    /// Bumped by every `stop`: answers to requests of an earlier run compare and do nothing.
-    static RUN: Cell<u32> = const { Cell::new(0) };
-    static HOOKED: Cell<bool> = const { Cell::new(false) };
-}
+static STATE: Global<RefCell<Option<State>>> = Global(RefCell::new(None));
+/// Bumped by every `stop`: answers to requests of an earlier run compare and do nothing.
+static RUN: Global<Cell<u32>> = Global(Cell::new(0));
+static HOOKED: Global<Cell<bool>> = Global(Cell::new(false));
 
 /// Runs `f` on the state when the tracker runs (and the state is not already borrowed).
 fn with(f: &mut dyn FnMut(&mut State)) -> bool {

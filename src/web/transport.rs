@@ -4,6 +4,8 @@
 //! Owns the network. Never sends anything but what the core hands it (a receipt already in the
 //! log, a batch the tracker built after consent), and only to URLs from the site's config.
 //! A receipt leaves the outbox only when the collector acknowledged it.
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -26,7 +28,7 @@ pub fn post(url: &str, body: &str, done: impl FnOnce(u16) + 'static) {
         let _ = h.set("Content-Type", "application/json");
         init.set_headers(&h);
     }
-    let cell = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let cell = alloc::rc::Rc::new(core::cell::Cell::new(Some(done)));
     let (a, b) = (cell.clone(), cell);
     let ok = Closure::once_into_js(move |resp: JsValue| {
         let status = resp.dyn_ref::<web_sys::Response>().map(|r| r.status()).unwrap_or(0);

@@ -249,7 +249,7 @@ fn wasm(root: &Path) -> Outcome {
         return outcome("wasm", false, None, &format!("building the test runner: {e:#}"));
     }
     let r = tee(cargo()
-        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser", "--no-default-features"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
