@@ -188,16 +188,19 @@ fn choices_message(allowed: &[&'static str]) -> &'static str {
 
 /// Links may only be `https:`, `http:` or relative: never `javascript:`, `data:` and the like.
 pub fn is_safe_url(u: &str) -> bool {
-    let t = u.trim_start();
-    // A scheme is letters/digits/+/-/. before the first ':' that comes before any '/', '?' or '#'.
-    let end = t.find(['/', '?', '#']).unwrap_or(t.len());
-    match t[..end].find(':') {
-        None => true,
-        Some(i) => {
-            let scheme = &t[..i];
-            scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")
+    // A scheme is what precedes the first ':' that comes before any '/', '?' or '#' (leading
+    // white space aside). Byte-wise: these are ASCII, so the cut is on a char boundary.
+    for (i, b) in u.bytes().enumerate() {
+        match b {
+            b'/' | b'?' | b'#' => break,
+            b':' => {
+                let scheme = u.get(..i).unwrap_or("").trim_start();
+                return scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+            }
+            _ => {}
         }
     }
+    true
 }
 
 fn is_id(s: &str) -> bool {

@@ -175,6 +175,11 @@ fn is_purpose_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
+/// Where a path's `?query` or `#fragment` starts (byte-wise: no `core::str` pattern code).
+fn query_at(path: &str) -> Option<usize> {
+    path.bytes().position(|b| b == b'?' || b == b'#')
+}
+
 /// The choices in canonical order, by the bytes of their ids (insertion sort: there are a
 /// handful).
 fn sorted(c: &[(String, bool)]) -> Vec<&(String, bool)> {
@@ -340,7 +345,7 @@ impl Receipt {
             (hex(&self.subject, 32), SUBJECT),
             ((1..=MAX_SEQ).contains(&self.seq), SEQ),
             (time::parse_utc_iso(&self.time).is_some(), TIME),
-            (!self.path.contains(['?', '#']), PATH),
+            (query_at(&self.path).is_none(), PATH),
             (hex(&self.texts, 64), TEXTS),
             (self.choices.iter().all(|(k, _)| is_purpose_id(k)), CHOICES),
             (hex(&self.prev, 64), PREV),
@@ -439,7 +444,7 @@ impl EvidenceLog {
             None => (1, String::from(ZERO_HASH)),
         };
         let mut path = d.path;
-        if let Some(cut) = path.find(['?', '#']) {
+        if let Some(cut) = query_at(&path) {
             path.truncate(cut);
         }
         let mut r = Receipt {

@@ -33,7 +33,7 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses one JSON document (surrounding white space allowed, nothing else after it).
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut p = Parser { t: text, s: text.as_bytes(), i: 0 };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -43,6 +43,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 }
 
 struct Parser<'a> {
+    t: &'a str,
     s: &'a [u8],
     i: usize,
 }
@@ -50,6 +51,11 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn err(&self, what: &'static str) -> ParseError {
         ParseError { pos: self.i, what }
+    }
+    /// The input from `start` to the current position. Both are on ASCII bytes (char
+    /// boundaries), so this never comes back empty by mistake; no UTF-8 re-validation.
+    fn slice(&self, start: usize) -> &'a str {
+        self.t.get(start..self.i).unwrap_or("")
     }
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.s.get(self.i) {
@@ -65,7 +71,7 @@ impl<'a> Parser<'a> {
         }
     }
     fn lit(&mut self, word: &[u8], v: Value) -> Result<Value, ParseError> {
-        if self.s[self.i..].starts_with(word) {
+        if self.s.get(self.i..).unwrap_or(&[]).starts_with(word) {
             self.i += word.len();
             Ok(v)
         } else {
@@ -163,9 +169,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err("invalid number"));
             }
         }
-        // The slice is ASCII digits and signs, so it is valid UTF-8.
-        let text = core::str::from_utf8(&self.s[start..self.i]).unwrap_or("0");
-        Ok(Value::Num(String::from(text)))
+        Ok(Value::Num(String::from(self.slice(start))))
     }
     fn hex4(&mut self) -> Result<u32, ParseError> {
         let mut v = 0u32;
@@ -192,8 +196,7 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
             }
-            // The input is a &str and we stopped on an ASCII byte, so this is a char boundary.
-            out.push_str(core::str::from_utf8(&self.s[start..self.i]).unwrap_or(""));
+            out.push_str(self.slice(start));
             match self.s.get(self.i) {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {

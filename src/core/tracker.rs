@@ -234,11 +234,13 @@ impl Queue {
                 out.push(',');
             }
             if n == 0 && self.dropped > 0 {
-                out.push_str(&e.text[..e.props_at]);
+                // `props_at` is just after an ASCII `{`, so the split cannot fail.
+                let (head, tail) = e.text.split_at_checked(e.props_at).unwrap_or((&e.text, ""));
+                out.push_str(head);
                 out.push_str("\"$dropped\":");
                 push_int(&mut out, self.dropped as i64);
                 out.push(',');
-                out.push_str(&e.text[e.props_at..]);
+                out.push_str(tail);
             } else {
                 out.push_str(&e.text);
             }
