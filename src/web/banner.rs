@@ -58,9 +58,7 @@ impl Ui {
         }
         // Polite announcements need a live region that exists before its text changes.
         self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], ""));
-        let click = Closure::<dyn Fn(web_sys::Event)>::new(on_click);
-        let _ = root.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
-        click.forget();
+        let _ = root.add_event_listener_with_callback("click", dom::listener(on_click).unchecked_ref());
         self.root = Some(root.clone());
         root
     }
@@ -179,11 +177,7 @@ impl Ui {
                 let d: HtmlDialogElement =
                     el(&root, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "")
                     .unchecked_into();
-                let close = Closure::<dyn Fn()>::new(|| {
-                    app::with(|app| app.ui.restore_focus());
-                });
-                let _ = d.add_event_listener_with_callback("close", close.as_ref().unchecked_ref());
-                close.forget();
+                let _ = d.add_event_listener_with_callback("close", dom::listener(on_close).unchecked_ref());
                 self.dialog = Some(d.clone());
                 d
             }
@@ -312,8 +306,13 @@ fn opt_out_icon(parent: &Element) {
     let _ = parent.append_child(&svg);
 }
 
+fn on_close(_: JsValue) {
+    app::with(|app| app.ui.restore_focus());
+}
+
 /// One delegated listener for every button in the shadow root.
-fn on_click(ev: web_sys::Event) {
+fn on_click(ev: JsValue) {
+    let ev: web_sys::Event = ev.unchecked_into();
     let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
     let Ok(Some(btn)) = target.closest("[data-a]") else { return };
     let action = btn.get_attribute("data-a").unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Small DOM helpers for the shell: build elements with text (never HTML) and attributes.
 #[allow(unused_imports)]
 use crate::prelude::*;
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, Node, Window};
 
@@ -55,9 +56,26 @@ pub fn console_error(msg: &str) {
     web_sys::console::error_1(&JsValue::from_str(msg));
 }
 
-/// `promise.then(ok, fail)` with two functions made by `Closure::once_into_js`.
-pub fn then(promise: &JsValue, ok: &JsValue, fail: &JsValue) {
-    if let Ok(f) = get(promise, "then").dyn_into::<js_sys::Function>() {
-        let _ = f.call2(promise, ok, fail);
+/// The one closure type the shell hands to JS (every distinct type costs its own glue): up to
+/// three arguments, a return value, and an exception when it returns `Err`.
+pub type Callback = dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+
+/// A JS function calling `f` (freed when JS lets go of it).
+pub fn func(f: alloc::boxed::Box<Callback>) -> JsValue {
+    Closure::wrap(f).into_js_value()
+}
+
+/// A JS function calling `f` with its first argument (the event, for listeners).
+pub fn listener(f: fn(JsValue)) -> JsValue {
+    func(alloc::boxed::Box::new(move |a, _, _| {
+        f(a);
+        Ok(JsValue::UNDEFINED)
+    }))
+}
+
+/// `promise.then(f, f)`: `f` gets the result or the rejection reason.
+pub fn then(promise: &JsValue, f: &JsValue) {
+    if let Ok(then) = get(promise, "then").dyn_into::<js_sys::Function>() {
+        let _ = then.call2(promise, f, f);
     }
 }

@@ -12,7 +12,7 @@ use core::cell::RefCell;
 
 use super::global::Global;
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::JsCast;
 
 use super::app::App;
@@ -104,7 +104,7 @@ fn each(selector: &str, f: &mut dyn FnMut(web_sys::Element) -> bool) {
     }
 }
 
-fn on_script_done(_: web_sys::Event) {
+fn on_script_done(_: JsValue) {
     run_scripts();
 }
 
@@ -128,7 +128,7 @@ fn run_scripts() {
         let _ = new.set_attribute("type", "text/javascript");
         let wait = old.has_attribute("src") && !old.has_attribute("async");
         if wait {
-            let cont = Closure::<dyn Fn(web_sys::Event)>::new(on_script_done as fn(web_sys::Event)).into_js_value();
+            let cont = dom::listener(on_script_done);
             let _ = js_sys::Reflect::set(&new, &"onload".into(), &cont);
             let _ = js_sys::Reflect::set(&new, &"onerror".into(), &cont);
         }
@@ -155,8 +155,7 @@ fn consent_mode(analytics: bool, ads: bool) {
         if !js_sys::Array::is_array(&dom::get(&w, "dataLayer")) {
             let _ = js_sys::Reflect::set(&w, &"dataLayer".into(), &js_sys::Array::new());
         }
-        let g = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(push_arguments);
-        let _ = js_sys::Reflect::set(&w, &"gtag".into(), &g.into_js_value());
+        let _ = js_sys::Reflect::set(&w, &"gtag".into(), &dom::func(alloc::boxed::Box::new(push_arguments)));
     }
     let before = match last {
         Some(l) => l,

@@ -5,15 +5,13 @@
 //! storage, verified, and evaluated by the core like a page load.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::JsCast;
 
 use super::{app, banner, dom, storage, tracker, transport};
 
-fn listen_on(target: &web_sys::EventTarget, event: &str, f: fn(web_sys::Event)) {
-    let cb = Closure::<dyn Fn(web_sys::Event)>::new(f);
-    let _ = target.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
-    cb.forget();
+fn listen_on(target: &web_sys::EventTarget, event: &str, f: fn(JsValue)) {
+    let _ = target.add_event_listener_with_callback(event, dom::listener(f).unchecked_ref());
 }
 
 pub fn listen() {
@@ -25,7 +23,7 @@ pub fn listen() {
 }
 
 /// Another tab wrote the consent record: adopt it (or, if it does not verify, fail closed).
-fn on_storage(ev: web_sys::Event) {
+fn on_storage(ev: JsValue) {
     let Some(ev) = ev.dyn_ref::<web_sys::StorageEvent>() else { return };
     // A `clear()` has no key; treat it like a removal of ours.
     if ev.key().is_some_and(|k| k != storage::KEY) {
@@ -41,7 +39,7 @@ fn on_storage(ev: web_sys::Event) {
     }
 }
 
-fn on_hide(_ev: web_sys::Event) {
+fn on_hide(_ev: JsValue) {
     if dom::document().visibility_state() != web_sys::VisibilityState::Hidden {
         return;
     }
@@ -50,7 +48,8 @@ fn on_hide(_ev: web_sys::Event) {
 }
 
 /// `<a href="#" data-consentry="preferences">Privacy choices</a>` anywhere on the page.
-fn on_click(ev: web_sys::Event) {
+fn on_click(ev: JsValue) {
+    let ev: web_sys::Event = ev.unchecked_into();
     let Some(t) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
     if let Ok(Some(_)) = t.closest("[data-consentry=preferences]") {
         ev.prevent_default();

@@ -7,15 +7,15 @@
 //! forgets everything at once, cancels the timers, and answers of an earlier run are ignored.
 //!
 //! Size: every state access goes through one non-generic `with`, every timer and listener is a
-//! `Closure<dyn Fn(Event)>` of a plain `fn` (the type the rest of the shell uses), and page facts
-//! are read with `Reflect.get`, so the module adds few generic copies and imports.
+//! `dom::listener` of a plain `fn` (the one closure type of the shell), and page facts are read
+//! with `Reflect.get`, so the module adds few generic copies and imports.
 #[allow(unused_imports)]
 use crate::prelude::*;
 use core::cell::{Cell, RefCell};
 
 use super::global::Global;
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::JsCast;
 
 use super::{cookies, dom, transport};
@@ -101,11 +101,6 @@ fn replace(new: Option<State>) -> Option<State> {
     STATE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| core::mem::replace(&mut *s, new)))
 }
 
-/// A JS function calling `f`; the same closure type the rest of the shell uses for listeners.
-fn js_fn(f: fn(web_sys::Event)) -> JsValue {
-    Closure::<dyn Fn(web_sys::Event)>::new(f).into_js_value()
-}
-
 /// The purpose is granted: keep or create the distinct id, refresh the cookie, count the page.
 /// Calling it again while running only updates the consent subject.
 pub fn start(cfg: &TrackerConfig, subject: &str) {
@@ -131,8 +126,8 @@ pub fn start(cfg: &TrackerConfig, subject: &str) {
         page: None,
         pool: [0; 256],
         used: 256,
-        on_flush: js_fn(on_flush_timer),
-        on_retry: js_fn(on_retry_timer),
+        on_flush: dom::listener(on_flush_timer),
+        on_retry: dom::listener(on_retry_timer),
     }));
     hook();
     if cfg.pageviews {
@@ -212,13 +207,13 @@ fn later(ms: u32, f: &JsValue) -> Option<i32> {
     dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32).ok()
 }
 
-fn on_flush_timer(_: web_sys::Event) {
+fn on_flush_timer(_: JsValue) {
     if with(&mut |s| s.timer = None) {
         send();
     }
 }
 
-fn on_retry_timer(_: web_sys::Event) {
+fn on_retry_timer(_: JsValue) {
     if with(&mut |s| s.retry = None) {
         send();
     }
@@ -239,12 +234,12 @@ fn send() {
     });
     if let Some((url, body)) = job {
         let run = RUN.get();
-        transport::post(&url, &body, move |status| done(run, status));
+        transport::post(&url, &body, done, run as i64);
     }
 }
 
-fn done(run: u32, status: u16) {
-    if RUN.get() != run {
+fn done(run: i64, status: u16) {
+    if RUN.get() as i64 != run {
         return;
     }
     let mut more = false;
@@ -279,7 +274,7 @@ pub fn on_page_hide() {
     });
 }
 
-fn on_page_leave(_: web_sys::Event) {
+fn on_page_leave(_: JsValue) {
     let mut leave = false;
     with(&mut |s| leave = s.cfg.pageleave && !core::mem::replace(&mut s.left, true));
     if leave {
@@ -301,11 +296,11 @@ fn navigated() {
     }
 }
 
-fn on_popstate(_: web_sys::Event) {
+fn on_popstate(_: JsValue) {
     navigated();
 }
 
-fn on_resize(_: web_sys::Event) {
+fn on_resize(_: JsValue) {
     with(&mut |s| s.page = None);
 }
 
@@ -320,16 +315,14 @@ fn hook() {
     for name in ["pushState", "replaceState"] {
         let Ok(orig) = dom::get(&history, name).dyn_into::<js_sys::Function>() else { continue };
         let h = history.clone();
-        let f = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
-            move |a: JsValue, b: JsValue, c: JsValue| {
-                let r = orig.call3(&h, &a, &b, &c)?;
-                navigated();
-                Ok(r)
-            },
-        );
-        let _ = js_sys::Reflect::set(&history, &JsValue::from_str(name), &f.into_js_value());
+        let f = dom::func(alloc::boxed::Box::new(move |a, b, c| {
+            let r = orig.call3(&h, &a, &b, &c)?;
+            navigated();
+            Ok(r)
+        }));
+        let _ = js_sys::Reflect::set(&history, &JsValue::from_str(name), &f);
     }
-    for (event, f) in [("popstate", on_popstate as fn(web_sys::Event)), ("pagehide", on_page_leave), ("resize", on_resize)] {
-        let _ = w.add_event_listener_with_callback(event, js_fn(f).unchecked_ref());
+    for (event, f) in [("popstate", on_popstate as fn(JsValue)), ("pagehide", on_page_leave), ("resize", on_resize)] {
+        let _ = w.add_event_listener_with_callback(event, dom::listener(f).unchecked_ref());
     }
 }

@@ -6,7 +6,7 @@
 //! A receipt leaves the outbox only when the collector acknowledged it.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::JsCast;
 
 use super::app::{self, App};
@@ -16,8 +16,9 @@ use crate::core::backoff;
 /// Bodies larger than this cannot use `keepalive` (the browser's 64 KiB in-flight limit).
 const KEEPALIVE_MAX: usize = 60_000;
 
-/// POSTs `body` as JSON; calls `done` with the HTTP status, or 0 when the network failed.
-pub fn post(url: &str, body: &str, done: impl FnOnce(u16) + 'static) {
+/// POSTs `body` as JSON; calls `done(ctx, status)` with the HTTP status, or 0 when the network
+/// failed.
+pub fn post(url: &str, body: &str, done: fn(i64, u16), ctx: i64) {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
@@ -28,21 +29,13 @@ pub fn post(url: &str, body: &str, done: impl FnOnce(u16) + 'static) {
         let _ = h.set("Content-Type", "application/json");
         init.set_headers(&h);
     }
-    let cell = alloc::rc::Rc::new(core::cell::Cell::new(Some(done)));
-    let (a, b) = (cell.clone(), cell);
-    let ok = Closure::once_into_js(move |resp: JsValue| {
-        let status = resp.dyn_ref::<web_sys::Response>().map(|r| r.status()).unwrap_or(0);
-        if let Some(f) = a.take() {
-            f(status)
-        }
-    });
-    let fail = Closure::once_into_js(move |_e: JsValue| {
-        if let Some(f) = b.take() {
-            f(0)
-        }
-    });
+    // One function for both outcomes: a `Response` has a status, a rejection reason has none.
+    let f = dom::func(alloc::boxed::Box::new(move |v, _, _| {
+        done(ctx, dom::get(&v, "status").as_f64().unwrap_or(0.0) as u16);
+        Ok(JsValue::UNDEFINED)
+    }));
     let promise: JsValue = dom::window().fetch_with_str_and_init(url, &init).into();
-    dom::then(&promise, &ok, &fail);
+    dom::then(&promise, &f);
 }
 
 /// Hands `body` to the browser to send even after the page is gone. True when it was queued.
@@ -75,20 +68,27 @@ pub fn flush_evidence(app: &mut App, url: &str) {
     }
     let Some((body, upto)) = outbox_body(app) else { return };
     app.delivery.in_flight = true;
-    let url = String::from(url);
-    post(&url.clone(), &body, move |status| {
-        app::with(|app| delivered(app, &url, upto, status));
-    });
+    post(url, &body, on_delivered, upto);
 }
 
-fn delivered(app: &mut App, url: &str, upto: i64, status: u16) {
+fn on_delivered(upto: i64, status: u16) {
+    app::with(|app| delivered(app, upto, status));
+}
+
+/// The evidence endpoint of the config (the only URL evidence is ever sent to).
+fn endpoint(app: &App) -> String {
+    app.config.evidence_endpoint.clone().unwrap_or_default()
+}
+
+fn delivered(app: &mut App, upto: i64, status: u16) {
     let d = &mut app.delivery;
     d.in_flight = false;
     if (200..300).contains(&status) {
         d.attempt = 0;
         app.log.acknowledge(upto);
         app.save();
-        flush_evidence(app, url); // anything recorded meanwhile
+        let url = endpoint(app);
+        flush_evidence(app, &url); // anything recorded meanwhile
     } else if (400..500).contains(&status) && status != 408 && status != 429 {
         d.refused = true;
         dom::console_error("Consentry: the evidence collector refused a receipt; it is kept in this browser.");
@@ -96,16 +96,19 @@ fn delivered(app: &mut App, url: &str, upto: i64, status: u16) {
         d.attempt += 1;
         d.retry_pending = true;
         let wait = backoff::delay_ms(d.attempt, u32::from_le_bytes(dom::random::<4>()));
-        let url = String::from(url);
-        let retry = Closure::once_into_js(move || {
-            app::with(|app| {
-                app.delivery.retry_pending = false;
-                flush_evidence(app, &url);
-            });
-        });
-        let _ = dom::window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32);
+        let _ = dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(
+            dom::listener(on_retry).unchecked_ref(),
+            wait as i32,
+        );
     }
+}
+
+fn on_retry(_: JsValue) {
+    app::with(|app| {
+        app.delivery.retry_pending = false;
+        let url = endpoint(app);
+        flush_evidence(app, &url);
+    });
 }
 
 /// The page is going away: hand the outbox to `sendBeacon`. It is not acknowledged (a beacon
