@@ -93,8 +93,10 @@ impl ConfigError {
     }
 }
 
-fn err<T>(field: &str, message: &'static str) -> Result<T, ConfigError> {
-    Err(ConfigError { field: String::from(field), message })
+/// The error for `field`; built only when there is one (never inlined: one copy for all sites).
+#[inline(never)]
+fn fail(field: &str, message: &'static str) -> ConfigError {
+    ConfigError { field: String::from(field), message }
 }
 
 fn join(base: &str, key: &str) -> String {
@@ -114,75 +116,181 @@ fn index(base: &str, i: usize) -> String {
     s
 }
 
-/// Reads an object's fields, refusing unknown ones and tracking which were used.
+const DAYS: &str = "expected days from 1 to 395 (13 months at most)";
+
+/// What a field must be. Every rule and its message live once, in `Fields::check`; a checked
+/// field is then read without further tests, so building the `Config` cannot fail half way.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Checked by the code that reads it (nested objects), or not at all (`$schema`).
+    Other,
+    /// A non-blank text of at most 2000 bytes.
+    Text,
+    /// A `Text` that must be present; the message says what to put there.
+    Required(&'static str),
+    /// A required `Text` that is a purpose id (see `is_id`).
+    Id,
+    /// A `Text` that is a safe link (see `is_safe_url`).
+    Url,
+    /// A `Text` starting with '/'.
+    Path,
+    /// A `Text` of ASCII letters, digits, '.' and '-'.
+    Domain,
+    /// A `Text` of at most 35 ASCII letters, digits and '-'.
+    Lang,
+    Bool,
+    /// A whole number from the first to the second bound.
+    Int(i32, i32, &'static str),
+    /// One of a few fixed texts.
+    Choice(&'static [&'static str], &'static str),
+    /// A list of non-empty texts.
+    List,
+}
+
+/// An object's fields in the order they are checked (the order errors are found in).
+type Schema = [(&'static str, Kind)];
+
+const TOP: &Schema = &[
+    ("policyVersion", Kind::Required("required: the version of your privacy policy, e.g. \"2026-11\"; change it to ask everyone again")),
+    ("purposes", Kind::Other),
+    ("language", Kind::Lang),
+    ("tracker", Kind::Other),
+    ("privacyPolicyUrl", Kind::Url),
+    ("layout", Kind::Choice(&["box", "bar"], "expected \"box\" or \"bar\"")),
+    ("reopenButton", Kind::Choice(&["bottom-left", "bottom-right", "none"], "expected \"bottom-left\", \"bottom-right\" or \"none\"")),
+    ("ccpa", Kind::Bool),
+    ("honorGpc", Kind::Bool),
+    ("consentDays", Kind::Int(1, MAX_DAYS as i32, DAYS)),
+    ("refusalDays", Kind::Int(1, MAX_DAYS as i32, DAYS)),
+    ("texts", Kind::Other),
+    ("evidenceEndpoint", Kind::Url),
+    ("consentMode", Kind::Bool),
+    ("$schema", Kind::Other),
+];
+
+const PURPOSE: &Schema = &[
+    ("id", Kind::Id),
+    ("services", Kind::Other),
+    ("gpc", Kind::Bool),
+    ("title", Kind::Text),
+    ("description", Kind::Text),
+];
+
+const SERVICE: &Schema = &[
+    ("name", Kind::Required("required: the service or cookie name")),
+    ("provider", Kind::Text),
+    ("purpose", Kind::Text),
+    ("lifetime", Kind::Text),
+];
+
+const TRACKER: &Schema = &[
+    ("apiKey", Kind::Required("required: the project API key your collector or PostHog expects")),
+    ("apiHost", Kind::Url),
+    ("path", Kind::Path),
+    ("cookieDomain", Kind::Domain),
+    ("purpose", Kind::Text),
+    ("pageviews", Kind::Bool),
+    ("pageleave", Kind::Bool),
+    ("allowParams", Kind::List),
+    ("batchSize", Kind::Int(1, 100, "expected a whole number from 1 to 100")),
+    ("flushInterval", Kind::Int(100, 600_000, "expected milliseconds from 100 to 600000")),
+    ("maxQueue", Kind::Int(1, 1000, "expected a whole number from 1 to 1000")),
+    ("cookieDays", Kind::Int(1, MAX_DAYS as i32, "expected days from 1 to 395 (13 months at most)")),
+];
+
+fn ascii_all(s: &str, extra: u8) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
+}
+
+/// An object's fields, with unknown ones refused. `null` counts as absent.
 struct Fields<'a> {
     path: String,
     fields: &'a [(String, Value)],
 }
 
 impl<'a> Fields<'a> {
-    fn new(v: &'a Value, path: &str, allowed: &[&str]) -> Result<Self, ConfigError> {
+    fn new(v: &'a Value, path: &str, schema: &Schema) -> Result<Self, ConfigError> {
         let Some(fields) = v.as_object() else {
-            return err(path, "expected an object { … }");
+            return Err(fail(path, "expected an object { … }"));
         };
         for (k, _) in fields {
-            if !allowed.contains(&k.as_str()) {
-                return err(&join(path, k), "unknown field: check its spelling against the README's config reference");
+            if !schema.iter().any(|(name, _)| k == name) {
+                return Err(fail(&join(path, k), "unknown field: check its spelling against the README's config reference"));
             }
         }
         Ok(Fields { path: String::from(path), fields })
     }
+    #[inline(never)]
     fn get(&self, key: &str) -> Option<&'a Value> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| **v != Value::Null)
     }
     fn path(&self, key: &str) -> String {
         join(&self.path, key)
     }
-    fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Str(s)) if !s.trim().is_empty() && s.len() <= 2000 => Ok(Some(s.clone())),
-            Some(Value::Str(_)) => err(&self.path(key), "expected a non-empty text of at most 2000 characters"),
-            Some(_) => err(&self.path(key), "expected a text in quotes"),
+    /// Checks the fields of `schema` in its order; the first problem is the error.
+    #[inline(never)]
+    fn check(&self, schema: &Schema) -> Result<(), ConfigError> {
+        for &(key, kind) in schema {
+            let Some(v) = self.get(key) else {
+                match kind {
+                    Kind::Required(why) => return Err(fail(&self.path(key), why)),
+                    Kind::Id => return Err(fail(&self.path(key), "required: a short id such as \"analytics\"")),
+                    _ => continue,
+                }
+            };
+            let text = v.as_str();
+            let why = match kind {
+                Kind::Other => continue,
+                Kind::Bool if v.as_bool().is_some() => continue,
+                Kind::Bool => "expected true or false",
+                Kind::Int(min, max, why) => match v.as_i64() {
+                    Some(n) if n >= min as i64 && n <= max as i64 => continue,
+                    _ => why,
+                },
+                Kind::Choice(allowed, why) => match text {
+                    Some(s) if allowed.contains(&s) => continue,
+                    _ => why,
+                },
+                Kind::List => match v.as_array() {
+                    None => "expected a list [\"…\", …]",
+                    Some(items) => match items.iter().position(|i| i.as_str().map_or(true, str::is_empty)) {
+                        None => continue,
+                        Some(i) => return Err(fail(&index(&self.path(key), i), "expected a non-empty text in quotes")),
+                    },
+                },
+                _ => match text {
+                    None => "expected a text in quotes",
+                    Some(s) if s.trim().is_empty() || s.len() > 2000 => "expected a non-empty text of at most 2000 characters",
+                    Some(s) => match kind {
+                        Kind::Id if !is_id(s) => "expected lower-case letters, digits, '_' or '-' (at most 32)",
+                        Kind::Url if !is_safe_url(s) => "expected an https:, http: or relative URL",
+                        Kind::Path if !s.starts_with('/') => "expected a path starting with '/'",
+                        Kind::Domain if !ascii_all(s, b'.') => "expected a domain such as \"example.com\"",
+                        Kind::Lang if s.len() > 35 || !ascii_all(s, b'-') => "expected a language code such as \"de\" or \"pt-BR\"",
+                        _ => continue,
+                    },
+                },
+            };
+            return Err(fail(&self.path(key), why));
         }
+        Ok(())
     }
-    fn choice(&self, key: &str, allowed: &[&'static str], default: &str) -> Result<String, ConfigError> {
-        match self.get(key) {
-            None => Ok(String::from(default)),
-            Some(Value::Str(s)) if allowed.contains(&s.as_str()) => Ok(s.clone()),
-            Some(_) => err(&self.path(key), choices_message(allowed)),
-        }
+    /// A checked text field.
+    #[inline(never)]
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).and_then(Value::as_str).map(String::from)
     }
-    fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => err(&self.path(key), "expected true or false"),
-        }
+    #[inline(never)]
+    fn text_or(&self, key: &str, default: &str) -> String {
+        String::from(self.get(key).and_then(Value::as_str).unwrap_or(default))
     }
-    fn int(&self, key: &str, min: i64, max: i64, default: i64, message: &'static str) -> Result<i64, ConfigError> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => match v.as_i64() {
-                Some(n) if n >= min && n <= max => Ok(n),
-                _ => err(&self.path(key), message),
-            },
-        }
+    #[inline(never)]
+    fn flag(&self, key: &str, default: bool) -> bool {
+        self.get(key).and_then(Value::as_bool).unwrap_or(default)
     }
-    fn url(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let s = self.string(key)?;
-        match &s {
-            Some(u) if !is_safe_url(u) => err(&self.path(key), "expected an https:, http: or relative URL"),
-            _ => Ok(s),
-        }
-    }
-}
-
-fn choices_message(allowed: &[&'static str]) -> &'static str {
-    match allowed.first() {
-        Some(&"box") => "expected \"box\" or \"bar\"",
-        Some(&"bottom-left") => "expected \"bottom-left\", \"bottom-right\" or \"none\"",
-        _ => "expected one of the documented values",
+    #[inline(never)]
+    fn num(&self, key: &str, default: i64) -> i64 {
+        self.get(key).and_then(Value::as_i64).unwrap_or(default)
     }
 }
 
@@ -209,124 +317,90 @@ fn is_id(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-fn strings(v: &Value, path: &str) -> Result<Vec<String>, ConfigError> {
-    let Some(items) = v.as_array() else {
-        return err(path, "expected a list [\"…\", …]");
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match item.as_str() {
-            Some(s) if !s.is_empty() => out.push(String::from(s)),
-            _ => return err(&index(path, i), "expected a non-empty text in quotes"),
-        }
-    }
-    Ok(out)
-}
-
 /// Purposes that GPC covers unless the config says otherwise: sale/sharing and measurement.
 fn gpc_default(id: &str) -> bool {
     matches!(id, "analytics" | "marketing")
 }
 
 fn purpose(v: &Value, path: &str) -> Result<Purpose, ConfigError> {
-    let f = Fields::new(v, path, &["id", "title", "description", "gpc", "services"])?;
-    let Some(id) = f.string("id")? else {
-        return err(&f.path("id"), "required: a short id such as \"analytics\"");
-    };
-    if !is_id(&id) {
-        return err(&f.path("id"), "expected lower-case letters, digits, '_' or '-' (at most 32)");
-    }
+    let f = Fields::new(v, path, PURPOSE)?;
+    f.check(&PURPOSE[..1])?;
     let mut services = Vec::new();
     if let Some(list) = f.get("services") {
         let spath = f.path("services");
         let Some(items) = list.as_array() else {
-            return err(&spath, "expected a list of services [{ \"name\": … }]");
+            return Err(fail(&spath, "expected a list of services [{ \"name\": … }]"));
         };
         for (i, s) in items.iter().enumerate() {
-            let sp = index(&spath, i);
-            let sf = Fields::new(s, &sp, &["name", "provider", "purpose", "lifetime"])?;
-            let Some(name) = sf.string("name")? else {
-                return err(&sf.path("name"), "required: the service or cookie name");
-            };
+            let sf = Fields::new(s, &index(&spath, i), SERVICE)?;
+            sf.check(SERVICE)?;
             services.push(Service {
-                name,
-                provider: sf.string("provider")?.unwrap_or_default(),
-                purpose: sf.string("purpose")?.unwrap_or_default(),
-                lifetime: sf.string("lifetime")?.unwrap_or_default(),
+                name: sf.text_or("name", ""),
+                provider: sf.text_or("provider", ""),
+                purpose: sf.text_or("purpose", ""),
+                lifetime: sf.text_or("lifetime", ""),
             });
         }
     }
+    f.check(&PURPOSE[2..])?;
+    let id = f.text_or("id", "");
     Ok(Purpose {
-        gpc: f.boolean("gpc", gpc_default(&id))?,
-        title: f.string("title")?,
-        description: f.string("description")?,
+        gpc: f.flag("gpc", gpc_default(&id)),
+        title: f.text("title"),
+        description: f.text("description"),
         services,
         id,
     })
 }
 
-fn tracker(v: &Value, path: &str) -> Result<TrackerConfig, ConfigError> {
-    let f = Fields::new(
-        v,
-        path,
-        &[
-            "apiKey", "apiHost", "path", "purpose", "pageviews", "pageleave", "allowParams", "batchSize",
-            "flushInterval", "maxQueue", "cookieDomain", "cookieDays",
-        ],
-    )?;
-    let Some(api_key) = f.string("apiKey")? else {
-        return err(&f.path("apiKey"), "required: the project API key your collector or PostHog expects");
-    };
-    let host = f.url("apiHost")?.unwrap_or_default();
-    let p = f.string("path")?.unwrap_or_else(|| String::from("/batch/"));
-    if !p.starts_with('/') {
-        return err(&f.path("path"), "expected a path starting with '/'");
-    }
-    let mut endpoint = String::from(host.trim_end_matches('/'));
-    endpoint.push_str(&p);
-    let cookie_domain = f.string("cookieDomain")?;
-    if let Some(d) = &cookie_domain {
-        if d.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-')) {
-            return err(&f.path("cookieDomain"), "expected a domain such as \"example.com\"");
-        }
-    }
+fn tracker(v: &Value) -> Result<TrackerConfig, ConfigError> {
+    let f = Fields::new(v, "tracker", TRACKER)?;
+    f.check(TRACKER)?;
+    let mut endpoint = f.text_or("apiHost", "");
+    let trimmed = endpoint.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
+    endpoint.truncate(trimmed);
+    endpoint.push_str(f.get("path").and_then(Value::as_str).unwrap_or("/batch/"));
     Ok(TrackerConfig {
-        api_key,
+        api_key: f.text_or("apiKey", ""),
         endpoint,
-        purpose: f.string("purpose")?.unwrap_or_else(|| String::from("analytics")),
-        pageviews: f.boolean("pageviews", true)?,
-        pageleave: f.boolean("pageleave", true)?,
-        allow_params: match f.get("allowParams") {
-            Some(v) => strings(v, &f.path("allowParams"))?,
-            None => Vec::new(),
-        },
-        batch_size: f.int("batchSize", 1, 100, 10, "expected a whole number from 1 to 100")? as usize,
-        flush_ms: f.int("flushInterval", 100, 600_000, 5000, "expected milliseconds from 100 to 600000")? as u32,
-        max_queue: f.int("maxQueue", 1, 1000, 100, "expected a whole number from 1 to 1000")? as usize,
-        cookie_domain,
-        cookie_days: f.int("cookieDays", 1, MAX_DAYS, MAX_DAYS, "expected days from 1 to 395 (13 months at most)")?,
+        purpose: f.text_or("purpose", "analytics"),
+        pageviews: f.flag("pageviews", true),
+        pageleave: f.flag("pageleave", true),
+        allow_params: f
+            .get("allowParams")
+            .and_then(Value::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        batch_size: f.num("batchSize", 10) as usize,
+        flush_ms: f.num("flushInterval", 5000) as u32,
+        max_queue: f.num("maxQueue", 100) as usize,
+        cookie_domain: f.text("cookieDomain"),
+        cookie_days: f.num("cookieDays", MAX_DAYS),
     })
 }
 
 fn texts(v: &Value, path: &str) -> Result<Vec<(String, Vec<(String, String)>)>, ConfigError> {
     let Some(langs) = v.as_object() else {
-        return err(path, "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }");
+        return Err(fail(path, "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }"));
     };
     let mut out = Vec::new();
     for (lang, table) in langs {
         let lp = join(path, lang);
         let Some(entries) = table.as_object() else {
-            return err(&lp, "expected an object of texts { \"title\": \"…\" }");
+            return Err(fail(&lp, "expected an object of texts { \"title\": \"…\" }"));
         };
         let mut list = Vec::new();
         for (key, text) in entries {
             let kp = join(&lp, key);
             if crate::core::texts::Key::from_name(key).is_none() && !key.starts_with("purpose.") {
-                return err(&kp, "unknown text key: see the README's list of text keys");
+                return Err(fail(&kp, "unknown text key: see the README's list of text keys"));
             }
             match text.as_str() {
                 Some(t) if t.len() <= 2000 => list.push((key.clone(), String::from(t))),
-                _ => return err(&kp, "expected a text in quotes (at most 2000 characters)"),
+                _ => return Err(fail(&kp, "expected a text in quotes (at most 2000 characters)")),
             }
         }
         out.push((lang.clone(), list));
@@ -350,17 +424,8 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
 
 /// Validates an already parsed config document.
 pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
-    let f = Fields::new(
-        doc,
-        "",
-        &[
-            "$schema", "policyVersion", "privacyPolicyUrl", "language", "layout", "reopenButton", "purposes", "ccpa",
-            "honorGpc", "consentDays", "refusalDays", "texts", "evidenceEndpoint", "tracker", "consentMode",
-        ],
-    )?;
-    let Some(policy_version) = f.string("policyVersion")? else {
-        return err("policyVersion", "required: the version of your privacy policy, e.g. \"2026-11\"; change it to ask everyone again");
-    };
+    let f = Fields::new(doc, "", TOP)?;
+    f.check(&TOP[..1])?;
     let mut purposes = vec![Purpose {
         id: String::from("necessary"),
         title: None,
@@ -368,64 +433,61 @@ pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
         gpc: false,
         services: Vec::new(),
     }];
-    match f.get("purposes") {
-        None => return err("purposes", "required: a list such as [{ \"id\": \"analytics\" }]"),
-        Some(list) => {
-            let Some(items) = list.as_array() else {
-                return err("purposes", "expected a list such as [{ \"id\": \"analytics\" }]");
-            };
-            for (i, item) in items.iter().enumerate() {
-                let p = purpose(item, &index("purposes", i))?;
-                if p.id == "necessary" {
-                    if p.gpc {
-                        return err(&index("purposes", i), "\"necessary\" cannot be covered by GPC");
-                    }
-                    purposes[0] = p;
-                } else if purposes.iter().any(|q| q.id == p.id) {
-                    return err(&join(&index("purposes", i), "id"), "duplicate purpose id");
-                } else {
-                    purposes.push(p);
-                }
+    let Some(list) = f.get("purposes") else {
+        return Err(fail("purposes", "required: a list such as [{ \"id\": \"analytics\" }]"));
+    };
+    let Some(items) = list.as_array() else {
+        return Err(fail("purposes", "expected a list such as [{ \"id\": \"analytics\" }]"));
+    };
+    for (i, item) in items.iter().enumerate() {
+        let at = index("purposes", i);
+        let p = purpose(item, &at)?;
+        if p.id == "necessary" {
+            if p.gpc {
+                return Err(fail(&at, "\"necessary\" cannot be covered by GPC"));
             }
+            purposes[0] = p;
+        } else if purposes.iter().any(|q| q.id == p.id) {
+            return Err(fail(&join(&at, "id"), "duplicate purpose id"));
+        } else {
+            purposes.push(p);
         }
     }
     if purposes.len() < 2 {
-        return err("purposes", "name at least one purpose that needs consent, such as \"analytics\"");
+        return Err(fail("purposes", "name at least one purpose that needs consent, such as \"analytics\""));
     }
-    let language = f.string("language")?;
-    if let Some(l) = &language {
-        if l.len() > 35 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return err("language", "expected a language code such as \"de\" or \"pt-BR\"");
-        }
-    }
+    f.check(&TOP[2..3])?;
     let tracker = match f.get("tracker") {
         None => None,
         Some(v) => {
-            let t = tracker(v, "tracker")?;
+            let t = tracker(v)?;
             if !purposes.iter().any(|p| p.id == t.purpose) || t.purpose == "necessary" {
-                return err("tracker.purpose", "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary");
+                return Err(fail("tracker.purpose", "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary"));
             }
             Some(t)
         }
     };
+    f.check(&TOP[4..11])?;
+    let texts = match f.get("texts") {
+        Some(v) => texts(v, "texts")?,
+        None => Vec::new(),
+    };
+    f.check(&TOP[12..])?;
     Ok(Config {
-        privacy_policy_url: f.url("privacyPolicyUrl")?,
-        language,
-        layout: f.choice("layout", &["box", "bar"], "box")?,
-        reopen_button: f.choice("reopenButton", &["bottom-left", "bottom-right", "none"], "bottom-left")?,
-        ccpa: f.boolean("ccpa", false)?,
-        honor_gpc: f.boolean("honorGpc", true)?,
-        consent_days: f.int("consentDays", 1, MAX_DAYS, 365, "expected days from 1 to 395 (13 months at most)")?,
-        refusal_days: f.int("refusalDays", 1, MAX_DAYS, 182, "expected days from 1 to 395 (13 months at most)")?,
-        texts: match f.get("texts") {
-            Some(v) => texts(v, "texts")?,
-            None => Vec::new(),
-        },
-        evidence_endpoint: f.url("evidenceEndpoint")?,
-        consent_mode: f.boolean("consentMode", false)?,
+        policy_version: f.text_or("policyVersion", ""),
+        privacy_policy_url: f.text("privacyPolicyUrl"),
+        language: f.text("language"),
+        layout: f.text_or("layout", "box"),
+        reopen_button: f.text_or("reopenButton", "bottom-left"),
+        ccpa: f.flag("ccpa", false),
+        honor_gpc: f.flag("honorGpc", true),
+        consent_days: f.num("consentDays", 365),
+        refusal_days: f.num("refusalDays", 182),
+        texts,
+        evidence_endpoint: f.text("evidenceEndpoint"),
+        consent_mode: f.flag("consentMode", false),
         tracker,
         purposes,
-        policy_version,
     })
 }
 
@@ -491,6 +553,32 @@ mod tests {
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{"apiKey":"k","cookieDays":400}}"#).0, "tracker.cookieDays");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{"apiKey":"k"}}"#).0, "tracker.purpose");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{}}"#).0, "tracker.apiKey");
+    }
+
+    #[test]
+    fn every_rule_has_its_message_and_the_first_problem_wins() {
+        let base = r#"{"policyVersion":"1","purposes":[{"id":"a"}],"#;
+        let e = |rest: &str| {
+            let e = parse(&(String::from(base) + rest)).unwrap_err();
+            (e.field, e.message)
+        };
+        let t = r#""tracker":{"apiKey":"k","purpose":"a","#;
+        assert_eq!(e(&(String::from(t) + r#""path":"batch"}}"#)), (String::from("tracker.path"), "expected a path starting with '/'"));
+        assert_eq!(e(&(String::from(t) + r#""cookieDomain":"a b"}}"#)).1, "expected a domain such as \"example.com\"");
+        assert_eq!(e(&(String::from(t) + r#""allowParams":"x"}}"#)).1, "expected a list [\"…\", …]");
+        assert_eq!(e(&(String::from(t) + r#""allowParams":["x",""]}}"#)).0, "tracker.allowParams[1]");
+        assert_eq!(e(&(String::from(t) + r#""batchSize":0}}"#)).1, "expected a whole number from 1 to 100");
+        assert_eq!(e(r#""language":"de_DE"}"#).1, "expected a language code such as \"de\" or \"pt-BR\"");
+        assert_eq!(e(r#""evidenceEndpoint":"  "}"#).1, "expected a non-empty text of at most 2000 characters");
+        assert_eq!(e(r#""evidenceEndpoint":1}"#).1, "expected a text in quotes");
+        // Several problems: the one met first in the documented order of checks is reported.
+        assert_eq!(e(r#""layout":"x","texts":1,"language":"?"}"#).0, "language");
+        assert_eq!(e(r#""consentMode":1,"texts":1}"#).0, "texts");
+        assert_eq!(e(r#""layout":"x","tracker":{}}"#).0, "tracker.apiKey");
+        let p = r#"{"policyVersion":"1","purposes":[{"gpc":1,"services":[{"provider":1}],"id":"a"}]}"#;
+        assert_eq!(parse(p).unwrap_err().field, "purposes[0].services[0].name");
+        let c = parse(&(String::from(base) + r#""tracker":{"apiKey":"k","purpose":"a","apiHost":"https://x.example//","path":"/e"}}"#)).unwrap();
+        assert_eq!(c.tracker.unwrap().endpoint, "https://x.example/e");
     }
 
     #[test]
