@@ -180,22 +180,32 @@ fn query_at(path: &str) -> Option<usize> {
     path.bytes().position(|b| b == b'?' || b == b'#')
 }
 
-/// The choices in canonical order, by the bytes of their ids (insertion sort: there are a
-/// handful).
-fn sorted(c: &[(String, bool)]) -> Vec<&(String, bool)> {
-    let mut v: Vec<&(String, bool)> = c.iter().collect();
-    for i in 1..v.len() {
-        let mut j = i;
-        while j > 0 && v[j - 1].0 > v[j].0 {
-            v.swap(j - 1, j);
-            j -= 1;
+/// The index of the choice that follows choice `after` in canonical order (the first when
+/// `after` is None): the smallest (id bytes, index) pair beyond `after`'s, so equal ids keep their
+/// order, as a stable sort would. No sorted copy, no sort code: there are a handful of choices.
+fn next_in_order(c: &[(String, bool)], after: Option<usize>) -> Option<usize> {
+    let prev = after.and_then(|a| Some((a, &c.get(a)?.0)));
+    let mut best: Option<(usize, &String)> = None;
+    for (i, (k, _)) in c.iter().enumerate() {
+        let later = match prev {
+            None => true,
+            Some((a, p)) => k > p || (k == p && i > a),
+        };
+        if later && best.map_or(true, |(_, b)| k < b) {
+            best = Some((i, k));
         }
     }
-    v
+    best.map(|(i, _)| i)
+}
+
+/// The choices in canonical order (by the bytes of their ids).
+fn in_order(c: &[(String, bool)]) -> impl Iterator<Item = &(String, bool)> {
+    core::iter::successors(next_in_order(c, None), move |&i| next_in_order(c, Some(i)))
+        .filter_map(move |i| c.get(i))
 }
 
 fn sorted_owned(c: &[(String, bool)]) -> Vec<(String, bool)> {
-    sorted(c).into_iter().cloned().collect()
+    in_order(c).cloned().collect()
 }
 
 /// Appends `,"k":` (receipt keys are plain ASCII and need no escaping).
@@ -230,7 +240,7 @@ impl Receipt {
         }
         key(out, "choices");
         out.push('{');
-        for (i, (k, b)) in sorted(&self.choices).into_iter().enumerate() {
+        for (i, (k, b)) in in_order(&self.choices).enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -294,12 +304,6 @@ impl Receipt {
         if obj.iter().any(|(k, _)| !FIELDS.contains(&k.as_str())) {
             return Err("receipt: unknown field");
         }
-        let s = |k: &str, why: &'static str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or(why)
-        };
         let Some(choice_fields) = v.get("choices").and_then(Value::as_object) else {
             return Err(CHOICES);
         };
@@ -307,29 +311,42 @@ impl Receipt {
         for (k, b) in choice_fields {
             choices.push((k.clone(), b.as_bool().ok_or(CHOICES)?));
         }
+        // Every other field by its place in FIELDS, type-checked in that order before anything
+        // is built: texts, the two numbers (`v`, `seq`), `method` and `gpc`.
+        let mut text = [""; 15];
+        let mut num = [0i64; 2];
+        let mut method = Method::Reset;
+        let mut gpc = false;
+        for (i, key) in FIELDS.iter().enumerate() {
+            let f = v.get(key);
+            let ok = match i {
+                0 | 3 => f.and_then(Value::as_i64).map(|n| num[i / 3] = n).is_some(),
+                10 => true,
+                11 => f.and_then(Value::as_str).and_then(Method::parse).map(|m| method = m).is_some(),
+                12 => f.and_then(Value::as_bool).map(|b| gpc = b).is_some(),
+                _ => f.and_then(Value::as_str).map(|s| text[i] = s).is_some(),
+            };
+            if !ok {
+                return Err(wrong_type(i));
+            }
+        }
+        let [_, id, subject, _, time, origin, path, policy, lang, texts, _, _, _, prev, hash] = text.map(String::from);
         let r = Receipt {
-            v: v.get("v").and_then(Value::as_i64).ok_or(V)?,
-            id: s("id", ID)?,
-            subject: s("subject", SUBJECT)?,
-            seq: v.get("seq").and_then(Value::as_i64).ok_or(SEQ)?,
-            time: s("time", TIME)?,
-            origin: s("origin", "origin: expected a string")?,
-            path: s("path", PATH)?,
-            policy: s("policy", "policy: expected a string")?,
-            lang: s("lang", "lang: expected a string")?,
-            texts: s("texts", TEXTS)?,
+            v: num[0],
+            id,
+            subject,
+            seq: num[1],
+            time,
+            origin,
+            path,
+            policy,
+            lang,
+            texts,
             choices: sorted_owned(&choices),
-            method: v
-                .get("method")
-                .and_then(Value::as_str)
-                .and_then(Method::parse)
-                .ok_or(METHOD)?,
-            gpc: v
-                .get("gpc")
-                .and_then(Value::as_bool)
-                .ok_or("gpc: expected true or false")?,
-            prev: s("prev", PREV)?,
-            hash: s("hash", HASH)?,
+            method,
+            gpc,
+            prev,
+            hash,
         };
         r.validate()?;
         Ok(r)
@@ -363,6 +380,25 @@ impl Receipt {
     }
 }
 
+fn wrong_type(i: usize) -> &'static str {
+    match i {
+        0 => V,
+        1 => ID,
+        2 => SUBJECT,
+        3 => SEQ,
+        4 => TIME,
+        5 => "origin: expected a string",
+        6 => PATH,
+        7 => "policy: expected a string",
+        8 => "lang: expected a string",
+        9 => TEXTS,
+        10 => CHOICES,
+        11 => METHOD,
+        12 => "gpc: expected true or false",
+        13 => PREV,
+        _ => HASH,
+    }
+}
 const V: &str = "v: expected 1";
 const ID: &str = "id: expected 32 hex digits";
 const SUBJECT: &str = "subject: expected 32 hex digits";
@@ -754,6 +790,22 @@ mod tests {
         assert_ne!(shuffled.choices, r.choices);
         assert_eq!(shuffled.canonical(), r.canonical());
         assert_eq!(verify_chain(&[shuffled], true), Ok(1));
+    }
+
+    #[test]
+    fn canonical_order_is_a_stable_sort_by_id_bytes() {
+        let ids = ["b", "a", "b", "", "ab", "a", "é", "Z", "a"];
+        let c: Vec<(String, bool)> = ids.iter().enumerate().map(|(i, k)| (String::from(*k), i % 2 == 0)).collect();
+        for n in 0..=c.len() {
+            let mut want = c[..n].to_vec();
+            want.sort_by(|x, y| x.0.cmp(&y.0));
+            assert_eq!(sorted_owned(&c[..n]), want);
+            let mut rev = c[..n].to_vec();
+            rev.reverse();
+            let mut want = rev.clone();
+            want.sort_by(|x, y| x.0.cmp(&y.0));
+            assert_eq!(sorted_owned(&rev), want);
+        }
     }
 
     #[test]
