@@ -7,12 +7,10 @@
 //! clicks become `app::decide` calls.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlDialogElement, HtmlInputElement, ShadowRoot};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::app::{self, App};
-use super::dom::{self, el};
+use super::dom::{self, el, s, set_attr, U};
 use crate::core::consent;
 use crate::core::evidence::Method;
 use crate::core::texts::{Key, Texts};
@@ -21,13 +19,29 @@ const CSS: &str = include_str!("banner.css");
 
 #[derive(Default)]
 pub struct Ui {
-    root: Option<ShadowRoot>,
-    banner: Option<Element>,
-    dialog: Option<HtmlDialogElement>,
-    reopen: Option<Element>,
-    status: Option<Element>,
+    root: Option<JsValue>,
+    banner: Option<JsValue>,
+    dialog: Option<JsValue>,
+    reopen: Option<JsValue>,
+    status: Option<JsValue>,
     /// Where focus was before the dialog opened.
-    opener: Option<web_sys::HtmlElement>,
+    opener: Option<JsValue>,
+}
+
+/// `target.name()`: a method without arguments.
+fn m(target: &JsValue, name: &str) {
+    let _ = dom::call(target, name, &U, &U);
+}
+
+fn is(target: &JsValue, key: &str) -> bool {
+    dom::get(target, key) == JsValue::TRUE
+}
+
+/// `[v]` (not through `push`, which would take `call`'s padding too).
+fn array1(v: &JsValue) -> JsValue {
+    let a = dom::json("[]");
+    let _ = js_sys::Reflect::set(&a, &JsValue::from(0u32), v);
+    a
 }
 
 impl Ui {
@@ -37,28 +51,27 @@ impl Ui {
 
     /// The shadow root, created on first use as the first child of `<body>` so keyboard users
     /// reach the banner early.
-    fn root(&mut self) -> ShadowRoot {
+    fn root(&mut self) -> JsValue {
         if let Some(r) = &self.root {
             return r.clone();
         }
-        let doc = dom::document();
-        let body = doc.body().unwrap_throw();
-        let host = doc.create_element("div").unwrap_throw();
-        let _ = host.set_attribute("id", "consentry");
-        let _ = host.set_attribute("data-nosnippet", "");
-        let _ = body.insert_before(&host, body.first_child().as_ref());
-        let root = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open)).unwrap_throw();
+        let doc: JsValue = dom::document().into();
+        let body = dom::get(&doc, "body");
+        let host = dom::create("div", None);
+        set_attr(&host, "id", "consentry");
+        set_attr(&host, "data-nosnippet", "");
+        let _ = dom::call(&body, "insertBefore", &host, &dom::get(&body, "firstChild"));
+        let root = dom::run(&host, "attachShadow", &dom::json(r#"{"mode":"open"}"#), &U);
         if let Ok(sheet) = web_sys::CssStyleSheet::new() {
-            let _ = sheet.replace_sync(CSS);
-            root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+            let _ = dom::call(&sheet, "replaceSync", &s(CSS), &U);
+            dom::set(&root, "adoptedStyleSheets", &array1(&sheet));
         }
-        let dir = doc.document_element().and_then(|e| e.get_attribute("dir")).unwrap_or_default();
-        if dir == "rtl" {
-            let _ = host.set_attribute("dir", "rtl");
+        if dom::attr(&dom::get(&doc, "documentElement"), "dir").as_deref() == Some("rtl") {
+            set_attr(&host, "dir", "rtl");
         }
         // Polite announcements need a live region that exists before its text changes.
-        self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], ""));
-        let _ = root.add_event_listener_with_callback("click", dom::listener(on_click).unchecked_ref());
+        self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], "").into());
+        dom::listen(&root, "click", on_click);
         self.root = Some(root.clone());
         root
     }
@@ -68,7 +81,7 @@ impl Ui {
         self.hide_banner(app);
         let root = self.root();
         // Screen readers pronounce the banner in its own language, whatever the page's.
-        let _ = root.host().set_attribute("lang", Texts::new(&app.config, app.lang).code());
+        set_attr(&dom::get(&root, "host"), "lang", Texts::new(&app.config, app.lang).code());
         let t = Texts::new(&app.config, app.lang);
         let cls = if app.config.layout == "bar" { "b bar" } else { "b" };
         let b = el(&root, "section", &[("class", cls), ("aria-labelledby", "ct"), ("aria-describedby", "cb")], "");
@@ -76,7 +89,7 @@ impl Ui {
         el(&text, "h2", &[("id", "ct")], t.get(Key::Title));
         let p = el(&text, "p", &[("id", "cb")], t.get(Key::Body));
         if let Some(url) = &app.config.privacy_policy_url {
-            p.append_with_str_1(" ").ok();
+            let _ = dom::call(&p, "insertAdjacentText", &s("beforeend"), &s(" "));
             el(&p, "a", &[("href", url)], t.get(Key::PolicyLink));
         }
         if app.gpc_honoured {
@@ -96,13 +109,13 @@ impl Ui {
             opt_out_icon(&l);
             el(&l, "span", &[], t.get(Key::CcpaLink));
         }
-        self.banner = Some(b);
+        self.banner = Some(b.into());
         self.show_reopen(app, false);
     }
 
     pub fn hide_banner(&mut self, app: &App) {
         if let Some(b) = self.banner.take() {
-            b.remove();
+            m(&b, "remove");
         }
         self.show_reopen(app, true);
     }
@@ -121,23 +134,23 @@ impl Ui {
                 opt_out_icon(&r);
                 el(&r, "span", &[], t.get(Key::YourChoices));
             } else {
-                r.set_text_content(Some(t.get(Key::Reopen)));
+                dom::set_text(&r, t.get(Key::Reopen));
             }
-            self.reopen = Some(r);
+            self.reopen = Some(r.into());
         }
         if let Some(r) = &self.reopen {
-            let _ = r.toggle_attribute_with_force("hidden", !show);
+            let _ = dom::call(r, "toggleAttribute", &s("hidden"), &JsValue::from_bool(!show));
         }
     }
 
     /// After a decision: the first layer goes, the dialog closes, the choice is announced, and
     /// focus moves somewhere that still exists.
     pub fn decided(&mut self, app: &App) {
-        let focus_was_inside = self.root.as_ref().and_then(|r| r.active_element()).is_some();
+        let focus_was_inside = self.root.as_ref().is_some_and(|r| dom::get(r, "activeElement").is_object());
         self.hide_banner(app);
         if let Some(d) = &self.dialog {
-            if d.open() {
-                d.close(); // the close handler restores focus
+            if is(d, "open") {
+                m(d, "close"); // the close handler restores focus
             } else if focus_was_inside {
                 self.focus_fallback();
             }
@@ -150,34 +163,34 @@ impl Ui {
 
     fn focus_fallback(&self) {
         if let Some(r) = &self.reopen {
-            let _ = dom::html(r).focus();
+            m(r, "focus");
         }
     }
 
     pub fn announce(&self, text: &str) {
         if let Some(s) = &self.status {
-            s.set_text_content(None);
-            s.set_text_content(Some(text));
+            dom::set_text(s, "");
+            dom::set_text(s, text);
         }
     }
 
     /// The second layer, built fresh so it shows the current state; a native modal dialog.
     pub fn show_preferences(&mut self, app: &App) {
         let root = self.root();
-        let opener = root
-            .active_element()
-            .or_else(|| dom::document().active_element())
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        let mut opener = dom::get(&root, "activeElement");
+        if !opener.is_object() {
+            opener = dom::get(&dom::document(), "activeElement");
+        }
         let d = match &self.dialog {
             Some(d) => {
-                d.set_text_content(None);
+                dom::set_text(d, "");
                 d.clone()
             }
             None => {
-                let d: HtmlDialogElement =
+                let d: JsValue =
                     el(&root, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "")
-                    .unchecked_into();
-                let _ = d.add_event_listener_with_callback("close", dom::listener(on_close).unchecked_ref());
+                        .into();
+                dom::listen(&d, "close", on_close);
                 self.dialog = Some(d.clone());
                 d
             }
@@ -201,23 +214,21 @@ impl Ui {
             if !desc.is_empty() {
                 el(&words, "p", &[("id", &desc_id)], desc);
             }
-            let input: HtmlInputElement =
-                el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "").unchecked_into();
+            let input = el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "");
             if !desc.is_empty() {
-                let _ = input.set_attribute("aria-describedby", &desc_id);
+                set_attr(&input, "aria-describedby", &desc_id);
             }
-            if p.id == "necessary" {
-                input.set_checked(true);
-                input.set_disabled(true);
-                let _ = input.set_attribute("aria-label", &{
+            let on = p.id == "necessary";
+            if on {
+                dom::set(&input, "disabled", &JsValue::TRUE);
+                set_attr(&input, "aria-label", &{
                     let mut s = String::from(t.purpose(&p.id, false));
                     s.push_str(": ");
                     s.push_str(t.get(Key::AlwaysOn));
                     s
                 });
-            } else {
-                input.set_checked(consent::granted(&app.effective, &p.id));
             }
+            dom::set(&input, "checked", &JsValue::from_bool(on || consent::granted(&app.effective, &p.id)));
             if !p.services.is_empty() {
                 services(&li, p, &t);
             }
@@ -228,21 +239,17 @@ impl Ui {
         el(&a, "button", &[("data-a", "save"), ("class", "o")], t.get(Key::Save));
         let dl = el(&d, "p", &[("class", "dl")], "");
         el(&dl, "a", &[("href", "#"), ("data-a", "dl"), ("role", "button")], t.get(Key::Download));
-        if !d.open() {
-            self.opener = opener;
-            let _ = d.show_modal();
+        if !is(&d, "open") {
+            self.opener = Some(opener).filter(JsValue::is_object);
+            m(&d, "showModal");
         }
         // Focus the first switch the visitor can change, not a decision button.
-        if let Ok(Some(first)) = d.query_selector("input:not([disabled])") {
-            let _ = dom::html(&first).focus();
-        }
+        m(&dom::run(&d, "querySelector", &s("input:not([disabled])"), &U), "focus");
     }
 
     fn restore_focus(&mut self) {
         match self.opener.take() {
-            Some(o) if o.is_connected() => {
-                let _ = o.focus();
-            }
+            Some(o) if is(&o, "isConnected") => m(&o, "focus"),
             _ => self.focus_fallback(),
         }
     }
@@ -251,19 +258,17 @@ impl Ui {
     fn switches(&self) -> consent::Choices {
         let mut out = Vec::new();
         if let Some(d) = &self.dialog {
-            if let Ok(list) = d.query_selector_all("input[data-p]") {
-                for i in 0..list.length() {
-                    if let Some(input) = list.get(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()) {
-                        out.push((input.get_attribute("data-p").unwrap_or_default(), input.checked()));
-                    }
-                }
+            let list = dom::run(d, "querySelectorAll", &s("input[data-p]"), &U);
+            for i in 0..dom::len(&list) {
+                let input = dom::at(&list, i);
+                out.push((dom::attr(&input, "data-p").unwrap_or_default(), is(&input, "checked")));
             }
         }
         out
     }
 }
 
-fn services(li: &Element, p: &crate::core::config::Purpose, t: &Texts) {
+fn services(li: &JsValue, p: &crate::core::config::Purpose, t: &Texts) {
     let det = el(li, "details", &[], "");
     el(&det, "summary", &[], t.get(Key::Services));
     let table = el(&det, "table", &[], "");
@@ -282,28 +287,26 @@ fn services(li: &Element, p: &crate::core::config::Purpose, t: &Texts) {
 
 /// The CPRA opt-out icon (a toggle: a tick on white, a cross on blue), drawn here, hidden from
 /// screen readers because the text beside it says the same.
-fn opt_out_icon(parent: &Element) {
-    const NS: &str = "http://www.w3.org/2000/svg";
-    let doc = dom::document();
-    let Ok(svg) = doc.create_element_ns(Some(NS), "svg") else { return };
-    for (k, v) in [("viewBox", "0 0 30 14"), ("width", "30"), ("height", "14"), ("aria-hidden", "true"), ("class", "i")] {
-        let _ = svg.set_attribute(k, v);
-    }
-    let shapes: [(&str, &[(&str, &str)]); 4] = [
+fn opt_out_icon(parent: &JsValue) {
+    const SHAPES: [(&str, &[(&str, &str)]); 5] = [
+        ("svg", &[("viewBox", "0 0 30 14"), ("width", "30"), ("height", "14"), ("aria-hidden", "true"), ("class", "i")]),
         ("rect", &[("x", ".5"), ("y", ".5"), ("width", "29"), ("height", "13"), ("rx", "6.5"), ("fill", "#fff"), ("stroke", "#0066ff")]),
         ("path", &[("d", "M15 .5h8a6.5 6.5 0 0 1 0 13h-11z"), ("fill", "#0066ff")]),
         ("path", &[("d", "M5 7.2l2.4 2.4 4.4-5"), ("stroke", "#0066ff"), ("stroke-width", "1.8"), ("fill", "none")]),
         ("path", &[("d", "M19 4.2l5.6 5.6m0-5.6l-5.6 5.6"), ("stroke", "#fff"), ("stroke-width", "1.8")]),
     ];
-    for (tag, attrs) in shapes {
-        if let Ok(e) = doc.create_element_ns(Some(NS), tag) {
-            for (k, v) in attrs {
-                let _ = e.set_attribute(k, v);
-            }
-            let _ = svg.append_child(&e);
+    // The shapes go into the first element, the <svg>.
+    let mut svg = parent.clone();
+    for (tag, attrs) in SHAPES {
+        let e: JsValue = dom::create(tag, Some("http://www.w3.org/2000/svg")).into();
+        for (k, v) in attrs {
+            set_attr(&e, k, v);
+        }
+        dom::append(&svg, &e);
+        if tag == "svg" {
+            svg = e;
         }
     }
-    let _ = parent.append_child(&svg);
 }
 
 fn on_close(_: JsValue) {
@@ -312,10 +315,11 @@ fn on_close(_: JsValue) {
 
 /// One delegated listener for every button in the shadow root.
 fn on_click(ev: JsValue) {
-    let ev: web_sys::Event = ev.unchecked_into();
-    let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-    let Ok(Some(btn)) = target.closest("[data-a]") else { return };
-    let action = btn.get_attribute("data-a").unwrap_or_default();
+    let btn = dom::run(&dom::get(&ev, "target"), "closest", &s("[data-a]"), &U);
+    if !btn.is_object() {
+        return;
+    }
+    let action = dom::attr(&btn, "data-a").unwrap_or_default();
     match action.as_str() {
         "accept" => app::decide_all(true),
         "reject" => app::decide_all(false),
@@ -327,7 +331,7 @@ fn on_click(ev: JsValue) {
         "close" => {
             app::with(|app| {
                 if let Some(d) = &app.ui.dialog {
-                    d.close();
+                    m(d, "close");
                 }
             });
         }
@@ -340,7 +344,7 @@ fn on_click(ev: JsValue) {
             });
         }
         "dl" => {
-            ev.prevent_default();
+            m(&ev, "preventDefault");
             download();
         }
         _ => {}
@@ -354,14 +358,16 @@ pub fn show_preferences() {
 /// Offers the visitor's own consent record as a JSON file.
 fn download() {
     let Some(json) = app::with(|app| app.log.export_json()) else { return };
-    let parts = js_sys::Array::of1(&JsValue::from_str(&json));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let a = dom::document().create_element("a").unwrap_throw();
-    let _ = a.set_attribute("href", &url);
-    let _ = a.set_attribute("download", "consent-record.json");
-    dom::html(&a).click();
-    let _ = web_sys::Url::revoke_object_url(&url);
+    let opts = dom::json(r#"{"type":"application/json"}"#);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&array1(&s(&json)), opts.unchecked_ref()) else {
+        return;
+    };
+    let urls = dom::get(&dom::window(), "URL");
+    let url = dom::run(&urls, "createObjectURL", &blob, &U);
+    let Some(href) = url.as_string() else { return };
+    let a = dom::create("a", None);
+    set_attr(&a, "href", &href);
+    set_attr(&a, "download", "consent-record.json");
+    m(&a, "click");
+    let _ = dom::call(&urls, "revokeObjectURL", &url, &U);
 }

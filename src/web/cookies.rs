@@ -4,21 +4,19 @@
 //! granted); `delete` removes it host-only and on every Domain it may have been set with.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::JsValue;
-
 use super::dom;
 use crate::core::tracker::{cookie_domains, cookie_text, cookie_value, is_uuid, COOKIE};
 
 fn all() -> String {
-    dom::get(&dom::document(), "cookie").as_string().unwrap_or_default()
+    dom::text(&dom::document(), "cookie").unwrap_or_default()
 }
 
 fn set(text: &str) {
-    let _ = js_sys::Reflect::set(&dom::document(), &JsValue::from_str("cookie"), &JsValue::from_str(text));
+    dom::set(&dom::document(), "cookie", &dom::s(text));
 }
 
 fn location(key: &str) -> String {
-    dom::get(&dom::window().location(), key).as_string().unwrap_or_default()
+    dom::text(&dom::get(&dom::window(), "location"), key).unwrap_or_default()
 }
 
 fn secure() -> bool {

@@ -1,50 +1,132 @@
-//! Small DOM helpers for the shell: build elements with text (never HTML) and attributes.
+//! Small DOM helpers for the shell: build elements with text (never HTML) and attributes, and
+//! reach the page's objects.
+//!
+//! Size: every distinct web-sys method is one more import in the `.wasm` and one more function
+//! in the JS glue, so the shell calls methods by name through `call` and reads and writes
+//! properties through `get`/`set` (one import each); only the hottest stay typed.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, Node, Window};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Window};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Window;
+    #[wasm_bindgen(thread_local_v2, js_name = document)]
+    static DOCUMENT: Document;
+}
 
 pub fn window() -> Window {
-    web_sys::window().unwrap_throw()
+    WINDOW.with(Window::clone)
 }
 
 pub fn document() -> Document {
-    window().document().unwrap_throw()
+    DOCUMENT.with(Document::clone)
 }
 
-/// Appends a new `tag` element to `parent`, with attributes and text content (set as text,
-/// never parsed as HTML, so config texts cannot inject markup).
-pub fn el(parent: &Node, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
-    let e = document().create_element(tag).unwrap_throw();
-    for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
-    }
-    if !text.is_empty() {
-        // Each text takes its direction from its own words: an English fallback on an RTL page
-        // reads left to right inside the mirrored layout, an Arabic override right to left.
-        let _ = e.set_attribute("dir", "auto");
-        e.set_text_content(Some(text));
-    }
-    let _ = parent.append_child(&e);
-    e
+/// A JS string.
+pub fn s(text: &str) -> JsValue {
+    JsValue::from_str(text)
 }
 
-pub fn html(e: &Element) -> &web_sys::HtmlElement {
-    e.unchecked_ref()
+pub const U: JsValue = JsValue::UNDEFINED;
+
+/// `target[name](a, b)`: the method named `name`, called on `target` (an exception, or no such
+/// method, is `Err`). It always passes three arguments (the last `undefined`): fine for methods
+/// with fixed parameters, never for variadic ones (`push`, `append`, `console.log`).
+pub fn call(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    get(target, name).unchecked_into::<js_sys::Function>().call3(target, a, b, &U)
+}
+
+/// `call`, with `undefined` for an exception.
+pub fn run(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> JsValue {
+    call(target, name, a, b).unwrap_or(U)
 }
 
 /// A property of a JS object, or `undefined`.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    js_sys::Reflect::get(target, &s(key)).unwrap_or(U)
+}
+
+/// A property that holds a string (`None` for null, undefined or anything else).
+pub fn text(target: &JsValue, key: &str) -> Option<String> {
+    get(target, key).as_string()
+}
+
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(target, &s(key), value);
+}
+
+/// `list[i]`, for arrays and node lists.
+pub fn at(list: &JsValue, i: u32) -> JsValue {
+    js_sys::Reflect::get(list, &JsValue::from(i)).unwrap_or(U)
+}
+
+pub fn len(list: &JsValue) -> u32 {
+    get(list, "length").as_f64().unwrap_or(0.0) as u32
+}
+
+/// A JSON document as a JS value (objects and arrays of constants, without one setter each).
+pub fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(U)
+}
+
+/// `e.getAttribute(name)`.
+pub fn attr(e: &JsValue, name: &str) -> Option<String> {
+    e.unchecked_ref::<Element>().get_attribute(name)
+}
+
+pub fn set_attr(e: &JsValue, name: &str, value: &str) {
+    let _ = e.unchecked_ref::<Element>().set_attribute(name, value);
+}
+
+/// A new element; `ns` for SVG.
+pub fn create(tag: &str, ns: Option<&str>) -> Element {
+    match ns {
+        None => run(&document(), "createElement", &s(tag), &U),
+        Some(ns) => run(&document(), "createElementNS", &s(ns), &s(tag)),
+    }
+    .unchecked_into()
+}
+
+/// Appends a new `tag` element to `parent`, with attributes and text content (set as text,
+/// never parsed as HTML, so config texts cannot inject markup).
+pub fn el(parent: &JsValue, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
+    let e = create(tag, None);
+    for (k, v) in attrs {
+        set_attr(&e, k, v);
+    }
+    if !text.is_empty() {
+        // Each text takes its direction from its own words: an English fallback on an RTL page
+        // reads left to right inside the mirrored layout, an Arabic override right to left.
+        set_attr(&e, "dir", "auto");
+        set_text(&e, text);
+    }
+    append(parent, &e);
+    e
+}
+
+pub fn append(parent: &JsValue, child: &JsValue) {
+    let _ = call(parent, "appendChild", child, &U);
+}
+
+/// Replaces the element's children with `text` (as text, never HTML).
+pub fn set_text(e: &JsValue, text: &str) {
+    set(e, "textContent", &s(text));
+}
+
+/// `target.addEventListener(event, f)`.
+pub fn listen(target: &JsValue, event: &str, f: fn(JsValue)) {
+    let _ = call(target, "addEventListener", &s(event), &listener(f));
 }
 
 /// `count` random bytes from the browser's CSPRNG.
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = window().crypto().ok() {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    }
+    let c: web_sys::Crypto = get(&window(), "crypto").unchecked_into();
+    let _ = c.get_random_values_with_u8_array(&mut b);
     b
 }
 
@@ -53,7 +135,16 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn console_error(msg: &str) {
-    web_sys::console::error_1(&JsValue::from_str(msg));
+    web_sys::console::error_1(&s(msg));
+}
+
+/// `setTimeout(f, ms)`: the timer's id.
+pub fn later(ms: u32, f: &JsValue) -> Option<i32> {
+    run(&window(), "setTimeout", f, &JsValue::from(ms)).as_f64().map(|id| id as i32)
+}
+
+pub fn cancel(id: i32) {
+    let _ = call(&window(), "clearTimeout", &JsValue::from(id), &U);
 }
 
 /// The one closure type the shell hands to JS (every distinct type costs its own glue): up to
@@ -69,13 +160,11 @@ pub fn func(f: alloc::boxed::Box<Callback>) -> JsValue {
 pub fn listener(f: fn(JsValue)) -> JsValue {
     func(alloc::boxed::Box::new(move |a, _, _| {
         f(a);
-        Ok(JsValue::UNDEFINED)
+        Ok(U)
     }))
 }
 
 /// `promise.then(f, f)`: `f` gets the result or the rejection reason.
 pub fn then(promise: &JsValue, f: &JsValue) {
-    if let Ok(then) = get(promise, "then").dyn_into::<js_sys::Function>() {
-        let _ = then.call2(promise, f, f);
-    }
+    let _ = call(promise, "then", f, f);
 }

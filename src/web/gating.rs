@@ -68,11 +68,11 @@ pub fn apply(app: &App) {
         start = !core::mem::replace(&mut g.busy, true);
     });
     each("iframe[data-consentry][data-consentry-src]", &mut |el| {
-        let want = el.get_attribute("data-consentry-src").unwrap_or_default();
-        let has = el.get_attribute("src").is_some_and(|s| s == want);
+        let want = dom::attr(&el, "data-consentry-src").unwrap_or_default();
+        let has = dom::attr(&el, "src").is_some_and(|s| s == want);
         // Loaded when allowed; back to a blank page when consent is withdrawn.
         if allowed(&el) != has {
-            let _ = el.set_attribute("src", if has { "about:blank" } else { &want });
+            dom::set_attr(&el, "src", if has { "about:blank" } else { &want });
         }
         true
     });
@@ -82,8 +82,8 @@ pub fn apply(app: &App) {
 }
 
 /// Whether every purpose named in the element's `data-consentry` is granted.
-fn allowed(el: &web_sys::Element) -> bool {
-    let list = el.get_attribute("data-consentry").unwrap_or_default();
+fn allowed(el: &JsValue) -> bool {
+    let list = dom::attr(el, "data-consentry").unwrap_or_default();
     let mut ok = false;
     gates(&mut |g| {
         let mut names = list.split(' ').filter(|p| !p.is_empty()).peekable();
@@ -93,13 +93,11 @@ fn allowed(el: &web_sys::Element) -> bool {
 }
 
 /// Calls `f` on each element matching `selector`, in document order, until it returns false.
-fn each(selector: &str, f: &mut dyn FnMut(web_sys::Element) -> bool) {
-    let Ok(list) = dom::document().query_selector_all(selector) else { return };
-    for i in 0..list.length() {
-        if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
-            if !f(el) {
-                return;
-            }
+fn each(selector: &str, f: &mut dyn FnMut(JsValue) -> bool) {
+    let list = dom::run(&dom::document(), "querySelectorAll", &dom::s(selector), &dom::U);
+    for i in 0..dom::len(&list) {
+        if !f(dom::at(&list, i)) {
+            return;
         }
     }
 }
@@ -124,21 +122,19 @@ fn run_scripts() {
         let Some(old) = next else { break };
         // A deep clone keeps every attribute, the inline text and the nonce; a `text/plain`
         // script was never "already started", so the clone runs once inserted as JavaScript.
-        let Some(new) = old.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { break };
-        let _ = new.set_attribute("type", "text/javascript");
-        let wait = old.has_attribute("src") && !old.has_attribute("async");
+        let Ok(new) = dom::call(&old, "cloneNode", &JsValue::TRUE, &dom::U) else { break };
+        dom::set_attr(&new, "type", "text/javascript");
+        let wait = dom::attr(&old, "src").is_some() && dom::attr(&old, "async").is_none();
         if wait {
             let cont = dom::listener(on_script_done);
-            let _ = js_sys::Reflect::set(&new, &"onload".into(), &cont);
-            let _ = js_sys::Reflect::set(&new, &"onerror".into(), &cont);
+            dom::set(&new, "onload", &cont);
+            dom::set(&new, "onerror", &cont);
         }
-        match old.parent_node().map(|p| p.replace_child(&new, &old)) {
-            Some(Ok(_)) if wait => return,
-            Some(Ok(_)) => {}
+        match dom::call(&dom::get(&old, "parentNode"), "replaceChild", &new, &old) {
+            Ok(_) if wait => return,
+            Ok(_) => {}
             // Detached meanwhile: mark it so it is not found again.
-            _ => {
-                let _ = old.set_attribute("type", "text/consentry-skipped");
-            }
+            Err(_) => dom::set_attr(&old, "type", "text/consentry-skipped"),
         }
     }
     gates(&mut |g| g.busy = false);
@@ -152,10 +148,10 @@ fn consent_mode(analytics: bool, ads: bool) {
     gates(&mut |g| last = g.mode.replace((analytics, ads)));
     let w: JsValue = dom::window().into();
     if !dom::get(&w, "gtag").is_function() {
-        if !js_sys::Array::is_array(&dom::get(&w, "dataLayer")) {
-            let _ = js_sys::Reflect::set(&w, &"dataLayer".into(), &js_sys::Array::new());
+        if dom::run(&dom::get(&w, "Array"), "isArray", &dom::get(&w, "dataLayer"), &dom::U) != JsValue::TRUE {
+            dom::set(&w, "dataLayer", &dom::json("[]"));
         }
-        let _ = js_sys::Reflect::set(&w, &"gtag".into(), &dom::func(alloc::boxed::Box::new(push_arguments)));
+        dom::set(&w, "gtag", &dom::func(alloc::boxed::Box::new(push_arguments)));
     }
     let before = match last {
         Some(l) => l,
@@ -202,13 +198,15 @@ fn push_arguments(a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue
     for (i, a) in args[..n].iter().enumerate() {
         let _ = js_sys::Reflect::set(&o, &JsValue::from(i as u32), a);
     }
-    let len = js_sys::JSON::parse("{\"writable\":true}").unwrap_or(JsValue::UNDEFINED);
-    let _ = js_sys::Reflect::set(&len, &"value".into(), &JsValue::from(n as u32));
-    if let Ok(len) = len.dyn_into::<js_sys::Object>() {
-        js_sys::Object::define_property(&o, &"length".into(), &len);
-    }
-    let _ = js_sys::Reflect::set(&o, &js_sys::Symbol::to_string_tag().into(), &"Arguments".into());
-    let dl = dom::get(&dom::window(), "dataLayer");
+    let w: JsValue = dom::window().into();
+    let len = dom::json("{\"writable\":true}");
+    dom::set(&len, "value", &JsValue::from(n as u32));
+    let object = dom::get(&w, "Object");
+    let define: js_sys::Function = dom::get(&object, "defineProperty").unchecked_into();
+    let _ = define.call3(&object, &o, &dom::s("length"), &len);
+    let tag = dom::get(&dom::get(&w, "Symbol"), "toStringTag");
+    let _ = js_sys::Reflect::set(&o, &tag, &dom::s("Arguments"));
+    let dl = dom::get(&w, "dataLayer");
     if let Ok(push) = dom::get(&dl, "push").dyn_into::<js_sys::Function>() {
         let _ = push.call1(&dl, &o);
     }
@@ -228,10 +226,7 @@ fn posthog(on: bool) {
         return;
     }
     let (has, act) = if on { ("has_opted_in_capturing", "opt_in_capturing") } else { ("has_opted_out_capturing", "opt_out_capturing") };
-    let call = |name: &str| match dom::get(&ph, name).dyn_into::<js_sys::Function>() {
-        Ok(f) => f.call0(&ph).unwrap_or(JsValue::UNDEFINED),
-        Err(_) => JsValue::UNDEFINED,
-    };
+    let call = |name: &str| dom::run(&ph, name, &dom::U, &dom::U);
     if call(has) != JsValue::TRUE {
         call(act);
     }

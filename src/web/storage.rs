@@ -10,22 +10,30 @@ pub const KEY: &str = "consentry";
 /// A log that failed verification, kept aside for inspection.
 pub const QUARANTINE: &str = "consentry:quarantine";
 
-fn local() -> Option<web_sys::Storage> {
-    super::dom::window().local_storage().ok().flatten()
+use super::dom::{self, s, U};
+use wasm_bindgen::JsValue;
+
+/// `localStorage`, or `Err` when it is blocked (reading it can throw).
+fn local() -> Result<JsValue, JsValue> {
+    let l = js_sys::Reflect::get(&dom::window(), &s("localStorage"))?;
+    if l.is_object() {
+        Ok(l)
+    } else {
+        Err(U)
+    }
 }
 
 pub fn read(key: &str) -> Option<String> {
-    local()?.get_item(key).ok().flatten()
+    dom::call(&local().ok()?, "getItem", &s(key), &U).ok()?.as_string()
 }
 
 /// Writes, and says whether the write reached storage.
 pub fn write(key: &str, value: &str) -> bool {
-    local().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
+    local().and_then(|l| dom::call(&l, "setItem", &s(key), &s(value))).is_ok()
 }
 
 pub fn remove(key: &str) {
-    if let Some(s) = local() {
-        let _ = s.remove_item(key);
+    if let Ok(l) = local() {
+        let _ = dom::call(&l, "removeItem", &s(key), &U);
     }
 }
-

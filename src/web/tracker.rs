@@ -55,7 +55,7 @@ struct PageInfo {
 }
 
 fn text(target: &JsValue, key: &str) -> String {
-    dom::get(target, key).as_string().unwrap_or_default()
+    dom::text(target, key).unwrap_or_default()
 }
 
 fn int(target: &JsValue, key: &str) -> i64 {
@@ -140,9 +140,8 @@ pub fn start(cfg: &TrackerConfig, subject: &str) {
 pub fn stop(cookie_domain: Option<&str>) {
     if let Some(s) = replace(None) {
         RUN.set(RUN.get().wrapping_add(1));
-        let w = dom::window();
         for t in [s.timer, s.retry].into_iter().flatten() {
-            w.clear_timeout_with_handle(t);
+            dom::cancel(t);
         }
     }
     cookies::delete(cookie_domain);
@@ -188,7 +187,7 @@ fn record(name: &str, custom: &str) {
         let waiting = s.retry.is_some();
         due = s.q.due(s.cfg.batch_size) && !waiting;
         if !due && s.timer.is_none() && !waiting && !s.q.is_empty() {
-            s.timer = later(s.cfg.flush_ms, &s.on_flush);
+            s.timer = dom::later(s.cfg.flush_ms, &s.on_flush);
         }
     });
     if due {
@@ -196,15 +195,15 @@ fn record(name: &str, custom: &str) {
     }
 }
 
+fn location() -> JsValue {
+    dom::get(&dom::window(), "location")
+}
+
 fn pageview() {
-    let path = text(&dom::window().location().into(), "pathname");
+    let path = text(&location(), "pathname");
     if with(&mut |s| s.path.clone_from(&path)) {
         record("$pageview", "");
     }
-}
-
-fn later(ms: u32, f: &JsValue) -> Option<i32> {
-    dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32).ok()
 }
 
 fn on_flush_timer(_: JsValue) {
@@ -227,7 +226,7 @@ fn send() {
             return;
         }
         if let Some(t) = s.timer.take() {
-            dom::window().clear_timeout_with_handle(t);
+            dom::cancel(t);
         }
         let sent_at = time::format_utc_iso(dom::now_ms());
         job = s.q.next(s.cfg.batch_size, &s.cfg.api_key, &sent_at).map(|body| (s.cfg.endpoint.clone(), body));
@@ -245,7 +244,7 @@ fn done(run: i64, status: u16) {
     let mut more = false;
     with(&mut |s| match s.q.done(status) {
         Outcome::Retry(n) => {
-            s.retry = later(backoff::delay_ms(n, u32::from_le_bytes(dom::random::<4>())), &s.on_retry);
+            s.retry = dom::later(backoff::delay_ms(n, u32::from_le_bytes(dom::random::<4>())), &s.on_retry);
         }
         outcome => {
             if outcome == Outcome::Refused {
@@ -256,7 +255,7 @@ fn done(run: i64, status: u16) {
             }
             more = s.q.due(s.cfg.batch_size);
             if !more && !s.q.is_empty() && s.timer.is_none() {
-                s.timer = later(s.cfg.flush_ms, &s.on_flush);
+                s.timer = dom::later(s.cfg.flush_ms, &s.on_flush);
             }
         }
     });
@@ -285,7 +284,7 @@ fn on_page_leave(_: JsValue) {
 
 /// A single-page-app navigation: the page context is read again; a new path is a new `$pageview`.
 fn navigated() {
-    let path = text(&dom::window().location().into(), "pathname");
+    let path = text(&location(), "pathname");
     let mut new = false;
     with(&mut |s| {
         s.page = None;
@@ -320,9 +319,9 @@ fn hook() {
             navigated();
             Ok(r)
         }));
-        let _ = js_sys::Reflect::set(&history, &JsValue::from_str(name), &f);
+        dom::set(&history, name, &f);
     }
     for (event, f) in [("popstate", on_popstate as fn(JsValue)), ("pagehide", on_page_leave), ("resize", on_resize)] {
-        let _ = w.add_event_listener_with_callback(event, dom::listener(f).unchecked_ref());
+        dom::listen(&w, event, f);
     }
 }

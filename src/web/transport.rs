@@ -7,7 +7,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use wasm_bindgen::JsValue;
-use wasm_bindgen::JsCast;
 
 use super::app::{self, App};
 use super::dom;
@@ -19,28 +18,25 @@ const KEEPALIVE_MAX: usize = 60_000;
 /// POSTs `body` as JSON; calls `done(ctx, status)` with the HTTP status, or 0 when the network
 /// failed.
 pub fn post(url: &str, body: &str, done: fn(i64, u16), ctx: i64) {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    // `keepalive` lets the request outlive the page; web-sys has no setter for it yet.
-    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::from_bool(body.len() <= KEEPALIVE_MAX));
-    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-    if let Ok(h) = web_sys::Headers::new() {
-        let _ = h.set("Content-Type", "application/json");
-        init.set_headers(&h);
-    }
+    // `keepalive` lets the request outlive the page, up to the browser's in-flight limit.
+    let init = dom::json(INIT);
+    dom::set(&init, "keepalive", &JsValue::from_bool(body.len() <= KEEPALIVE_MAX));
+    dom::set(&init, "body", &dom::s(body));
     // One function for both outcomes: a `Response` has a status, a rejection reason has none.
     let f = dom::func(alloc::boxed::Box::new(move |v, _, _| {
         done(ctx, dom::get(&v, "status").as_f64().unwrap_or(0.0) as u16);
         Ok(JsValue::UNDEFINED)
     }));
-    let promise: JsValue = dom::window().fetch_with_str_and_init(url, &init).into();
+    let promise = dom::run(&dom::window(), "fetch", &dom::s(url), &init);
     dom::then(&promise, &f);
 }
 
+const INIT: &str = r#"{"method":"POST","credentials":"same-origin","headers":{"Content-Type":"application/json"}}"#;
+
 /// Hands `body` to the browser to send even after the page is gone. True when it was queued.
 pub fn beacon(url: &str, body: &str) -> bool {
-    dom::window().navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
+    let nav = dom::get(&dom::window(), "navigator");
+    dom::run(&nav, "sendBeacon", &dom::s(url), &dom::s(body)) == JsValue::TRUE
 }
 
 /// Retry state of the evidence outbox for this page.
@@ -96,10 +92,7 @@ fn delivered(app: &mut App, upto: i64, status: u16) {
         d.attempt += 1;
         d.retry_pending = true;
         let wait = backoff::delay_ms(d.attempt, u32::from_le_bytes(dom::random::<4>()));
-        let _ = dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(
-            dom::listener(on_retry).unchecked_ref(),
-            wait as i32,
-        );
+        dom::later(wait, &dom::listener(on_retry));
     }
 }
 
