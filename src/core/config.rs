@@ -446,7 +446,9 @@ pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
             if p.gpc {
                 return Err(fail(&at, "\"necessary\" cannot be covered by GPC"));
             }
-            purposes[0] = p;
+            if let Some(first) = purposes.first_mut() {
+                *first = p;
+            }
         } else if purposes.iter().any(|q| q.id == p.id) {
             return Err(fail(&join(&at, "id"), "duplicate purpose id"));
         } else {

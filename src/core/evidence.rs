@@ -314,17 +314,18 @@ impl Receipt {
         // Every other field by its place in FIELDS, type-checked in that order before anything
         // is built: texts, the two numbers (`v`, `seq`), `method` and `gpc`.
         let mut text = [""; 15];
-        let mut num = [0i64; 2];
+        let (mut ver, mut seq) = (0, 0);
         let mut method = Method::Reset;
         let mut gpc = false;
-        for (i, key) in FIELDS.iter().enumerate() {
+        for (i, (key, slot)) in FIELDS.iter().zip(text.iter_mut()).enumerate() {
             let f = v.get(key);
             let ok = match i {
-                0 | 3 => f.and_then(Value::as_i64).map(|n| num[i / 3] = n).is_some(),
+                0 => f.and_then(Value::as_i64).map(|n| ver = n).is_some(),
+                3 => f.and_then(Value::as_i64).map(|n| seq = n).is_some(),
                 10 => true,
                 11 => f.and_then(Value::as_str).and_then(Method::parse).map(|m| method = m).is_some(),
                 12 => f.and_then(Value::as_bool).map(|b| gpc = b).is_some(),
-                _ => f.and_then(Value::as_str).map(|s| text[i] = s).is_some(),
+                _ => f.and_then(Value::as_str).map(|s| *slot = s).is_some(),
             };
             if !ok {
                 return Err(wrong_type(i));
@@ -332,10 +333,10 @@ impl Receipt {
         }
         let [_, id, subject, _, time, origin, path, policy, lang, texts, _, _, _, prev, hash] = text.map(String::from);
         let r = Receipt {
-            v: num[0],
+            v: ver,
             id,
             subject,
-            seq: num[1],
+            seq,
             time,
             origin,
             path,

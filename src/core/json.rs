@@ -373,19 +373,24 @@ pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut v = n.unsigned_abs();
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+    push_digits(out, n.unsigned_abs(), 1);
+}
+
+/// Appends `v` in decimal, zero-padded to at least `width` digits. No buffer, no indexing: the
+/// highest power of ten first, then one digit per power.
+pub fn push_digits(out: &mut String, v: u64, width: u32) {
+    let mut p = 1u64;
+    let mut digits = 1;
+    while digits < width || v / p >= 10 {
+        p *= 10;
+        digits += 1;
+    }
     loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
+        out.push((b'0' + (v / p % 10) as u8) as char);
+        if p == 1 {
             break;
         }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
+        p /= 10;
     }
 }
 

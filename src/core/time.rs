@@ -50,14 +50,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-fn push_digits(out: &mut String, v: i64, width: u32) {
-    let mut p = 10i64.pow(width - 1);
-    while p > 0 {
-        out.push((b'0' + (v / p % 10) as u8) as char);
-        p /= 10;
-    }
-}
-
 /// Formats milliseconds since the Unix epoch. Values outside the domain are clamped to it (a
 /// clock before 1970 is wrong anyway), so the output always parses.
 pub fn format_utc_iso(ms: i64) -> String {
@@ -74,7 +66,7 @@ pub fn format_utc_iso(ms: i64) -> String {
         (in_day / 1000 % 60, 2, '.'),
         (in_day % 1000, 3, 'Z'),
     ] {
-        push_digits(&mut s, v, width);
+        crate::core::json::push_digits(&mut s, v as u64, width);
         s.push(sep);
     }
     s
@@ -89,7 +81,7 @@ pub fn parse_utc_iso(s: &str) -> Option<i64> {
     }
     // (start, width, separator after it) of each number.
     let mut n = [0i64; 7];
-    for (k, (at, width, sep)) in [
+    for (field, (at, width, sep)) in n.iter_mut().zip([
         (0, 4, b'-'),
         (5, 2, b'-'),
         (8, 2, b'T'),
@@ -97,15 +89,12 @@ pub fn parse_utc_iso(s: &str) -> Option<i64> {
         (14, 2, b':'),
         (17, 2, b'.'),
         (20, 3, b'Z'),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ]) {
         for &c in b.get(at..at + width)? {
             if !c.is_ascii_digit() {
                 return None;
             }
-            n[k] = n[k] * 10 + (c - b'0') as i64;
+            *field = *field * 10 + (c - b'0') as i64;
         }
         if b.get(at + width) != Some(&sep) {
             return None;
