@@ -128,6 +128,16 @@ export interface ConsentryApi {
 export interface InitOptions {
   /** Where consentry_bg.wasm comes from; default: next to this module. */
   wasm?: string | URL | Response | BufferSource;
+  /**
+   * The folder holding the language files (de.json, fr.json, …); default: lang/ next to this module.
+   * English is inside the .wasm; another language's file is fetched only for a visitor who needs it.
+   */
+  langUrl?: string | URL;
+  /**
+   * Language tables to use instead of fetching, by language code, e.g.
+   * `{ de: (await import('consentry/lang/de.json')).default }`.
+   */
+  texts?: Partial<Record<'de' | 'fr' | 'es' | 'it' | 'nl' | 'pt' | 'pl', Record<string, string> | string>>;
 }
 
 /** Starts Consentry; resolves to the API (also set as window.Consentry). Rejects on an invalid config. */

@@ -1,6 +1,10 @@
 // Consentry script-tag loader. Reads the config from data-config (a URL) or from an inline
 // <script type="application/json" id="consentry-config">, loads consentry_bg.wasm from next to
 // this file, and exposes window.Consentry. A second tag does nothing.
+// English is inside the .wasm; another language's texts are lang/<code>.json next to it, fetched
+// in parallel with the .wasm (never for an English visitor). The language is the first of the
+// config's `language`, <html lang>, navigator.languages that has texts; the module checks it
+// again and falls back to English, with a warning, when the file is missing or invalid.
 (function () {
   var me = document.currentScript;
   if (window.Consentry || window.__consentryLoading) return;
@@ -9,21 +13,42 @@
   var wasmUrl = new URL('consentry_bg.wasm', base);
   var API = ['showBanner', 'showPreferences', 'acceptAll', 'rejectAll', 'setConsent', 'getConsent', 'on',
     'evidence', 'exportEvidence', 'verifyEvidence', 'capture'];
+  var LANGS = '{{langs}}'.split(' ');
+  var src = me && me.getAttribute('data-config');
+  var inline = !src && document.getElementById('consentry-config');
+  var asked = [document.documentElement.getAttribute('lang')].concat(navigator.languages);
+  function language(config) {
+    try { var c = [JSON.parse(config).language].concat(asked); } catch (e) { c = asked; }
+    for (var i = 0; i < c.length; i++) {
+      var p = String(c[i]).split(/[-_]/)[0].toLowerCase();
+      if (LANGS.indexOf(p) >= 0) return p;
+    }
+    return 'en';
+  }
+  function texts(code) {
+    return code == 'en' ? '' : fetch(new URL('lang/' + code + '.json', base))
+      .then(function (r) { return r.ok ? r.text() : ''; }, function () { return ''; });
+  }
+  // Started before the config is read when it comes from a URL: a config that names another
+  // language then costs one more small request, never a later banner.
+  var guess = language(inline ? inline.textContent : ''), early = texts(guess);
   function configText() {
-    var src = me && me.getAttribute('data-config');
     if (src) {
       return fetch(new URL(src, location.href), { credentials: 'same-origin' }).then(function (r) {
         if (!r.ok) throw new Error('Consentry config: could not load ' + src + ' (HTTP ' + r.status + ')');
         return r.text();
       });
     }
-    var inline = document.getElementById('consentry-config');
     if (inline) return Promise.resolve(inline.textContent);
     return Promise.reject(new Error('Consentry config: missing. Add data-config="/consent.json" to the script tag, or a <script type="application/json" id="consentry-config">.'));
   }
-  Promise.all([configText(), wasm_bindgen({ module_or_path: wasmUrl })])
+  var config = configText();
+  Promise.all([config, config.then(function (c) {
+    var code = language(c);
+    return code == guess ? early : texts(code);
+  }), wasm_bindgen({ module_or_path: wasmUrl })])
     .then(function (r) {
-      wasm_bindgen.init(r[0]);
+      wasm_bindgen.initWithTexts(r[0], r[1]);
       var api = {};
       API.forEach(function (n) { api[n] = wasm_bindgen[n]; });
       window.Consentry = Object.freeze(api);

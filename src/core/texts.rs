@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::config::Config;
+use crate::core::json;
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.
 #[derive(Clone, Copy, PartialEq)]
@@ -69,261 +70,53 @@ impl Key {
     }
 }
 
-/// Built-in languages, in table order. English is the fallback.
+/// Built-in languages. Each has a table `src/core/lang/<code>.json`: a JSON object with its code
+/// as `lang` and every text name (the same names as a language in the config's `texts`). English
+/// is compiled in (the fallback); the build ships the others as `lang/<code>.json` next to the
+/// `.wasm`, and the loader fetches the one a visitor needs.
 pub const LANGS: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
 
-/// One table per language; each holds the 30 texts in `Key` order, separated by '\n'.
-const TABLES: [&str; 8] = [
-    "We value your privacy
-We use cookies and similar tools that are strictly necessary for this site, and, only with your consent, others to measure and improve it. You can accept all, reject all, or choose. You can change your mind at any time.
-Accept all
-Reject all
-Customise
-Save choices
-Close
-Privacy preferences
-Choose which purposes you allow. Strictly necessary storage is always on because the site cannot work without it.
-Privacy policy
-Always on
-Privacy choices
-Your choices were saved.
-Your browser's Global Privacy Control signal was honoured: opt-out request honoured for sale, sharing and analytics.
-Do Not Sell or Share My Personal Information
-Download my consent record
-Provider
-Lifetime
-Services and cookies
-Name
-Purpose
-Your Privacy Choices
-Strictly necessary
-Needed for the site to work and to remember your privacy choices. Cannot be turned off.
-Analytics
-Anonymous visit statistics that help us improve the site.
-Marketing
-Personalised advertising and sharing with advertising partners.
-Functional
-Extra features such as embedded videos and remembered preferences.",
-    "Wir respektieren Ihre Privatsphäre
-Wir verwenden Cookies und ähnliche Techniken, die für diese Website unbedingt erforderlich sind, und nur mit Ihrer Einwilligung weitere, um sie zu messen und zu verbessern. Sie können alle akzeptieren, alle ablehnen oder auswählen. Sie können Ihre Wahl jederzeit ändern.
-Alle akzeptieren
-Alle ablehnen
-Anpassen
-Auswahl speichern
-Schließen
-Datenschutz-Einstellungen
-Wählen Sie, welche Zwecke Sie erlauben. Unbedingt erforderliche Speicherung ist immer aktiv, weil die Website sonst nicht funktioniert.
-Datenschutzerklärung
-Immer aktiv
-Datenschutz-Einstellungen
-Ihre Auswahl wurde gespeichert.
-Das Global-Privacy-Control-Signal Ihres Browsers wurde berücksichtigt: Widerspruch gegen Verkauf, Weitergabe und Analyse umgesetzt.
-Meine personenbezogenen Daten nicht verkaufen oder weitergeben
-Meinen Einwilligungsnachweis herunterladen
-Anbieter
-Speicherdauer
-Dienste und Cookies
-Name
-Zweck
-Ihre Datenschutzoptionen
-Unbedingt erforderlich
-Nötig, damit die Website funktioniert und Ihre Datenschutz-Auswahl gespeichert bleibt. Kann nicht deaktiviert werden.
-Statistik
-Anonyme Besuchsstatistiken, mit denen wir die Website verbessern.
-Marketing
-Personalisierte Werbung und Weitergabe an Werbepartner.
-Funktional
-Zusätzliche Funktionen wie eingebettete Videos und gespeicherte Einstellungen.",
-    "Nous respectons votre vie privée
-Nous utilisons des cookies et des outils similaires strictement nécessaires à ce site et, uniquement avec votre consentement, d'autres pour le mesurer et l'améliorer. Vous pouvez tout accepter, tout refuser ou choisir. Vous pouvez changer d'avis à tout moment.
-Tout accepter
-Tout refuser
-Personnaliser
-Enregistrer mes choix
-Fermer
-Préférences de confidentialité
-Choisissez les finalités que vous autorisez. Le stockage strictement nécessaire est toujours actif, car le site ne peut pas fonctionner sans lui.
-Politique de confidentialité
-Toujours actif
-Mes choix de confidentialité
-Vos choix ont été enregistrés.
-Le signal Global Privacy Control de votre navigateur a été respecté : opposition à la vente, au partage et à la mesure d'audience appliquée.
-Ne pas vendre ni partager mes informations personnelles
-Télécharger la preuve de mon consentement
-Fournisseur
-Durée
-Services et cookies
-Nom
-Finalité
-Vos choix en matière de confidentialité
-Strictement nécessaires
-Indispensables au fonctionnement du site et à la mémorisation de vos choix. Ne peuvent pas être désactivés.
-Mesure d'audience
-Statistiques de visite anonymes qui nous aident à améliorer le site.
-Marketing
-Publicité personnalisée et partage avec des partenaires publicitaires.
-Fonctionnels
-Fonctions supplémentaires comme les vidéos intégrées et les préférences mémorisées.",
-    "Respetamos tu privacidad
-Usamos cookies y herramientas similares estrictamente necesarias para este sitio y, solo con tu consentimiento, otras para medirlo y mejorarlo. Puedes aceptar todo, rechazar todo o elegir. Puedes cambiar de opinión en cualquier momento.
-Aceptar todo
-Rechazar todo
-Personalizar
-Guardar selección
-Cerrar
-Preferencias de privacidad
-Elige qué finalidades permites. El almacenamiento estrictamente necesario está siempre activo porque el sitio no funciona sin él.
-Política de privacidad
-Siempre activo
-Opciones de privacidad
-Se guardó tu selección.
-Se respetó la señal Global Privacy Control de tu navegador: solicitud de exclusión de venta, intercambio y analítica atendida.
-No vender ni compartir mi información personal
-Descargar mi registro de consentimiento
-Proveedor
-Duración
-Servicios y cookies
-Nombre
-Finalidad
-Sus opciones de privacidad
-Estrictamente necesarias
-Necesarias para que el sitio funcione y recuerde tus opciones de privacidad. No se pueden desactivar.
-Analítica
-Estadísticas de visitas anónimas que nos ayudan a mejorar el sitio.
-Marketing
-Publicidad personalizada e intercambio con socios publicitarios.
-Funcionales
-Funciones adicionales como vídeos insertados y preferencias recordadas.",
-    "Rispettiamo la tua privacy
-Usiamo cookie e strumenti simili strettamente necessari per questo sito e, solo con il tuo consenso, altri per misurarlo e migliorarlo. Puoi accettare tutto, rifiutare tutto o scegliere. Puoi cambiare idea in qualsiasi momento.
-Accetta tutto
-Rifiuta tutto
-Personalizza
-Salva le scelte
-Chiudi
-Preferenze sulla privacy
-Scegli quali finalità consenti. L'archiviazione strettamente necessaria è sempre attiva perché il sito non funziona senza.
-Informativa sulla privacy
-Sempre attivo
-Scelte sulla privacy
-Le tue scelte sono state salvate.
-Il segnale Global Privacy Control del tuo browser è stato rispettato: richiesta di opposizione a vendita, condivisione e statistiche accolta.
-Non vendere o condividere le mie informazioni personali
-Scarica la prova del mio consenso
-Fornitore
-Durata
-Servizi e cookie
-Nome
-Finalità
-Le tue scelte sulla privacy
-Strettamente necessari
-Servono al funzionamento del sito e a ricordare le tue scelte sulla privacy. Non possono essere disattivati.
-Statistiche
-Statistiche anonime sulle visite che ci aiutano a migliorare il sito.
-Marketing
-Pubblicità personalizzata e condivisione con partner pubblicitari.
-Funzionali
-Funzioni aggiuntive come video incorporati e preferenze ricordate.",
-    "Wij respecteren uw privacy
-Wij gebruiken cookies en vergelijkbare technieken die strikt noodzakelijk zijn voor deze site en, alleen met uw toestemming, andere om de site te meten en te verbeteren. U kunt alles accepteren, alles weigeren of kiezen. U kunt uw keuze altijd wijzigen.
-Alles accepteren
-Alles weigeren
-Aanpassen
-Keuzes opslaan
-Sluiten
-Privacyvoorkeuren
-Kies welke doeleinden u toestaat. Strikt noodzakelijke opslag staat altijd aan, omdat de site anders niet werkt.
-Privacybeleid
-Altijd aan
-Privacykeuzes
-Uw keuzes zijn opgeslagen.
-Het Global Privacy Control-signaal van uw browser is gerespecteerd: bezwaar tegen verkoop, delen en statistieken gehonoreerd.
-Mijn persoonsgegevens niet verkopen of delen
-Mijn toestemmingsbewijs downloaden
-Aanbieder
-Bewaartermijn
-Diensten en cookies
-Naam
-Doel
-Uw privacykeuzes
-Strikt noodzakelijk
-Nodig om de site te laten werken en uw privacykeuzes te onthouden. Kan niet worden uitgezet.
-Statistieken
-Anonieme bezoekstatistieken die ons helpen de site te verbeteren.
-Marketing
-Gepersonaliseerde advertenties en delen met advertentiepartners.
-Functioneel
-Extra functies zoals ingesloten video's en onthouden voorkeuren.",
-    "Respeitamos a sua privacidade
-Usamos cookies e ferramentas semelhantes estritamente necessárias para este site e, apenas com o seu consentimento, outras para o medir e melhorar. Pode aceitar tudo, rejeitar tudo ou escolher. Pode mudar de ideias a qualquer momento.
-Aceitar tudo
-Rejeitar tudo
-Personalizar
-Guardar escolhas
-Fechar
-Preferências de privacidade
-Escolha as finalidades que permite. O armazenamento estritamente necessário está sempre ativo porque o site não funciona sem ele.
-Política de privacidade
-Sempre ativo
-Escolhas de privacidade
-As suas escolhas foram guardadas.
-O sinal Global Privacy Control do seu navegador foi respeitado: pedido de exclusão de venda, partilha e estatísticas atendido.
-Não vender nem partilhar as minhas informações pessoais
-Descarregar o meu registo de consentimento
-Fornecedor
-Duração
-Serviços e cookies
-Nome
-Finalidade
-As suas escolhas de privacidade
-Estritamente necessários
-Necessários para o site funcionar e lembrar as suas escolhas de privacidade. Não podem ser desativados.
-Estatísticas
-Estatísticas de visitas anónimas que nos ajudam a melhorar o site.
-Marketing
-Publicidade personalizada e partilha com parceiros de publicidade.
-Funcionais
-Funções adicionais como vídeos incorporados e preferências lembradas.",
-    "Szanujemy Twoją prywatność
-Używamy plików cookie i podobnych narzędzi niezbędnych do działania tej strony oraz, wyłącznie za Twoją zgodą, innych do jej pomiaru i ulepszania. Możesz zaakceptować wszystkie, odrzucić wszystkie lub wybrać. Możesz zmienić zdanie w każdej chwili.
-Akceptuj wszystkie
-Odrzuć wszystkie
-Dostosuj
-Zapisz wybór
-Zamknij
-Ustawienia prywatności
-Wybierz, na które cele się zgadzasz. Niezbędne przechowywanie jest zawsze włączone, bo bez niego strona nie działa.
-Polityka prywatności
-Zawsze włączone
-Wybory dotyczące prywatności
-Twój wybór został zapisany.
-Uwzględniono sygnał Global Privacy Control Twojej przeglądarki: sprzeciw wobec sprzedaży, udostępniania i statystyk został zrealizowany.
-Nie sprzedawaj ani nie udostępniaj moich danych osobowych
-Pobierz zapis mojej zgody
-Dostawca
-Okres przechowywania
-Usługi i pliki cookie
-Nazwa
-Cel
-Twoje wybory dotyczące prywatności
-Niezbędne
-Potrzebne do działania strony i zapamiętania Twoich wyborów prywatności. Nie można ich wyłączyć.
-Statystyki
-Anonimowe statystyki odwiedzin, które pomagają nam ulepszać stronę.
-Marketing
-Reklamy spersonalizowane i udostępnianie partnerom reklamowym.
-Funkcjonalne
-Dodatkowe funkcje, takie jak osadzone filmy i zapamiętane ustawienia.",
-];
+const EN: &str = include_str!("lang/en.json");
 
-/// The built-in text for `key` in language table `lang`.
-pub fn builtin(lang: usize, key: Key) -> &'static str {
-    TABLES[lang.min(LANGS.len() - 1)].split('\n').nth(key as usize).unwrap_or("")
+/// One language's built-in texts, in `Key` order.
+pub struct Lang {
+    /// The index into `LANGS`.
+    pub index: usize,
+    texts: Vec<String>,
+}
+
+impl Lang {
+    /// Reads a language table: a JSON object with `lang` (one of `LANGS`) and a non-empty string
+    /// for every text name (other fields are ignored).
+    pub fn parse(text: &str) -> Result<Lang, &'static str> {
+        let v = json::parse(text).map_err(|_| "not valid JSON")?;
+        let code = v.get("lang").and_then(|l| l.as_str()).unwrap_or("");
+        let index = LANGS.iter().position(|l| *l == code).ok_or("not a language table")?;
+        let mut texts = Vec::with_capacity(NAMES.len());
+        for name in NAMES {
+            match v.get(name).and_then(|t| t.as_str()) {
+                Some(t) if !t.is_empty() => texts.push(String::from(t)),
+                _ => return Err("missing a text"),
+            }
+        }
+        Ok(Lang { index, texts })
+    }
+/// The compiled-in English table.
+    pub fn english() -> Lang {
+        Lang::parse(EN).unwrap_or(Lang { index: 0, texts: Vec::new() })
+    }
+    pub fn code(&self) -> &'static str {
+        LANGS[self.index]
+    }
+    /// The built-in text for `key`.
+    pub fn get(&self, key: Key) -> &str {
+        self.texts.get(key as usize).map_or("", |t| t)
+    }
 }
 
 /// Picks the first candidate (config, `<html lang>`, `navigator.languages`, in that order) that
 /// has a table, matching on the primary subtag ("pt-BR" → "pt"); English otherwise.
-/// Returns the code to report (the candidate's primary subtag) and the table index.
+/// Returns the index into `LANGS`.
 pub fn pick_language<'a>(candidates: impl IntoIterator<Item = &'a str>) -> usize {
     for c in candidates {
         let primary = c.split(['-', '_']).next().unwrap_or("");
@@ -334,18 +127,18 @@ pub fn pick_language<'a>(candidates: impl IntoIterator<Item = &'a str>) -> usize
     0
 }
 
-/// The texts one visitor sees: built-in language table plus the site's overrides.
+/// The texts one visitor sees: the built-in table of their language plus the site's overrides.
 pub struct Texts<'c> {
-    pub lang: usize,
     config: &'c Config,
+    lang: &'c Lang,
 }
 
 impl<'c> Texts<'c> {
-    pub fn new(config: &'c Config, lang: usize) -> Self {
-        Texts { lang, config }
+    pub fn new(config: &'c Config, lang: &'c Lang) -> Self {
+        Texts { config, lang }
     }
     pub fn code(&self) -> &'static str {
-        LANGS[self.lang]
+        self.lang.code()
     }
     /// An override for `name` in this language, then one for every language ("*").
     fn lookup(&self, name: &str) -> Option<&'c str> {
@@ -362,7 +155,7 @@ impl<'c> Texts<'c> {
         None
     }
     pub fn get(&self, key: Key) -> &'c str {
-        self.lookup(key.name()).unwrap_or_else(|| builtin(self.lang, key))
+        self.lookup(key.name()).unwrap_or_else(|| self.lang.get(key))
     }
     /// Title and description of a purpose: language override, then the config's own text,
     /// then the built-in text for a well-known id, then the id itself.
@@ -379,7 +172,7 @@ impl<'c> Texts<'c> {
                 return t;
             }
             if let Some(k) = Key::from_name(&name) {
-                return builtin(self.lang, k);
+                return self.lang.get(k);
             }
             if !description {
                 return &p.id;
@@ -419,16 +212,72 @@ mod tests {
     use super::*;
     use crate::core::config;
 
+    /// Every table, read as the build reads them (the build ships all but English as files).
+    fn tables() -> std::vec::Vec<(String, String)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/core/lang");
+        let mut found: std::vec::Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = String::from(path.file_name().unwrap().to_str().unwrap());
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn table(code: &str) -> Lang {
+        let (_, text) = tables().into_iter().find(|(n, _)| *n == format!("{code}.json")).unwrap();
+        Lang::parse(&text).unwrap()
+    }
+
     #[test]
     fn every_language_has_every_text() {
-        for (i, table) in TABLES.iter().enumerate() {
-            assert_eq!(table.split('\n').count(), ALL.len(), "{}", LANGS[i]);
-            assert!(table.split('\n').all(|t| !t.trim().is_empty()), "{}", LANGS[i]);
+        let files = tables();
+        let mut names: std::vec::Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let mut want: std::vec::Vec<String> = LANGS.iter().map(|l| format!("{l}.json")).collect();
+        names.sort();
+        want.sort();
+        assert_eq!(names, want, "src/core/lang/ must hold exactly one table per entry of LANGS");
+        for (name, text) in &files {
+            let lang = Lang::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(format!("{}.json", lang.code()), *name, "{name}: its lang field names another language");
+            for k in &ALL {
+                assert!(!lang.get(*k).trim().is_empty(), "{name}: {} is blank", k.name());
+            }
+            // Nothing but the known names: a misspelt key would silently be ignored.
+            let obj = json::parse(text).unwrap();
+            for (k, _) in obj.as_object().unwrap() {
+                assert!(k == "lang" || Key::from_name(k).is_some(), "{name}: unknown text name {k}");
+            }
         }
         for (i, k) in ALL.iter().enumerate() {
             assert_eq!(*k as usize, i);
             assert_eq!(Key::from_name(k.name()), Some(*k));
         }
+        let en = Lang::english();
+        assert_eq!(en.code(), "en");
+        assert_eq!(en.get(Key::AcceptAll), "Accept all");
+        assert_eq!(en.get(Key::FunctionalDesc), table("en").get(Key::FunctionalDesc));
+    }
+
+    #[test]
+    fn a_table_missing_a_text_or_its_language_or_not_json_is_refused() {
+        let (_, de) = tables().into_iter().find(|(n, _)| n == "de.json").unwrap();
+        assert_eq!(Lang::parse(&de).map(|l| l.code()).ok(), Some("de"));
+        let without = de.replace("\"rejectAll\"", "\"rejectAlle\"");
+        assert_ne!(without, de);
+        assert_eq!(Lang::parse(&without).err(), Some("missing a text"));
+        let blank = de.replace("\"Alle ablehnen\"", "\"\"");
+        assert_eq!(Lang::parse(&blank).err(), Some("missing a text"));
+        for code in ["\"xx\"", "\"\"", "1"] {
+            let other = de.replace("\"de\"", code);
+            assert_eq!(Lang::parse(&other).err(), Some("not a language table"), "{code}");
+        }
+        assert_eq!(Lang::parse(&de.replace("\"de\"", "\"fr\"")).map(|l| l.code()).ok(), Some("fr"));
+        assert_eq!(Lang::parse(&de[..de.len() / 2]).err(), Some("not valid JSON"));
+        assert_eq!(Lang::parse("").err(), Some("not valid JSON"));
     }
 
     #[test]
@@ -446,14 +295,15 @@ mod tests {
                "texts":{"de":{"acceptAll":"Alles klar"},"*":{"purpose.analytics.title":"Reichweite"}}}"#,
         )
         .unwrap();
-        let de = Texts::new(&c, 1);
+        let (de_table, en_table) = (table("de"), Lang::english());
+        let de = Texts::new(&c, &de_table);
         assert_eq!(de.get(Key::AcceptAll), "Alles klar");
         assert_eq!(de.get(Key::RejectAll), "Alle ablehnen");
         assert_eq!(de.purpose("analytics", false), "Reichweite");
         assert_eq!(de.purpose("video", false), "Videos");
         assert_eq!(de.purpose("video", true), "");
         assert_eq!(de.purpose("necessary", false), "Unbedingt erforderlich");
-        let en = Texts::new(&c, 0);
+        let en = Texts::new(&c, &en_table);
         assert_eq!(en.get(Key::AcceptAll), "Accept all");
         assert_ne!(de.shown(), en.shown());
         assert!(en.shown().starts_with("We value your privacy\n"));

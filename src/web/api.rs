@@ -140,3 +140,11 @@ pub fn verify_evidence() -> JsValue {
 pub fn capture(event: &str, properties: JsValue) {
     tracker::capture(event, &properties);
 }
+
+/// `init` with the visitor's language table: the text of the `lang/<code>.json` the loader
+/// fetched (a string; anything else means none). The module still chooses the language itself;
+/// a table that is not for that language gives English and a console warning.
+#[wasm_bindgen(js_name = initWithTexts)]
+pub fn init_with_texts(config: &str, table: JsValue) -> Result<(), JsValue> {
+    app::start_with(config, &table.as_string().unwrap_or_default())
+}

@@ -19,7 +19,8 @@ use crate::core::{json, sha256, texts, time};
 
 pub struct App {
     pub config: Config,
-    pub lang: usize,
+    /// The built-in texts shown (English, or the visitor's language file); lives as long as the page.
+    pub lang: &'static texts::Lang,
     pub texts_hash: String,
     pub log: EvidenceLog,
     pub effective: Choices,
@@ -101,17 +102,51 @@ fn language(config: &Config) -> usize {
     texts::pick_language(wanted.iter().map(|s| s.as_str()))
 }
 
+/// The built-in texts for the visitor's language: English, or `table` (the text of the
+/// `lang/<code>.json` the loader fetched) when it is the table of the language chosen here. A
+/// table that is missing, for another language or invalid gives English and a console warning:
+/// the banner is never held back by a language file.
+fn texts_for(config: &Config, table: &str) -> texts::Lang {
+    let want = language(config);
+    if want == 0 {
+        return texts::Lang::english();
+    }
+    let why = match texts::Lang::parse(table) {
+        Ok(lang) if lang.index == want => return lang,
+        Ok(_) => "for another language",
+        Err(_) if table.is_empty() => "not loaded",
+        Err(why) => why,
+    };
+    let mut msg = String::from("Consentry: the texts for \"");
+    msg.push_str(texts::LANGS[want]);
+    msg.push_str("\" (lang/");
+    msg.push_str(texts::LANGS[want]);
+    msg.push_str(".json next to consentry_bg.wasm) were ");
+    msg.push_str(why);
+    msg.push_str("; showing English.");
+    web_sys::console::warn_1(&JsValue::from_str(&msg));
+    texts::Lang::english()
+}
+
 pub fn gpc_signal() -> bool {
     dom::get(&dom::window().navigator(), "globalPrivacyControl") == JsValue::TRUE
 }
 
-/// Starts the app once per page. A second call (a second script tag) does nothing.
+/// Starts the app once per page without a language file (English unless the visitor's language
+/// is English anyway: see `start_with`).
 pub fn start(config_text: &str) -> Result<(), JsValue> {
+    start_with(config_text, "")
+}
+
+/// Starts the app once per page. A second call (a second script tag) does nothing. `table` is
+/// the language file the loader fetched for the language it expected (empty if none).
+pub fn start_with(config_text: &str, table: &str) -> Result<(), JsValue> {
     if started() {
         return Ok(());
     }
     let config = crate::core::config::parse(config_text).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_message())))?;
-    let lang = language(&config);
+    let lang: &'static texts::Lang = alloc::boxed::Box::leak(alloc::boxed::Box::new(texts_for(&config, table)));
+    // The hash of exactly what is shown: the table in use plus the site's overrides.
     let texts_hash = sha256::hex(&sha256::sha256(texts::Texts::new(&config, lang).shown().as_bytes()));
     let (log, _tampered) = load_log();
     let app = App {
@@ -189,7 +224,7 @@ impl App {
             origin: loc.origin().unwrap_or_default(),
             path: loc.pathname().unwrap_or_default(),
             policy: self.config.policy_version.clone(),
-            lang: String::from(texts::LANGS[self.lang]),
+            lang: String::from(self.lang.code()),
             texts: self.texts_hash.clone(),
             choices: choices.to_vec(),
             method,

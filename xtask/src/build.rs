@@ -1,7 +1,9 @@
 //! `cargo xtask build`: the release `.wasm`, wasm-bindgen, wasm-opt, and the two packages.
 //!
 //! Owns: turning the module crate into `pkg/npm` (ES module for bundlers) and `pkg/cdn` (one
-//! script-tag loader plus the `.wasm`), and `pkg/cdn/manifest.json` (sizes and SRI hashes).
+//! script-tag loader plus the `.wasm`), the language files next to the `.wasm` in both (`lang/<code>.json`,
+//! made from `src/core/lang/`; English stays inside the `.wasm`), and `pkg/cdn/manifest.json`
+//! (sizes and SRI hashes).
 //! The build is reproducible: paths are remapped out of the binary and every tool is pinned
 //! (wasm-bindgen by Cargo.lock, binaryen and esbuild by package-lock.json).
 use anyhow::{bail, Context, Result};
@@ -104,9 +106,18 @@ pub fn build() -> Result<()> {
     reset_dir(&npm)?;
     wasm_opt(&root, &work.join("web/consentry_bg.wasm"), &npm.join("consentry_bg.wasm"))?;
     std::fs::copy(work.join("web/consentry.js"), npm.join("consentry_glue.js"))?;
-    for f in ["index.js", "index.d.ts", "README.md"] {
+    for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
+    let langs = lang_tables(&root)?;
+    let files: String = langs
+        .iter()
+        .skip(1)
+        .map(|(code, _)| format!("{code}: new URL('./lang/{code}.json', import.meta.url), "))
+        .collect();
+    let index = std::fs::read_to_string(root.join("pkg-templates/index.js"))?;
+    std::fs::write(npm.join("index.js"), fill(&index, "/*{{langFiles}}*/", files.trim_end())?)?;
+    write_langs(&npm, &langs)?;
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
     // cdn: classic-script glue (`--target no-modules`) and the loader, in one minified file.
@@ -116,13 +127,16 @@ pub fn build() -> Result<()> {
     wasm_opt(&root, &work.join("classic/consentry_bg.wasm"), &cdn.join("consentry_bg.wasm"))?;
     let glue = std::fs::read_to_string(work.join("classic/consentry.js"))?;
     let loader = std::fs::read_to_string(root.join("pkg-templates/loader.js"))?;
+    let codes: Vec<&str> = langs.iter().map(|(c, _)| c.as_str()).collect();
+    let loader = fill(&loader, "{{langs}}", &codes.join(" "))?;
     let joined = work.join("consentry.js");
     std::fs::write(&joined, format!("(function(){{\n{glue}\n{loader}\n}})();\n"))?;
     sh(Command::new(&esbuild)
         .arg(&joined)
         .args(["--minify", "--target=es2020", "--log-level=warning", "--legal-comments=none"])
         .arg(format!("--outfile={}", cdn.join("consentry.js").display())))?;
-    write_manifest(&cdn)?;
+    write_langs(&cdn, &langs)?;
+    write_manifest(&cdn, &langs)?;
 
     // The demo's second page: a site bundle that imports the npm package, as a bundler user would.
     let dist = root.join("www/dist");
@@ -133,8 +147,58 @@ pub fn build() -> Result<()> {
         .arg(format!("--alias:consentry={}", npm.display()))
         .arg(format!("--outfile={}", dist.join("npm-demo.js").display())))?;
     std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
+    write_langs(&dist, &langs)?;
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The built-in language tables from `src/core/lang/<code>.json` (the one source the module's
+/// English and its native tests read too), English first, each checked (a JSON object of non-empty
+/// strings with exactly English's text names) and minified.
+fn lang_tables(root: &Path) -> Result<Vec<(String, String)>> {
+    let dir = root.join("src/core/lang");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let Some(code) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+            bail!("{}: only <code>.json files belong there", path.display());
+        };
+        let text = std::fs::read_to_string(&path)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let Some(obj) = value.as_object() else { bail!("{}: expected an object of texts", path.display()) };
+        if let Some((k, _)) = obj.iter().find(|(_, v)| v.as_str().map_or(true, str::is_empty)) {
+            bail!("{}: {k} must be a non-empty string", path.display());
+        }
+        out.push((code.to_string(), value));
+    }
+    out.sort_by_key(|(code, _)| (code != "en", code.clone()));
+    let Some((_, en)) = out.first().filter(|(c, _)| c == "en") else { bail!("{}: en.json is missing", dir.display()) };
+    let names: Vec<String> = en.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    for (code, v) in &out {
+        let mine: Vec<String> = v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        if mine != names {
+            bail!("src/core/lang/{code}.json must have exactly the text names of en.json");
+        }
+    }
+    out.into_iter().map(|(c, v)| Ok((c, serde_json::to_string(&v)?))).collect()
+}
+
+/// Writes every language but English (which is inside the .wasm) to `<dir>/lang/`.
+fn write_langs(dir: &Path, langs: &[(String, String)]) -> Result<()> {
+    std::fs::create_dir_all(dir.join("lang"))?;
+    for (code, text) in langs.iter().skip(1) {
+        std::fs::write(dir.join(format!("lang/{code}.json")), text)?;
+    }
+    Ok(())
+}
+
+/// `template` with its one `marker` replaced.
+fn fill(template: &str, marker: &str, with: &str) -> Result<String> {
+    if template.matches(marker).count() != 1 {
+        bail!("a package template must hold {marker} exactly once");
+    }
+    Ok(template.replace(marker, with))
 }
 
 fn reset_dir(d: &Path) -> Result<()> {
@@ -196,21 +260,39 @@ pub fn sizes(bytes: &[u8]) -> (usize, usize, usize) {
     (bytes.len(), gz, br.len())
 }
 
-fn write_manifest(cdn: &Path) -> Result<()> {
+/// `pkg/cdn/manifest.json`: every shipped file with its sizes and SRI value; `total` is what every
+/// visitor loads (loader and .wasm), `totalWithLanguage` the most any visitor loads (plus the
+/// largest language file; an English visitor loads none).
+fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let mut files = serde_json::Map::new();
     let (mut raw, mut gz, mut br) = (0, 0, 0);
-    for name in ["consentry.js", "consentry_bg.wasm"] {
-        let bytes = std::fs::read(cdn.join(name))?;
+    let mut largest = (String::new(), 0, 0, 0);
+    let names = ["consentry.js", "consentry_bg.wasm"]
+        .iter()
+        .map(|n| n.to_string())
+        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")));
+    for name in names {
+        let bytes = std::fs::read(cdn.join(&name))?;
         let (r, g, b) = sizes(&bytes);
-        (raw, gz, br) = (raw + r, gz + g, br + b);
+        if name.starts_with("lang/") {
+            if b > largest.3 {
+                largest = (name.clone(), r, g, b);
+            }
+        } else {
+            (raw, gz, br) = (raw + r, gz + g, br + b);
+        }
         let sri = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes)));
-        files.insert(name.into(), serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri}));
+        files.insert(name.clone(), serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri}));
         eprintln!("  pkg/cdn/{name:<18} {r:>7} B raw {g:>6} B gzip {b:>6} B brotli");
     }
-    eprintln!("  {:<27} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli", "total");
+    eprintln!("  {:<27} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli", "total (English visitor)");
+    let (name, r, g, b) = largest;
+    let (wr, wg, wb) = (raw + r, gz + g, br + b);
+    eprintln!("  {:<27} {wr:>7} B raw {wg:>6} B gzip {wb:>6} B brotli", format!("total + {name}"));
     let manifest = serde_json::json!({
         "files": files,
         "total": {"raw": raw, "gzip": gz, "brotli": br},
+        "totalWithLanguage": {"raw": wr, "gzip": wg, "brotli": wb, "largest": name},
     });
     std::fs::write(cdn.join("manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
     Ok(())
