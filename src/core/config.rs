@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::json::{self, Value};
+use core::cell::Cell;
 
 /// Longest lifetime of any decision and of the tracker cookie: 13 months (CNIL), in days.
 pub const MAX_DAYS: i64 = 395;
@@ -93,10 +94,19 @@ impl ConfigError {
     }
 }
 
-/// The error for `field`; built only when there is one (never inlined: one copy for all sites).
+/// Where the first error is kept. The checking functions return `Option` and leave the error
+/// here, so a failure travels up as a plain `None` instead of a copied `Result`.
+type Slot = Cell<Option<ConfigError>>;
+
+/// Records the error for `field` (never inlined: one copy for all sites).
 #[inline(never)]
-fn fail(field: &str, message: &'static str) -> ConfigError {
-    ConfigError { field: String::from(field), message }
+fn set(e: &Slot, field: &str, message: &'static str) {
+    e.set(Some(ConfigError { field: String::from(field), message }));
+}
+
+fn fail<T>(e: &Slot, field: &str, message: &'static str) -> Option<T> {
+    set(e, field, message);
+    None
 }
 
 fn join(base: &str, key: &str) -> String {
@@ -206,19 +216,20 @@ fn ascii_all(s: &str, extra: u8) -> bool {
 struct Fields<'a> {
     path: String,
     fields: &'a [(String, Value)],
+    e: &'a Slot,
 }
 
 impl<'a> Fields<'a> {
-    fn new(v: &'a Value, path: &str, schema: &Schema) -> Result<Self, ConfigError> {
+    fn new(e: &'a Slot, v: &'a Value, path: &str, schema: &Schema) -> Option<Self> {
         let Some(fields) = v.as_object() else {
-            return Err(fail(path, "expected an object { … }"));
+            return fail(e, path, "expected an object { … }");
         };
         for (k, _) in fields {
             if !schema.iter().any(|(name, _)| k == name) {
-                return Err(fail(&join(path, k), "unknown field: check its spelling against the README's config reference"));
+                return fail(e, &join(path, k), "unknown field: check its spelling against the README's config reference");
             }
         }
-        Ok(Fields { path: String::from(path), fields })
+        Some(Fields { path: String::from(path), fields, e })
     }
     #[inline(never)]
     fn get(&self, key: &str) -> Option<&'a Value> {
@@ -229,12 +240,12 @@ impl<'a> Fields<'a> {
     }
     /// Checks the fields of `schema` in its order; the first problem is the error.
     #[inline(never)]
-    fn check(&self, schema: &Schema) -> Result<(), ConfigError> {
+    fn check(&self, schema: &Schema) -> Option<()> {
         for &(key, kind) in schema {
             let Some(v) = self.get(key) else {
                 match kind {
-                    Kind::Required(why) => return Err(fail(&self.path(key), why)),
-                    Kind::Id => return Err(fail(&self.path(key), "required: a short id such as \"analytics\"")),
+                    Kind::Required(why) => return fail(self.e, &self.path(key), why),
+                    Kind::Id => return fail(self.e, &self.path(key), "required: a short id such as \"analytics\""),
                     _ => continue,
                 }
             };
@@ -255,7 +266,7 @@ impl<'a> Fields<'a> {
                     None => "expected a list [\"…\", …]",
                     Some(items) => match items.iter().position(|i| i.as_str().map_or(true, str::is_empty)) {
                         None => continue,
-                        Some(i) => return Err(fail(&index(&self.path(key), i), "expected a non-empty text in quotes")),
+                        Some(i) => return fail(self.e, &index(&self.path(key), i), "expected a non-empty text in quotes"),
                     },
                 },
                 _ => match text {
@@ -271,9 +282,9 @@ impl<'a> Fields<'a> {
                     },
                 },
             };
-            return Err(fail(&self.path(key), why));
+            return fail(self.e, &self.path(key), why);
         }
-        Ok(())
+        Some(())
     }
     /// A checked text field.
     #[inline(never)]
@@ -322,17 +333,17 @@ fn gpc_default(id: &str) -> bool {
     matches!(id, "analytics" | "marketing")
 }
 
-fn purpose(v: &Value, path: &str) -> Result<Purpose, ConfigError> {
-    let f = Fields::new(v, path, PURPOSE)?;
+fn purpose(e: &Slot, v: &Value, path: &str) -> Option<Purpose> {
+    let f = Fields::new(e, v, path, PURPOSE)?;
     f.check(&PURPOSE[..1])?;
     let mut services = Vec::new();
     if let Some(list) = f.get("services") {
         let spath = f.path("services");
         let Some(items) = list.as_array() else {
-            return Err(fail(&spath, "expected a list of services [{ \"name\": … }]"));
+            return fail(e, &spath, "expected a list of services [{ \"name\": … }]");
         };
         for (i, s) in items.iter().enumerate() {
-            let sf = Fields::new(s, &index(&spath, i), SERVICE)?;
+            let sf = Fields::new(e, s, &index(&spath, i), SERVICE)?;
             sf.check(SERVICE)?;
             services.push(Service {
                 name: sf.text_or("name", ""),
@@ -344,7 +355,7 @@ fn purpose(v: &Value, path: &str) -> Result<Purpose, ConfigError> {
     }
     f.check(&PURPOSE[2..])?;
     let id = f.text_or("id", "");
-    Ok(Purpose {
+    Some(Purpose {
         gpc: f.flag("gpc", gpc_default(&id)),
         title: f.text("title"),
         description: f.text("description"),
@@ -353,14 +364,14 @@ fn purpose(v: &Value, path: &str) -> Result<Purpose, ConfigError> {
     })
 }
 
-fn tracker(v: &Value) -> Result<TrackerConfig, ConfigError> {
-    let f = Fields::new(v, "tracker", TRACKER)?;
+fn tracker(e: &Slot, v: &Value) -> Option<TrackerConfig> {
+    let f = Fields::new(e, v, "tracker", TRACKER)?;
     f.check(TRACKER)?;
     let mut endpoint = f.text_or("apiHost", "");
     let trimmed = endpoint.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
     endpoint.truncate(trimmed);
     endpoint.push_str(f.get("path").and_then(Value::as_str).unwrap_or("/batch/"));
-    Ok(TrackerConfig {
+    Some(TrackerConfig {
         api_key: f.text_or("apiKey", ""),
         endpoint,
         purpose: f.text_or("purpose", "analytics"),
@@ -382,30 +393,30 @@ fn tracker(v: &Value) -> Result<TrackerConfig, ConfigError> {
     })
 }
 
-fn texts(v: &Value, path: &str) -> Result<Vec<(String, Vec<(String, String)>)>, ConfigError> {
+fn texts(e: &Slot, v: &Value, path: &str) -> Option<Vec<(String, Vec<(String, String)>)>> {
     let Some(langs) = v.as_object() else {
-        return Err(fail(path, "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }"));
+        return fail(e, path, "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }");
     };
     let mut out = Vec::new();
     for (lang, table) in langs {
         let lp = join(path, lang);
         let Some(entries) = table.as_object() else {
-            return Err(fail(&lp, "expected an object of texts { \"title\": \"…\" }"));
+            return fail(e, &lp, "expected an object of texts { \"title\": \"…\" }");
         };
         let mut list = Vec::new();
         for (key, text) in entries {
             let kp = join(&lp, key);
             if crate::core::texts::Key::from_name(key).is_none() && !key.starts_with("purpose.") {
-                return Err(fail(&kp, "unknown text key: see the README's list of text keys"));
+                return fail(e, &kp, "unknown text key: see the README's list of text keys");
             }
             match text.as_str() {
                 Some(t) if t.len() <= 2000 => list.push((key.clone(), String::from(t))),
-                _ => return Err(fail(&kp, "expected a text in quotes (at most 2000 characters)")),
+                _ => return fail(e, &kp, "expected a text in quotes (at most 2000 characters)"),
             }
         }
         out.push((lang.clone(), list));
     }
-    Ok(out)
+    Some(out)
 }
 
 /// Parses and validates the config document.
@@ -424,7 +435,15 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
 
 /// Validates an already parsed config document.
 pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
-    let f = Fields::new(doc, "", TOP)?;
+    let e = Slot::new(None);
+    match build(&e, doc) {
+        Some(c) => Ok(c),
+        None => Err(e.take().unwrap_or(ConfigError { field: String::new(), message: "invalid" })),
+    }
+}
+
+fn build(e: &Slot, doc: &Value) -> Option<Config> {
+    let f = Fields::new(e, doc, "", TOP)?;
     f.check(&TOP[..1])?;
     let mut purposes = vec![Purpose {
         id: String::from("necessary"),
@@ -434,48 +453,48 @@ pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
         services: Vec::new(),
     }];
     let Some(list) = f.get("purposes") else {
-        return Err(fail("purposes", "required: a list such as [{ \"id\": \"analytics\" }]"));
+        return fail(e, "purposes", "required: a list such as [{ \"id\": \"analytics\" }]");
     };
     let Some(items) = list.as_array() else {
-        return Err(fail("purposes", "expected a list such as [{ \"id\": \"analytics\" }]"));
+        return fail(e, "purposes", "expected a list such as [{ \"id\": \"analytics\" }]");
     };
     for (i, item) in items.iter().enumerate() {
         let at = index("purposes", i);
-        let p = purpose(item, &at)?;
+        let p = purpose(e, item, &at)?;
         if p.id == "necessary" {
             if p.gpc {
-                return Err(fail(&at, "\"necessary\" cannot be covered by GPC"));
+                return fail(e, &at, "\"necessary\" cannot be covered by GPC");
             }
             if let Some(first) = purposes.first_mut() {
                 *first = p;
             }
         } else if purposes.iter().any(|q| q.id == p.id) {
-            return Err(fail(&join(&at, "id"), "duplicate purpose id"));
+            return fail(e, &join(&at, "id"), "duplicate purpose id");
         } else {
             purposes.push(p);
         }
     }
     if purposes.len() < 2 {
-        return Err(fail("purposes", "name at least one purpose that needs consent, such as \"analytics\""));
+        return fail(e, "purposes", "name at least one purpose that needs consent, such as \"analytics\"");
     }
     f.check(&TOP[2..3])?;
     let tracker = match f.get("tracker") {
         None => None,
         Some(v) => {
-            let t = tracker(v)?;
+            let t = tracker(e, v)?;
             if !purposes.iter().any(|p| p.id == t.purpose) || t.purpose == "necessary" {
-                return Err(fail("tracker.purpose", "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary"));
+                return fail(e, "tracker.purpose", "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary");
             }
             Some(t)
         }
     };
     f.check(&TOP[4..11])?;
     let texts = match f.get("texts") {
-        Some(v) => texts(v, "texts")?,
+        Some(v) => texts(e, v, "texts")?,
         None => Vec::new(),
     };
     f.check(&TOP[12..])?;
-    Ok(Config {
+    Some(Config {
         policy_version: f.text_or("policyVersion", ""),
         privacy_policy_url: f.text("privacyPolicyUrl"),
         language: f.text("language"),
