@@ -9,9 +9,9 @@ use wasm_bindgen::prelude::*;
 use super::{app, banner, dom, tracker};
 use crate::core::evidence::Method;
 
-/// Starts Consentry with the config document (JSON text). Throws an `Error` naming the field
-/// when the config is invalid; nothing else happens then: no banner, no cookie, no request.
-#[wasm_bindgen]
+/// Starts Consentry with the config document (JSON text) and English texts. Throws an `Error`
+/// naming the field when the config is invalid; nothing else happens then: no banner, no cookie,
+/// no request. Not exported: both loaders call `initWithTexts`; the browser tests call this.
 pub fn init(config: &str) -> Result<(), JsValue> {
     app::start(config)
 }
