@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{app, banner, dom, tracker};
 use crate::core::evidence::Method;
+use crate::core::json;
 
 /// Starts Consentry with the config document (JSON text) and English texts. Throws an `Error`
 /// naming the field when the config is invalid; nothing else happens then: no banner, no cookie,
@@ -56,11 +57,10 @@ pub fn set_consent(choices: &JsValue) -> Result<(), JsValue> {
     if !choices.is_object() {
         return Err(type_error("", "expected an object such as { analytics: true }"));
     }
-    let entries = js_sys::Object::entries(choices.unchecked_ref());
-    for pair in entries.iter() {
-        let pair: js_sys::Array = pair.unchecked_into();
-        let key = pair.get(0).as_string().unwrap_or_default();
-        let Some(v) = pair.get(1).as_bool() else {
+    let keys = dom::run(&dom::get(&dom::window(), "Object"), "keys", choices, &dom::U);
+    for i in 0..dom::len(&keys) {
+        let key = dom::at(&keys, i).as_string().unwrap_or_default();
+        let Some(v) = dom::get(choices, &key).as_bool() else {
             return Err(type_error(&key, "expected true or false"));
         };
         match merged.iter_mut().find(|(k, _)| *k == key) {
@@ -116,23 +116,23 @@ pub fn export_evidence() -> String {
 /// (re-read from storage, so an edit made since the page loaded is caught).
 #[wasm_bindgen(js_name = verifyEvidence)]
 pub fn verify_evidence() -> JsValue {
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
+    let mut j = String::from("{\"ok\":");
     match app::verify_stored() {
         Ok(n) => {
-            set("ok", JsValue::TRUE);
-            set("count", JsValue::from(n as u32));
+            j.push_str("true,\"count\":");
+            json::push_int(&mut j, n as i64);
         }
         Err((index, reason)) => {
-            set("ok", JsValue::FALSE);
-            set("count", JsValue::from(index as u32));
-            set("brokenAt", JsValue::from(index as u32));
-            set("reason", JsValue::from_str(reason));
+            j.push_str("false,\"count\":");
+            json::push_int(&mut j, index as i64);
+            j.push_str(",\"brokenAt\":");
+            json::push_int(&mut j, index as i64);
+            j.push_str(",\"reason\":");
+            json::push_str(&mut j, reason);
         }
     }
-    o.into()
+    j.push('}');
+    dom::json(&j)
 }
 
 /// Records a custom analytics event; dropped (never queued) unless analytics is granted.

@@ -52,16 +52,16 @@ pub struct Notice {
 
 impl Notice {
     pub fn tell(self) {
-        let detail = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&detail, &"consent".into(), &self.consent);
-        let _ = js_sys::Reflect::set(&detail, &"method".into(), &self.method.into());
+        let detail: JsValue = js_sys::Object::new().into();
+        dom::set(&detail, "consent", &self.consent);
+        dom::set(&detail, "method", &dom::s(self.method));
         for f in &self.listeners {
-            let _ = f.call1(&JsValue::NULL, &detail);
+            let _ = dom::call(f, "call", &JsValue::NULL, &detail);
         }
         let init = web_sys::CustomEventInit::new();
         init.set_detail(&detail);
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
-            let _ = dom::document().dispatch_event(&ev);
+            dom::run(&dom::document(), "dispatchEvent", &ev, &dom::U);
         }
     }
 }
@@ -91,11 +91,12 @@ fn language(config: &Config) -> usize {
     if let Some(l) = &config.language {
         wanted.push(l.clone());
     }
-    if let Some(l) = dom::document().document_element().and_then(|e| e.get_attribute("lang")) {
+    if let Some(l) = dom::attr(&dom::get(&dom::document(), "documentElement"), "lang") {
         wanted.push(l);
     }
-    for l in dom::window().navigator().languages().iter() {
-        if let Some(s) = l.as_string() {
+    let list = dom::get(&dom::get(&dom::window(), "navigator"), "languages");
+    for i in 0..dom::len(&list) {
+        if let Some(s) = dom::at(&list, i).as_string() {
             wanted.push(s);
         }
     }
@@ -129,7 +130,7 @@ fn texts_for(config: &Config, table: &str) -> texts::Lang {
 }
 
 pub fn gpc_signal() -> bool {
-    dom::get(&dom::window().navigator(), "globalPrivacyControl") == JsValue::TRUE
+    dom::get(&dom::get(&dom::window(), "navigator"), "globalPrivacyControl") == JsValue::TRUE
 }
 
 /// Starts the app once per page without a language file (English unless the visitor's language
@@ -161,7 +162,11 @@ pub fn start_with(config_text: &str, table: &str) -> Result<(), JsValue> {
         delivery: transport::Delivery::default(),
         config,
     };
-    APP.with(|a| *a.borrow_mut() = Some(app));
+    APP.with(|a| {
+        if let Ok(mut slot) = a.try_borrow_mut() {
+            *slot = Some(app);
+        }
+    });
     super::signals::listen();
     let notice = with(|app| app.evaluate(true));
     if let Some(Some(n)) = notice {
@@ -218,11 +223,11 @@ impl App {
 
     /// Appends a receipt and stores the log. The receipt exists before anything is applied.
     pub fn record(&mut self, method: Method, choices: &[(String, bool)]) {
-        let loc = dom::window().location();
+        let loc = dom::get(&dom::window(), "location");
         let draft = ReceiptDraft {
             time_ms: dom::now_ms(),
-            origin: loc.origin().unwrap_or_default(),
-            path: loc.pathname().unwrap_or_default(),
+            origin: dom::text(&loc, "origin").unwrap_or_default(),
+            path: dom::text(&loc, "pathname").unwrap_or_default(),
             policy: self.config.policy_version.clone(),
             lang: String::from(self.lang.code()),
             texts: self.texts_hash.clone(),
