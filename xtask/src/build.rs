@@ -48,6 +48,14 @@ fn newest_mtime(p: &Path) -> Option<std::time::SystemTime> {
     }
 }
 
+/// Where cargo puts its output (CARGO_TARGET_DIR is honoured, relative to the repo root).
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => root.join(d),
+        None => root.join("target"),
+    }
+}
+
 pub fn sh(cmd: &mut Command) -> Result<()> {
     let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
     if !status.success() {
@@ -95,8 +103,9 @@ pub fn build() -> Result<()> {
         .env("RUSTFLAGS", flags)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .current_dir(&root))?;
-    let wasm_in = root.join("target/wasm32-unknown-unknown/release/consentry.wasm");
-    let work = root.join("target/pkg-work");
+    let target = target_dir(&root);
+    let wasm_in = target.join("wasm32-unknown-unknown/release/consentry.wasm");
+    let work = target.join("pkg-work");
     let _ = std::fs::remove_dir_all(&work);
     let esbuild = root.join("node_modules/.bin/esbuild");
 

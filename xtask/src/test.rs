@@ -116,13 +116,7 @@ fn skipped(name: &'static str, why: &str) -> Outcome {
     Outcome { name, ok: false, passed: 0, failed: 1, counted: false, secs: 0.0, note: why.into() }
 }
 
-/// Where cargo puts its output (CARGO_TARGET_DIR is honoured, relative to the repo root).
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => root.join(d),
-        None => root.join("target"),
-    }
-}
+use crate::build::target_dir;
 
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
