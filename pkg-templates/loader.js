@@ -14,6 +14,9 @@
   var API = ['showBanner', 'showPreferences', 'acceptAll', 'rejectAll', 'setConsent', 'getConsent', 'on',
     'evidence', 'exportEvidence', 'verifyEvidence', 'capture'];
   var LANGS = '{{langs}}'.split(' ');
+  // SHA-384 of the .wasm, written by the build: the browser refuses any other bytes, so the
+  // script tag's own integrity attribute covers the module too.
+  var PIN = '{{wasmIntegrity}}';
   var src = me && me.getAttribute('data-config');
   var inline = !src && document.getElementById('consentry-config');
   var asked = [document.documentElement.getAttribute('lang')].concat(navigator.languages);
@@ -46,7 +49,7 @@
   Promise.all([config, config.then(function (c) {
     var code = language(c);
     return code == guess ? early : texts(code);
-  }), wasm_bindgen({ module_or_path: wasmUrl })])
+  }), wasm_bindgen({ module_or_path: fetch(wasmUrl, { integrity: PIN }) })])
     .then(function (r) {
       wasm_bindgen.initWithTexts(r[0], r[1]);
       var api = {};
