@@ -49,5 +49,6 @@ const HELP: &str = "usage: cargo xtask <command>
   test                  run every test layer: native, wasm-bindgen-test in Chromium, end-to-end
   verify FILE | --db FILE
                         verify an exported evidence file or a collector database
-  bench                 the side-by-side benchmark against the peers (writes bench/RESULTS.md)
+  bench [--runs=N] [--quick] [--variants]
+                        build if needed, then benchmark against the peers (writes bench/RESULTS.md)
   bench-evidence        receipts hashed and verified per second, natively";
