@@ -11,3 +11,15 @@ pub mod sha256;
 pub mod texts;
 pub mod time;
 pub mod tracker;
+
+/// `s` split around its first byte `b`, or None when there is none. `b` must be ASCII, so both
+/// halves are whole UTF-8. A byte loop: no char pattern searcher or memchr in the module.
+pub fn cut(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The part of `s` before its first byte `b` (all of `s` when there is none). `b` must be ASCII.
+pub fn before(s: &str, b: u8) -> &str {
+    cut(s, b).map_or(s, |(head, _)| head)
+}

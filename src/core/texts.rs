@@ -7,6 +7,7 @@
 use crate::prelude::*;
 use crate::core::config::Config;
 use crate::core::json;
+use crate::core::before;
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.
 #[derive(Clone, Copy, PartialEq)]
@@ -106,7 +107,7 @@ impl Lang {
         Lang::parse(EN).unwrap_or(Lang { index: 0, texts: Vec::new() })
     }
     pub fn code(&self) -> &'static str {
-        LANGS[self.index]
+        LANGS.get(self.index).map_or("en", |c| c)
     }
     /// The built-in text for `key`.
     pub fn get(&self, key: Key) -> &str {
@@ -119,7 +120,7 @@ impl Lang {
 /// Returns the index into `LANGS`.
 pub fn pick_language<'a>(candidates: impl IntoIterator<Item = &'a str>) -> usize {
     for c in candidates {
-        let primary = c.split(['-', '_']).next().unwrap_or("");
+        let primary = before(before(c, b'-'), b'_');
         if let Some(i) = LANGS.iter().position(|l| l.eq_ignore_ascii_case(primary)) {
             return i;
         }
@@ -145,7 +146,7 @@ impl<'c> Texts<'c> {
         let code = self.code();
         for want in [code, "*"] {
             for (lang, table) in &self.config.texts {
-                if lang.split('-').next() == Some(want) || (want == "*" && lang == "*") {
+                if before(lang, b'-') == want || (want == "*" && lang == "*") {
                     if let Some((_, t)) = table.iter().find(|(k, _)| k == name) {
                         return Some(t);
                     }

@@ -15,6 +15,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::json::{push_int, push_str, Value, HEX};
+use crate::core::{before, cut};
 
 pub const LIB: &str = "consentry";
 pub const LIB_VERSION: &str = "0.1.0";
@@ -87,7 +88,7 @@ pub fn custom_members(json_text: &str) -> String {
     let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
     // Every reserved name starts with `$` or is `distinct_id`.
     let b = inner.as_bytes();
-    if !b.contains(&b'$') && !b.windows(11).any(|w| w == b"distinct_id") {
+    if !b.iter().any(|c| *c == b'$') && !b.windows(11).any(|w| w == b"distinct_id") {
         return String::from(inner.trim());
     }
     let mut out = String::new();
@@ -339,15 +340,15 @@ fn allowed(name: &str, allow: &[String]) -> bool {
 /// The URL without its fragment and without every query parameter the allow-list does not name
 /// (`utm_*` matches every name starting `utm_`). Kept parameters keep their order and text.
 pub fn strip_url(url: &str, allow: &[String]) -> String {
-    let url = url.split('#').next().unwrap_or("");
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, q),
-        None => (url, ""),
-    };
+    let url = before(url, b'#');
+    let (base, query) = cut(url, b'?').unwrap_or((url, ""));
     let mut out = String::from(base);
     let mut first = true;
-    for pair in query.split('&') {
-        let name = pair.split('=').next().unwrap_or("");
+    let mut rest = Some(query);
+    while let Some(q) = rest {
+        let (pair, next) = cut(q, b'&').map_or((q, None), |(p, n)| (p, Some(n)));
+        rest = next;
+        let name = before(pair, b'=');
         if !name.is_empty() && allowed(name, allow) {
             out.push(if first { '?' } else { '&' });
             out.push_str(pair);
@@ -397,10 +398,17 @@ pub fn is_uuid(s: &str) -> bool {
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|c| {
-        let (k, v) = c.split_once('=')?;
-        (k.trim() == name).then(|| v.trim())
-    })
+    let mut rest = Some(cookies);
+    while let Some(c) = rest {
+        let (item, next) = cut(c, b';').map_or((c, None), |(i, n)| (i, Some(n)));
+        rest = next;
+        if let Some((k, v)) = cut(item, b'=') {
+            if k.trim() == name {
+                return Some(v.trim());
+            }
+        }
+    }
+    None
 }
 
 /// The text to assign to `document.cookie`: sets the tracker cookie, or deletes it when `value`
@@ -436,7 +444,7 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     if let Some(c) = configured {
         add(c);
     }
-    if host.contains(':') {
+    if host.bytes().any(|b| b == b':') {
         return out; // IPv6: no Domain attribute can match
     }
     if host.bytes().rev().take_while(|b| *b != b'.').all(|b| b.is_ascii_digit()) {
@@ -444,9 +452,9 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
         return out;
     }
     let mut d = host;
-    while d.contains('.') {
+    while let Some((_, parent)) = cut(d, b'.') {
         add(d);
-        d = d.split_once('.').map(|x| x.1).unwrap_or("");
+        d = parent;
     }
     out
 }
