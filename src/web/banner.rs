@@ -70,7 +70,7 @@ impl Ui {
             set_attr(&host, "dir", "rtl");
         }
         // Polite announcements need a live region that exists before its text changes.
-        self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], "").into());
+        self.status = Some(el(&root, "div|role=status|class=s", "").into());
         dom::listen(&root, "click", on_click);
         self.root = Some(root.clone());
         root
@@ -83,31 +83,35 @@ impl Ui {
         // Screen readers pronounce the banner in its own language, whatever the page's.
         set_attr(&dom::get(&root, "host"), "lang", Texts::new(&app.config, app.lang).code());
         let t = Texts::new(&app.config, app.lang);
-        let cls = if app.config.layout == "bar" { "b bar" } else { "b" };
-        let b = el(&root, "section", &[("class", cls), ("aria-labelledby", "ct"), ("aria-describedby", "cb")], "");
-        let text = el(&b, "div", &[], "");
-        el(&text, "h2", &[("id", "ct")], t.get(Key::Title));
-        let p = el(&text, "p", &[("id", "cb")], t.get(Key::Body));
+        let spec = if app.config.layout == "bar" {
+            "section|class=b bar|aria-labelledby=ct|aria-describedby=cb"
+        } else {
+            "section|class=b|aria-labelledby=ct|aria-describedby=cb"
+        };
+        let b = el(&root, spec, "");
+        let text = el(&b, "div", "");
+        el(&text, "h2|id=ct", t.get(Key::Title));
+        let p = el(&text, "p|id=cb", t.get(Key::Body));
         if let Some(url) = &app.config.privacy_policy_url {
             let _ = dom::call(&p, "insertAdjacentText", &s("beforeend"), &s(" "));
-            el(&p, "a", &[("href", url)], t.get(Key::PolicyLink));
+            set_attr(&el(&p, "a", t.get(Key::PolicyLink)), "href", url);
         }
         if app.gpc_honoured {
-            el(&text, "p", &[("class", "n")], t.get(Key::GpcHonoured));
+            el(&text, "p|class=n", t.get(Key::GpcHonoured));
         }
-        let a = el(&b, "div", &[("class", "a")], "");
+        let a = el(&b, "div|class=a", "");
         if notice {
-            el(&a, "button", &[("data-a", "x")], t.get(Key::Close));
+            el(&a, "button|data-a=x", t.get(Key::Close));
         } else {
-            el(&a, "button", &[("data-a", "accept")], t.get(Key::AcceptAll));
-            el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
+            el(&a, "button|data-a=accept", t.get(Key::AcceptAll));
+            el(&a, "button|data-a=reject", t.get(Key::RejectAll));
         }
-        el(&a, "button", &[("data-a", "prefs"), ("class", "o")], t.get(Key::Customise));
+        el(&a, "button|data-a=prefs|class=o", t.get(Key::Customise));
         if app.config.ccpa {
             // CPRA: the opt-out link on the notice itself, with the opt-out icon.
-            let l = el(&b, "button", &[("data-a", "prefs"), ("class", "l")], "");
+            let l = el(&b, "button|data-a=prefs|class=l", "");
             opt_out_icon(&l);
-            el(&l, "span", &[], t.get(Key::CcpaLink));
+            el(&l, "span", t.get(Key::CcpaLink));
         }
         self.banner = Some(b.into());
         self.show_reopen(app, false);
@@ -128,11 +132,11 @@ impl Ui {
         if self.reopen.is_none() && show {
             let root = self.root();
             let t = Texts::new(&app.config, app.lang);
-            let cls = if pos == "bottom-right" { "o2 rt" } else { "o2" };
-            let r = el(&root, "button", &[("data-a", "prefs"), ("class", cls)], "");
+            let spec = if pos == "bottom-right" { "button|data-a=prefs|class=o2 rt" } else { "button|data-a=prefs|class=o2" };
+            let r = el(&root, spec, "");
             if app.config.ccpa {
                 opt_out_icon(&r);
-                el(&r, "span", &[], t.get(Key::YourChoices));
+                el(&r, "span", t.get(Key::YourChoices));
             } else {
                 dom::set_text(&r, t.get(Key::Reopen));
             }
@@ -188,7 +192,7 @@ impl Ui {
             }
             None => {
                 let d: JsValue =
-                    el(&root, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "")
+                    el(&root, "dialog|aria-labelledby=pt|aria-describedby=pb|aria-modal=true", "")
                         .into();
                 dom::listen(&d, "close", on_close);
                 self.dialog = Some(d.clone());
@@ -196,25 +200,26 @@ impl Ui {
             }
         };
         let t = Texts::new(&app.config, app.lang);
-        let h = el(&d, "div", &[("class", "h")], "");
-        el(&h, "h2", &[("id", "pt")], t.get(Key::PrefsTitle));
-        el(&h, "button", &[("data-a", "close"), ("class", "x"), ("aria-label", t.get(Key::Close))], "×");
-        el(&d, "p", &[("id", "pb")], t.get(Key::PrefsBody));
+        let h = el(&d, "div|class=h", "");
+        el(&h, "h2|id=pt", t.get(Key::PrefsTitle));
+        set_attr(&el(&h, "button|data-a=close|class=x", "×"), "aria-label", t.get(Key::Close));
+        el(&d, "p|id=pb", t.get(Key::PrefsBody));
         if app.gpc_honoured {
-            el(&d, "p", &[("class", "n")], t.get(Key::GpcHonoured));
+            el(&d, "p|class=n", t.get(Key::GpcHonoured));
         }
-        let list = el(&d, "ul", &[], "");
+        let list = el(&d, "ul", "");
         for p in &app.config.purposes {
-            let li = el(&list, "li", &[], "");
-            let row = el(&li, "label", &[("class", "r")], "");
-            let words = el(&row, "span", &[], t.purpose(&p.id, false));
+            let li = el(&list, "li", "");
+            let row = el(&li, "label|class=r", "");
+            let words = el(&row, "span", t.purpose(&p.id, false));
             let desc = t.purpose(&p.id, true);
             let mut desc_id = String::from("d-");
             desc_id.push_str(&p.id);
             if !desc.is_empty() {
-                el(&words, "p", &[("id", &desc_id)], desc);
+                set_attr(&el(&words, "p", desc), "id", &desc_id);
             }
-            let input = el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "");
+            let input = el(&row, "input|type=checkbox|role=switch", "");
+            set_attr(&input, "data-p", &p.id);
             if !desc.is_empty() {
                 set_attr(&input, "aria-describedby", &desc_id);
             }
@@ -233,12 +238,12 @@ impl Ui {
                 services(&li, p, &t);
             }
         }
-        let a = el(&d, "div", &[("class", "a")], "");
-        el(&a, "button", &[("data-a", "accept")], t.get(Key::AcceptAll));
-        el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
-        el(&a, "button", &[("data-a", "save"), ("class", "o")], t.get(Key::Save));
-        let dl = el(&d, "p", &[("class", "dl")], "");
-        el(&dl, "a", &[("href", "#"), ("data-a", "dl"), ("role", "button")], t.get(Key::Download));
+        let a = el(&d, "div|class=a", "");
+        el(&a, "button|data-a=accept", t.get(Key::AcceptAll));
+        el(&a, "button|data-a=reject", t.get(Key::RejectAll));
+        el(&a, "button|data-a=save|class=o", t.get(Key::Save));
+        let dl = el(&d, "p|class=dl", "");
+        el(&dl, "a|href=#|data-a=dl|role=button", t.get(Key::Download));
         if !is(&d, "open") {
             self.opener = Some(opener).filter(JsValue::is_object);
             m(&d, "showModal");
@@ -269,18 +274,18 @@ impl Ui {
 }
 
 fn services(li: &JsValue, p: &crate::core::config::Purpose, t: &Texts) {
-    let det = el(li, "details", &[], "");
-    el(&det, "summary", &[], t.get(Key::Services));
-    let table = el(&det, "table", &[], "");
-    let head = el(&table, "tr", &[], "");
+    let det = el(li, "details", "");
+    el(&det, "summary", t.get(Key::Services));
+    let table = el(&det, "table", "");
+    let head = el(&table, "tr", "");
     for h in [t.get(Key::Name), t.get(Key::Provider), t.get(Key::PurposeCol), t.get(Key::Lifetime)] {
-        el(&head, "th", &[("scope", "col")], h);
+        el(&head, "th|scope=col", h);
     }
     for s in &p.services {
-        let tr = el(&table, "tr", &[], "");
-        el(&tr, "th", &[("scope", "row")], &s.name);
+        let tr = el(&table, "tr", "");
+        el(&tr, "th|scope=row", &s.name);
         for v in [&s.provider, &s.purpose, &s.lifetime] {
-            el(&tr, "td", &[], v);
+            el(&tr, "td", v);
         }
     }
 }
@@ -288,22 +293,19 @@ fn services(li: &JsValue, p: &crate::core::config::Purpose, t: &Texts) {
 /// The CPRA opt-out icon (a toggle: a tick on white, a cross on blue), drawn here, hidden from
 /// screen readers because the text beside it says the same.
 fn opt_out_icon(parent: &JsValue) {
-    const SHAPES: [(&str, &[(&str, &str)]); 5] = [
-        ("svg", &[("viewBox", "0 0 30 14"), ("width", "30"), ("height", "14"), ("aria-hidden", "true"), ("class", "i")]),
-        ("rect", &[("x", ".5"), ("y", ".5"), ("width", "29"), ("height", "13"), ("rx", "6.5"), ("fill", "#fff"), ("stroke", "#0066ff")]),
-        ("path", &[("d", "M15 .5h8a6.5 6.5 0 0 1 0 13h-11z"), ("fill", "#0066ff")]),
-        ("path", &[("d", "M5 7.2l2.4 2.4 4.4-5"), ("stroke", "#0066ff"), ("stroke-width", "1.8"), ("fill", "none")]),
-        ("path", &[("d", "M19 4.2l5.6 5.6m0-5.6l-5.6 5.6"), ("stroke", "#fff"), ("stroke-width", "1.8")]),
+    const SHAPES: [&str; 5] = [
+        "svg|viewBox=0 0 30 14|width=30|height=14|aria-hidden=true|class=i",
+        "rect|x=.5|y=.5|width=29|height=13|rx=6.5|fill=#fff|stroke=#0066ff",
+        "path|d=M15 .5h8a6.5 6.5 0 0 1 0 13h-11z|fill=#0066ff",
+        "path|d=M5 7.2l2.4 2.4 4.4-5|stroke=#0066ff|stroke-width=1.8|fill=none",
+        "path|d=M19 4.2l5.6 5.6m0-5.6l-5.6 5.6|stroke=#fff|stroke-width=1.8",
     ];
     // The shapes go into the first element, the <svg>.
     let mut svg = parent.clone();
-    for (tag, attrs) in SHAPES {
-        let e: JsValue = dom::create(tag, Some("http://www.w3.org/2000/svg")).into();
-        for (k, v) in attrs {
-            set_attr(&e, k, v);
-        }
+    for (i, spec) in SHAPES.iter().enumerate() {
+        let e: JsValue = dom::make(spec, Some("http://www.w3.org/2000/svg")).into();
         dom::append(&svg, &e);
-        if tag == "svg" {
+        if i == 0 {
             svg = e;
         }
     }

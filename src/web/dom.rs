@@ -91,13 +91,24 @@ pub fn create(tag: &str, ns: Option<&str>) -> Element {
     .unchecked_into()
 }
 
-/// Appends a new `tag` element to `parent`, with attributes and text content (set as text,
-/// never parsed as HTML, so config texts cannot inject markup).
-pub fn el(parent: &JsValue, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
-    let e = create(tag, None);
-    for (k, v) in attrs {
-        set_attr(&e, k, v);
+/// A new element from `spec` (see `el`); `ns` for SVG.
+pub fn make(spec: &str, ns: Option<&str>) -> Element {
+    let mut parts = spec.split('|');
+    let e = create(parts.next().unwrap_or_default(), ns);
+    for kv in parts {
+        if let Some((k, v)) = kv.split_once('=') {
+            set_attr(&e, k, v);
+        }
     }
+    e
+}
+
+/// Appends a new element to `parent`, with attributes and text content (set as text, never
+/// parsed as HTML, so config texts cannot inject markup). `spec` is the tag, then `|name=value`
+/// for each constant attribute (one string per call site is smaller than a slice of pairs); a
+/// value may hold `=` and spaces but not `|`, so values from config are set with `set_attr`.
+pub fn el(parent: &JsValue, spec: &str, text: &str) -> Element {
+    let e = make(spec, None);
     if !text.is_empty() {
         // Each text takes its direction from its own words: an English fallback on an RTL page
         // reads left to right inside the mirrored layout, an Arabic override right to left.
