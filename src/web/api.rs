@@ -86,7 +86,7 @@ fn type_error(key: &str, what: &str) -> JsValue {
 /// (except `necessary`) before a valid decision exists.
 #[wasm_bindgen(js_name = getConsent)]
 pub fn get_consent() -> JsValue {
-    app::with(|app| app.consent_object()).unwrap_or_else(|| js_sys::Object::new().into())
+    app::with(|app| app.consent_object()).unwrap_or_else(|| dom::json("{}"))
 }
 
 /// Registers a listener for decisions: `fn({ consent, method })`.
@@ -103,7 +103,7 @@ pub fn on(event: &str, listener: js_sys::Function) -> Result<(), JsValue> {
 #[wasm_bindgen]
 pub fn evidence() -> JsValue {
     let json = app::with(|app| app::receipts_json(&app.log)).unwrap_or_else(|| String::from("[]"));
-    js_sys::JSON::parse(&json).unwrap_or_else(|_| js_sys::Array::new().into())
+    js_sys::JSON::parse(&json).unwrap_or_else(|_| dom::json("[]"))
 }
 
 /// The visitor's consent record as a JSON document (what "Download my consent record" saves).

@@ -9,7 +9,7 @@ use core::cell::RefCell;
 
 use super::global::Global;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::{banner, dom, gating, storage, transport};
 use crate::core::config::Config;
@@ -52,15 +52,15 @@ pub struct Notice {
 
 impl Notice {
     pub fn tell(self) {
-        let detail: JsValue = js_sys::Object::new().into();
+        let detail = dom::json("{}");
         dom::set(&detail, "consent", &self.consent);
         dom::set(&detail, "method", &dom::s(self.method));
         for f in &self.listeners {
             let _ = dom::call(f, "call", &JsValue::NULL, &detail);
         }
-        let init = web_sys::CustomEventInit::new();
-        init.set_detail(&detail);
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
+        let init = dom::json("{}");
+        dom::set(&init, "detail", &detail);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", init.unchecked_ref()) {
             dom::run(&dom::document(), "dispatchEvent", &ev, &dom::U);
         }
     }
@@ -125,7 +125,7 @@ fn texts_for(config: &Config, table: &str) -> texts::Lang {
     msg.push_str(".json next to consentry_bg.wasm) were ");
     msg.push_str(why);
     msg.push_str("; showing English.");
-    web_sys::console::warn_1(&JsValue::from_str(&msg));
+    dom::console("warn", &msg);
     texts::Lang::english()
 }
 
@@ -254,11 +254,11 @@ impl App {
     }
 
     pub fn consent_object(&self) -> JsValue {
-        let o = js_sys::Object::new();
+        let o = dom::json("{}");
         for (k, v) in &self.effective {
-            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_bool(*v));
+            dom::set(&o, k, &JsValue::from_bool(*v));
         }
-        o.into()
+        o
     }
 
     /// A decision by the visitor or the API: recorded, stored, applied, shown, then delivered.

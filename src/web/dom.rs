@@ -93,12 +93,14 @@ pub fn create(tag: &str, ns: Option<&str>) -> Element {
 
 /// A new element from `spec` (see `el`); `ns` for SVG.
 pub fn make(spec: &str, ns: Option<&str>) -> Element {
-    let mut parts = spec.split('|');
-    let e = create(parts.next().unwrap_or_default(), ns);
-    for kv in parts {
-        if let Some((k, v)) = kv.split_once('=') {
+    let (tag, mut rest) = crate::core::cut(spec, b'|').unwrap_or((spec, ""));
+    let e = create(tag, ns);
+    while !rest.is_empty() {
+        let (kv, more) = crate::core::cut(rest, b'|').unwrap_or((rest, ""));
+        if let Some((k, v)) = crate::core::cut(kv, b'=') {
             set_attr(&e, k, v);
         }
+        rest = more;
     }
     e
 }
@@ -146,7 +148,13 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn console_error(msg: &str) {
-    web_sys::console::error_1(&s(msg));
+    console("error", msg);
+}
+
+/// `console[kind](msg)`, with exactly one argument (the methods are variadic, so not `call`).
+pub fn console(kind: &str, msg: &str) {
+    let c = get(&window(), "console");
+    let _ = get(&c, kind).unchecked_into::<js_sys::Function>().call1(&c, &s(msg));
 }
 
 /// `setTimeout(f, ms)`: the timer's id.

@@ -86,8 +86,21 @@ fn allowed(el: &JsValue) -> bool {
     let list = dom::attr(el, "data-consentry").unwrap_or_default();
     let mut ok = false;
     gates(&mut |g| {
-        let mut names = list.split(' ').filter(|p| !p.is_empty()).peekable();
-        ok = names.peek().is_some() && names.all(|p| consent::granted(&g.granted, p));
+        // Space-separated names, each granted, and at least one.
+        let mut rest = list.as_str();
+        ok = false;
+        while !rest.is_empty() {
+            let (p, more) = crate::core::cut(rest, b' ').unwrap_or((rest, ""));
+            rest = more;
+            if p.is_empty() {
+                continue;
+            }
+            if !consent::granted(&g.granted, p) {
+                ok = false;
+                return;
+            }
+            ok = true;
+        }
     });
     ok
 }
@@ -194,7 +207,7 @@ fn gtag(cmd: &str, analytics: bool, ads: bool) {
 fn push_arguments(a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue> {
     let args = [a, b, c];
     let n = args.iter().rposition(|a| !a.is_undefined()).map_or(0, |i| i + 1);
-    let o = js_sys::Object::new();
+    let o = dom::json("{}");
     for (i, a) in args[..n].iter().enumerate() {
         let _ = js_sys::Reflect::set(&o, &JsValue::from(i as u32), a);
     }
