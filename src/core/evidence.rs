@@ -169,15 +169,18 @@ const FIELDS: [&str; 15] = [
 ];
 
 fn is_purpose_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    crate::core::is_id(s, 64)
 }
 
 /// Where a path's `?query` or `#fragment` starts (byte-wise: no `core::str` pattern code).
 fn query_at(path: &str) -> Option<usize> {
-    path.bytes().position(|b| b == b'?' || b == b'#')
+    let mut i = 0;
+    loop {
+        match path.as_bytes().get(i)? {
+            b'?' | b'#' => return Some(i),
+            _ => i += 1,
+        }
+    }
 }
 
 /// The index of the choice that follows choice `after` in canonical order (the first when
@@ -509,12 +512,10 @@ impl EvidenceLog {
     /// Drops the oldest delivered receipts beyond `MAX_KEPT`; undelivered ones always stay.
     fn prune(&mut self) {
         let extra = self.receipts.len().saturating_sub(MAX_KEPT);
-        let n = self
-            .receipts
-            .iter()
-            .take(extra)
-            .take_while(|r| r.seq <= self.delivered)
-            .count();
+        let mut n = 0;
+        while n < extra && self.receipts.get(n).is_some_and(|r| r.seq <= self.delivered) {
+            n += 1;
+        }
         self.receipts.drain(..n);
     }
 

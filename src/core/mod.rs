@@ -15,11 +15,28 @@ pub mod tracker;
 /// `s` split around its first byte `b`, or None when there is none. `b` must be ASCII, so both
 /// halves are whole UTF-8. A byte loop: no char pattern searcher or memchr in the module.
 pub fn cut(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|c| c == b)?;
+    let mut i = 0;
+    while *s.as_bytes().get(i)? != b {
+        i += 1;
+    }
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// The part of `s` before its first byte `b` (all of `s` when there is none). `b` must be ASCII.
 pub fn before(s: &str, b: u8) -> &str {
     cut(s, b).map_or(s, |(head, _)| head)
+}
+
+/// Whether `s` is an id: 1 to `max` bytes of `a-z`, `0-9`, `_` and `-` (purpose ids in the
+/// config and in receipts). A plain loop: iterator adaptors cost more code in the module.
+pub fn is_id(s: &str, max: usize) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(c) = b.get(i) {
+        if !matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    i > 0 && i <= max
 }

@@ -113,9 +113,15 @@ pub fn hex_of(bytes: &[u8]) -> String {
 
 /// Whether `s` is exactly `len` lower-case hex digits (the only hex form the core writes).
 pub fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(c) = b.get(i) {
+        if !matches!(c, b'0'..=b'9' | b'a'..=b'f') {
+            return false;
+        }
+        i += 1;
+    }
+    i == len
 }
 
 #[cfg(test)]
