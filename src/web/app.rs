@@ -9,7 +9,7 @@ use core::cell::RefCell;
 
 use super::global::Global;
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::{banner, dom, gating, storage, transport};
 use crate::core::config::Config;
@@ -60,7 +60,7 @@ impl Notice {
         }
         let init = dom::json("{}");
         dom::set(&init, "detail", &detail);
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", init.unchecked_ref()) {
+        if let Ok(ev) = dom::construct("CustomEvent", &dom::s("consentry:change"), &init) {
             dom::run(&dom::document(), "dispatchEvent", &ev, &dom::U);
         }
     }

@@ -7,7 +7,7 @@
 //! clicks become `app::decide` calls.
 #[allow(unused_imports)]
 use crate::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::app::{self, App};
 use super::dom::{self, el, s, set_attr, U};
@@ -37,13 +37,6 @@ fn is(target: &JsValue, key: &str) -> bool {
     dom::get(target, key) == JsValue::TRUE
 }
 
-/// `[v]` (not through `push`, which would take `call`'s padding too).
-fn array1(v: &JsValue) -> JsValue {
-    let a = dom::json("[]");
-    let _ = js_sys::Reflect::set(&a, &JsValue::from(0u32), v);
-    a
-}
-
 impl Ui {
     pub fn new() -> Self {
         Ui::default()
@@ -62,9 +55,9 @@ impl Ui {
         set_attr(&host, "data-nosnippet", "");
         let _ = dom::call(&body, "insertBefore", &host, &dom::get(&body, "firstChild"));
         let root = dom::run(&host, "attachShadow", &dom::json(r#"{"mode":"open"}"#), &U);
-        if let Ok(sheet) = web_sys::CssStyleSheet::new() {
+        if let Ok(sheet) = dom::construct("CSSStyleSheet", &U, &U) {
             let _ = dom::call(&sheet, "replaceSync", &s(CSS), &U);
-            dom::set(&root, "adoptedStyleSheets", &array1(&sheet));
+            dom::set(&root, "adoptedStyleSheets", &dom::array1(&sheet));
         }
         if dom::attr(&dom::get(&doc, "documentElement"), "dir").as_deref() == Some("rtl") {
             set_attr(&host, "dir", "rtl");
@@ -321,23 +314,25 @@ fn on_click(ev: JsValue) {
     if !btn.is_object() {
         return;
     }
+    // The actions' first letters differ (accept, reject, save, prefs, close, x, dl), and only
+    // this file writes `data-a`: one byte tells them apart without comparing strings.
     let action = dom::attr(&btn, "data-a").unwrap_or_default();
-    match action.as_str() {
-        "accept" => app::decide_all(true),
-        "reject" => app::decide_all(false),
-        "save" => {
+    match action.bytes().next().unwrap_or(0) {
+        b'a' => app::decide_all(true),
+        b'r' => app::decide_all(false),
+        b's' => {
             let choices = app::with(|app| app.ui.switches()).unwrap_or_default();
             app::decide(choices, Method::Custom);
         }
-        "prefs" => show_preferences(),
-        "close" => {
+        b'p' => show_preferences(),
+        b'c' => {
             app::with(|app| {
                 if let Some(d) = &app.ui.dialog {
                     m(d, "close");
                 }
             });
         }
-        "x" => {
+        b'x' => {
             app::with(|app| {
                 app.ui(|ui, app| {
                     ui.hide_banner(app);
@@ -345,7 +340,7 @@ fn on_click(ev: JsValue) {
                 })
             });
         }
-        "dl" => {
+        b'd' => {
             m(&ev, "preventDefault");
             download();
         }
@@ -361,7 +356,7 @@ pub fn show_preferences() {
 fn download() {
     let Some(json) = app::with(|app| app.log.export_json()) else { return };
     let opts = dom::json(r#"{"type":"application/json"}"#);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&array1(&s(&json)), opts.unchecked_ref()) else {
+    let Ok(blob) = dom::construct("Blob", &dom::array1(&s(&json)), &opts) else {
         return;
     };
     let urls = dom::get(&dom::window(), "URL");

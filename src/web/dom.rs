@@ -59,6 +59,21 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(target, &s(key), value);
 }
 
+/// `new window[name](a, b)`: one import for every constructor the shell needs.
+pub fn construct(name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    let args = json("[]");
+    let _ = js_sys::Reflect::set(&args, &JsValue::from(0u32), a);
+    let _ = js_sys::Reflect::set(&args, &JsValue::from(1u32), b);
+    js_sys::Reflect::construct::<fn() -> JsValue>(get(&window(), name).unchecked_ref(), args.unchecked_ref())
+}
+
+/// `[v]` (not through `push`, which is variadic).
+pub fn array1(v: &JsValue) -> JsValue {
+    let a = json("[]");
+    let _ = js_sys::Reflect::set(&a, &JsValue::from(0u32), v);
+    a
+}
+
 /// `list[i]`, for arrays and node lists.
 pub fn at(list: &JsValue, i: u32) -> JsValue {
     js_sys::Reflect::get(list, &JsValue::from(i)).unwrap_or(U)
