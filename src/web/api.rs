@@ -79,7 +79,7 @@ fn type_error(key: &str, what: &str) -> JsValue {
         s.push_str(": ");
     }
     s.push_str(what);
-    js_sys::TypeError::new(&s).into()
+    dom::error("TypeError", &s)
 }
 
 /// The current state: `{ necessary: true, analytics: false, … }`; every purpose refused
@@ -93,7 +93,7 @@ pub fn get_consent() -> JsValue {
 #[wasm_bindgen]
 pub fn on(event: &str, listener: js_sys::Function) -> Result<(), JsValue> {
     if event != "change" {
-        return Err(js_sys::TypeError::new("Consentry.on: the only event is \"change\"").into());
+        return Err(dom::error("TypeError", "Consentry.on: the only event is \"change\""));
     }
     app::with(|app| app.listeners.push(listener));
     Ok(())

@@ -145,7 +145,7 @@ pub fn start_with(config_text: &str, table: &str) -> Result<(), JsValue> {
     if started() {
         return Ok(());
     }
-    let config = crate::core::config::parse(config_text).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_message())))?;
+    let config = crate::core::config::parse(config_text).map_err(|e| dom::error("Error", &e.to_message()))?;
     let lang: &'static texts::Lang = alloc::boxed::Box::leak(alloc::boxed::Box::new(texts_for(&config, table)));
     // The hash of exactly what is shown: the table in use plus the site's overrides.
     let texts_hash = sha256::hex(&sha256::sha256(texts::Texts::new(&config, lang).shown().as_bytes()));

@@ -8,22 +8,26 @@
 use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Window};
+use web_sys::{Element, Window};
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = window)]
     static WINDOW: Window;
-    #[wasm_bindgen(thread_local_v2, js_name = document)]
-    static DOCUMENT: Document;
 }
 
 pub fn window() -> Window {
     WINDOW.with(Window::clone)
 }
 
-pub fn document() -> Document {
-    DOCUMENT.with(Document::clone)
+/// `window.document` (read, not imported: one import fewer).
+pub fn document() -> JsValue {
+    get(&window(), "document")
+}
+
+/// `new window[kind](msg)` for `Error` and `TypeError`, to return as an exception.
+pub fn error(kind: &str, msg: &str) -> JsValue {
+    construct(kind, &s(msg), &U).unwrap_or(U)
 }
 
 /// A JS string.

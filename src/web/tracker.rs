@@ -158,7 +158,8 @@ pub fn capture(name: &str, props: &JsValue) {
     }
     let mut custom = String::new();
     if props.is_object() {
-        if let Some(text) = js_sys::JSON::stringify(props).ok().and_then(|s| s.as_string()) {
+        let json = dom::get(&dom::window(), "JSON");
+        if let Some(text) = dom::run(&json, "stringify", props, &dom::U).as_string() {
             custom = rules::custom_members(&text);
         }
     }
