@@ -209,7 +209,15 @@ const TRACKER: &Schema = &[
 ];
 
 fn ascii_all(s: &str, extra: u8) -> bool {
-    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if !(c.is_ascii_alphanumeric() || c == b'-' || c == extra) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// An object's fields, with unknown ones refused. `null` counts as absent.
@@ -309,23 +317,22 @@ impl<'a> Fields<'a> {
 pub fn is_safe_url(u: &str) -> bool {
     // A scheme is what precedes the first ':' that comes before any '/', '?' or '#' (leading
     // white space aside). Byte-wise: these are ASCII, so the cut is on a char boundary.
-    for (i, b) in u.bytes().enumerate() {
+    let mut i = 0;
+    while let Some(b) = u.as_bytes().get(i) {
         match b {
             b'/' | b'?' | b'#' => break,
             b':' => {
                 let scheme = u.get(..i).unwrap_or("").trim_start();
                 return scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
             }
-            _ => {}
+            _ => i += 1,
         }
     }
     true
 }
 
 fn is_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    crate::core::is_id(s, 32)
 }
 
 /// Purposes that GPC covers unless the config says otherwise: sale/sharing and measurement.
@@ -368,8 +375,9 @@ fn tracker(e: &Slot, v: &Value) -> Option<TrackerConfig> {
     let f = Fields::new(e, v, "tracker", TRACKER)?;
     f.check(TRACKER)?;
     let mut endpoint = f.text_or("apiHost", "");
-    let trimmed = endpoint.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
-    endpoint.truncate(trimmed);
+    while endpoint.ends_with('/') {
+        endpoint.pop();
+    }
     endpoint.push_str(f.get("path").and_then(Value::as_str).unwrap_or("/batch/"));
     Some(TrackerConfig {
         api_key: f.text_or("apiKey", ""),

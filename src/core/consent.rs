@@ -38,14 +38,24 @@ pub struct Evaluation {
 
 /// Every purpose set to `granted`, except `necessary`, which is always on.
 pub fn all(config: &Config, granted: bool) -> Choices {
-    config.purposes.iter().map(|p| (p.id.clone(), granted || p.id == "necessary")).collect()
+    per_purpose(config, &|id, _| granted || id == "necessary")
+}
+
+/// One entry per configured purpose, in config order: its id and what `on` says for it (given
+/// the id and whether GPC covers it). The one builder of `Choices`, so it is compiled once.
+fn per_purpose(config: &Config, on: &dyn Fn(&str, bool) -> bool) -> Choices {
+    let mut out = Vec::with_capacity(config.purposes.len());
+    for p in &config.purposes {
+        out.push((p.id.clone(), on(&p.id, p.gpc)));
+    }
+    out
 }
 
 /// What "Accept all" grants. While a Global Privacy Control opt-out is honoured, the purposes it
 /// covers stay refused: the banner has just said so, and a blanket button must not undo it. The
 /// visitor can still grant them one by one (an explicit opt-in, CPRA §7025(c)(3)).
 pub fn accept_all(config: &Config, gpc_honoured: bool) -> Choices {
-    config.purposes.iter().map(|p| (p.id.clone(), !(gpc_honoured && p.gpc))).collect()
+    per_purpose(config, &|_, gpc| !(gpc_honoured && gpc))
 }
 
 /// Whether `id` is granted in `choices` (absent means refused).
@@ -56,11 +66,7 @@ pub fn granted(choices: &[(String, bool)], id: &str) -> bool {
 /// The visitor's requested choices made complete: one entry per configured purpose, in config
 /// order; anything not named is refused; `necessary` is on whatever was asked; unknown ids drop.
 pub fn complete(config: &Config, requested: &[(String, bool)]) -> Choices {
-    config
-        .purposes
-        .iter()
-        .map(|p| (p.id.clone(), p.id == "necessary" || granted(requested, &p.id)))
-        .collect()
+    per_purpose(config, &|id, _| id == "necessary" || granted(requested, id))
 }
 
 /// The method to record for a decision: a decision that takes back something granted before is

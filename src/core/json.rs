@@ -279,16 +279,16 @@ impl Value {
     /// that fits in an `i64`.
     pub fn as_i64(&self) -> Option<i64> {
         let Value::Num(t) = self else { return None };
-        let (neg, digits) = match t.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, t.as_str()),
-        };
+        let b = t.as_bytes();
+        let neg = b.first() == Some(&b'-');
+        let mut i = neg as usize;
         let mut v: i64 = 0;
-        for b in digits.bytes() {
-            if !b.is_ascii_digit() {
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() {
                 return None;
             }
-            v = v.checked_mul(10)?.checked_add((b - b'0') as i64)?;
+            v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+            i += 1;
         }
         Some(if neg { -v } else { v })
     }

@@ -88,7 +88,14 @@ pub fn custom_members(json_text: &str) -> String {
     let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
     // Every reserved name starts with `$` or is `distinct_id`.
     let b = inner.as_bytes();
-    if !b.iter().any(|c| *c == b'$') && !b.windows(11).any(|w| w == b"distinct_id") {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'$' || b.get(i..i + 11) == Some(&b"distinct_id"[..]) {
+            break;
+        }
+        i += 1;
+    }
+    if i == b.len() {
         return String::from(inner.trim());
     }
     let mut out = String::new();
@@ -389,11 +396,19 @@ pub fn uuid_v7(ms: i64, random: [u8; 16]) -> String {
 
 /// Whether `s` has the shape of a lower-case UUID (so a cookie value can be trusted as an id).
 pub fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.bytes().enumerate().all(|(i, c)| match i {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let ok = match i {
             8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-        })
+            _ => matches!(c, b'0'..=b'9' | b'a'..=b'f'),
+        };
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    i == 36
 }
 
 /// The value of cookie `name` in a `document.cookie` string.
@@ -444,10 +459,20 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
     if let Some(c) = configured {
         add(c);
     }
-    if host.bytes().any(|b| b == b':') {
+    if cut(host, b':').is_some() {
         return out; // IPv6: no Domain attribute can match
     }
-    if host.bytes().rev().take_while(|b| *b != b'.').all(|b| b.is_ascii_digit()) {
+    // Whether the last label is all digits (an empty one counts).
+    let mut i = host.len();
+    let mut numeric = true;
+    while let Some(&c) = i.checked_sub(1).and_then(|j| host.as_bytes().get(j)) {
+        if c == b'.' {
+            break;
+        }
+        numeric &= c.is_ascii_digit();
+        i -= 1;
+    }
+    if numeric {
         add(host); // IPv4: only the address itself
         return out;
     }
@@ -685,5 +710,20 @@ mod tests {
         assert_eq!(cookie_domains("127.0.0.1", Some("x.test")), ["x.test", "127.0.0.1"]);
         assert_eq!(cookie_domains("[::1]", None), Vec::<String>::new());
         assert_eq!(cookie_domains("shop.example", None), ["shop.example"]);
+    }
+
+    #[test]
+    fn byte_loop_edges() {
+        // Fast path (nothing reserved) and the slow path for a name only containing `distinct_id`.
+        assert_eq!(custom_members(r#" {"a":1,"b":"x"} "#), r#""a":1,"b":"x""#);
+        assert_eq!(custom_members(r#"{"my_distinct_id":1,"distinct_id":2}"#), r#""my_distinct_id":1"#);
+        assert_eq!(custom_members(r#"{"distinct_i":1}"#), r#""distinct_i":1"#);
+        // A trailing dot leaves an empty last label, which counts as numeric (address only).
+        assert_eq!(cookie_domains("example.com.", None), ["example.com."]);
+        assert_eq!(cookie_domains("10.0.0.x", None), ["10.0.0.x", "0.0.x", "0.x"]);
+        assert_eq!(strip_url("/p?", &[String::from("a")]), "/p");
+        assert_eq!(strip_url("/p?a&a=1&", &[String::from("a")]), "/p?a&a=1");
+        assert_eq!(cookie_value("a=1;b", "b"), None);
+        assert_eq!(cookie_value(" b = 2 ", "b"), Some("2"));
     }
 }
