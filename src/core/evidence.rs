@@ -202,13 +202,16 @@ fn next_in_order(c: &[(String, bool)], after: Option<usize>) -> Option<usize> {
 }
 
 /// The choices in canonical order (by the bytes of their ids).
-fn in_order(c: &[(String, bool)]) -> impl Iterator<Item = &(String, bool)> {
-    core::iter::successors(next_in_order(c, None), move |&i| next_in_order(c, Some(i)))
-        .filter_map(move |i| c.get(i))
-}
-
 fn sorted_owned(c: &[(String, bool)]) -> Vec<(String, bool)> {
-    in_order(c).cloned().collect()
+    let mut out = Vec::with_capacity(c.len());
+    let mut at = next_in_order(c, None);
+    while let Some(i) = at {
+        if let Some(choice) = c.get(i) {
+            out.push(choice.clone());
+        }
+        at = next_in_order(c, Some(i));
+    }
+    out
 }
 
 /// Appends `,"k":` (receipt keys are plain ASCII and need no escaping).
@@ -243,12 +246,17 @@ impl Receipt {
         }
         key(out, "choices");
         out.push('{');
-        for (i, (k, b)) in in_order(&self.choices).enumerate() {
-            if i > 0 {
-                out.push(',');
+        // In canonical order, as `sorted_owned` gives them.
+        let mut at = next_in_order(&self.choices, None);
+        let mut sep = "";
+        while let Some(i) = at {
+            if let Some((k, b)) = self.choices.get(i) {
+                out.push_str(sep);
+                sep = ",";
+                json::push_str(out, k);
+                out.push_str(if *b { ":true" } else { ":false" });
             }
-            json::push_str(out, k);
-            out.push_str(if *b { ":true" } else { ":false" });
+            at = next_in_order(&self.choices, Some(i));
         }
         out.push('}');
         key(out, "method");
