@@ -94,11 +94,11 @@ pub fn json(text: &str) -> JsValue {
 
 /// `e.getAttribute(name)`.
 pub fn attr(e: &JsValue, name: &str) -> Option<String> {
-    e.unchecked_ref::<Element>().get_attribute(name)
+    run(e, "getAttribute", &s(name), &U).as_string()
 }
 
 pub fn set_attr(e: &JsValue, name: &str, value: &str) {
-    let _ = e.unchecked_ref::<Element>().set_attribute(name, value);
+    let _ = call(e, "setAttribute", &s(name), &s(value));
 }
 
 /// A new element; `ns` for SVG.
