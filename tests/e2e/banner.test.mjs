@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, requestsTo, axe, formatViolations, banner, focused, storageState, ROOT } from './harness.mjs';
+import { startServer, requestsTo, axe, formatViolations, banner, focused, storageState, ROOT, withBrowser } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 let server;
@@ -22,11 +22,6 @@ before(async () => { server = await startServer(); });
 after(async () => { await server?.stop(); });
 
 const at = (path) => new URL(path, server.url).href;
-
-async function withBrowser(opts, fn) {
-  const b = await launch(opts);
-  try { return await fn(b); } finally { await b.close(); }
-}
 
 /// Loads `path` and waits until the module has initialised.
 async function open(b, path = '/') {

@@ -5,19 +5,13 @@
 // collector answers bad bodies with a 4xx JSON error and keeps running; axe-core's findings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, requestsTo, stats, axe, formatViolations, banner, storageState } from './harness.mjs';
+import { startServer, requestsTo, stats, axe, formatViolations, banner, storageState, withBrowser } from './harness.mjs';
 
 const T = { timeout: 90_000 };
 let server;
 
 before(async () => { server = await startServer(); });
 after(async () => { await server?.stop(); });
-
-/// One fresh browser per test.
-async function withBrowser(opts, fn) {
-  const b = await launch(opts);
-  try { return await fn(b); } finally { await b.close(); }
-}
 
 /// Waits until the module has initialised (window.Consentry exists) or fails naming what it saw.
 async function ready(b) {

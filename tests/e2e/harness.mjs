@@ -243,3 +243,9 @@ export async function storageState(page) {
     session: Object.keys(sessionStorage),
   }));
 }
+
+/// Runs `fn` with a fresh browser (`launch(opts)`) and always closes it.
+export async function withBrowser(opts, fn) {
+  const b = await launch(opts);
+  try { return await fn(b); } finally { await b.close(); }
+}

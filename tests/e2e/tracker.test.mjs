@@ -6,7 +6,7 @@
 // iframes, Consent Mode v2 and posthog-js follow the decision; capture() costs a few µs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, requestsTo, stats, storageState, banner } from './harness.mjs';
+import { startServer, requestsTo, stats, storageState, banner, withBrowser } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 const BATCH_PATHS = ['/batch', '/capture', '/e/'];
@@ -17,11 +17,6 @@ let server;
 
 before(async () => { server = await startServer(); });
 after(async () => { await server?.stop(); });
-
-async function withBrowser(opts, fn) {
-  const b = await launch(opts);
-  try { return await fn(b); } finally { await b.close(); }
-}
 
 async function ready(page, b) {
   try {
