@@ -221,8 +221,25 @@ impl App {
         self.ui = ui;
     }
 
+    /// Another tab may have recorded a decision whose storage event has not reached this tab
+    /// yet: adopt the stored log when it verifies and extends ours (same visitor, later receipt),
+    /// so the next receipt is appended after it instead of forking the chain beside it.
+    fn catch_up(&mut self) {
+        let Some(text) = storage::read(storage::KEY) else { return };
+        let Ok(stored) = EvidenceLog::from_json(&text) else { return };
+        let newer = match (stored.last(), self.log.last()) {
+            (Some(s), Some(m)) => s.subject == m.subject && s.seq > m.seq,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if newer {
+            self.log = stored;
+        }
+    }
+
     /// Appends a receipt and stores the log. The receipt exists before anything is applied.
     pub fn record(&mut self, method: Method, choices: &[(String, bool)]) {
+        self.catch_up();
         let loc = dom::get(&dom::window(), "location");
         let draft = ReceiptDraft {
             time_ms: dom::now_ms(),
