@@ -10,21 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launch, stats, banner, XTASK } from './harness.mjs';
+import { startServer, launch, stats, banner, XTASK, until } from './harness.mjs';
 
 const T = { timeout: 90_000 };
-
-/// Polls `fn` until it returns a truthy value; fails naming `what` after `ms`.
-async function until(fn, what, ms = 10_000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 
 const receiptsStored = (url, n) => until(async () => (await stats(url)).receipts === n, `${n} receipt(s) at the collector`);
 

@@ -249,3 +249,16 @@ export async function withBrowser(opts, fn) {
   const b = await launch(opts);
   try { return await fn(b); } finally { await b.close(); }
 }
+
+/// Polls `fn` every 100 ms until it returns something truthy (and returns that), or fails after
+/// `ms` naming `what` and the last value seen.
+export async function until(fn, what, ms = 15_000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

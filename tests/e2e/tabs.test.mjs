@@ -4,17 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startServer, launch, stats, banner, XTASK } from './harness.mjs';
-
-async function until(fn, what, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { startServer, launch, stats, banner, XTASK, until } from './harness.mjs';
 
 test('a decision in a tab that missed the other tab\'s storage event continues the chain', { timeout: 90_000 }, async () => {
   const server = await startServer();

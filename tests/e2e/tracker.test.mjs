@@ -6,7 +6,7 @@
 // iframes, Consent Mode v2 and posthog-js follow the decision; capture() costs a few µs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, requestsTo, stats, storageState, banner, withBrowser } from './harness.mjs';
+import { startServer, requestsTo, stats, storageState, banner, withBrowser, until } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 const BATCH_PATHS = ['/batch', '/capture', '/e/'];
@@ -28,17 +28,6 @@ async function ready(page, b) {
 
 const url = (path) => new URL(path, server.url).href;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/// Polls `fn` until it returns a truthy value; fails with `what` after `ms`.
-async function until(fn, what, ms = 15_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /// The consent subject of the page's newest receipt.
 const subjectOf = (page) => page.evaluate(() => { const e = Consentry.evidence(); return e.length ? e[e.length - 1].subject : null; });
