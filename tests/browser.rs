@@ -190,8 +190,9 @@ fn lifecycle() {
     js("window.__csApi = []; window.__csDoc = [];
         document.addEventListener('consentry:change', e => window.__csDoc.push(e.detail));");
     let push: Function = Function::new_with_args("d", "window.__csApi.push(d)");
-    api::on("change", push).expect("on('change') accepted");
-    assert!(api::on("chnage", Function::new_no_args("")).is_err(), "on() with an unknown event must throw");
+    api::on("change", push.into()).expect("on('change') accepted");
+    assert!(api::on("chnage", Function::new_no_args("").into()).is_err(), "on() with an unknown event must throw");
+    assert!(api::on("change", JsValue::from_str("not a function")).is_err(), "on() without a function must throw");
 
     // Accept all, by clicking the real button: one receipt that verifies.
     click(&root, "section button[data-a=accept]");

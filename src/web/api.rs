@@ -91,10 +91,10 @@ pub fn get_consent() -> JsValue {
 
 /// Registers a listener for decisions: `fn({ consent, method })`.
 #[wasm_bindgen]
-pub fn on(event: &str, listener: js_sys::Function) -> Result<(), JsValue> {
-    if event != "change" {
-        return Err(dom::error("TypeError", "Consentry.on: the only event is \"change\""));
-    }
+pub fn on(event: &str, listener: JsValue) -> Result<(), JsValue> {
+    let (true, Some(listener)) = (event == "change", dom::func_of(listener)) else {
+        return Err(dom::error("TypeError", "Consentry.on: the only event is \"change\", with a function"));
+    };
     app::with(|app| app.listeners.push(listener));
     Ok(())
 }
@@ -103,7 +103,7 @@ pub fn on(event: &str, listener: js_sys::Function) -> Result<(), JsValue> {
 #[wasm_bindgen]
 pub fn evidence() -> JsValue {
     let json = app::with(|app| app::receipts_json(&app.log)).unwrap_or_else(|| String::from("[]"));
-    js_sys::JSON::parse(&json).unwrap_or_else(|_| dom::json("[]"))
+    dom::json(&json)
 }
 
 /// The visitor's consent record as a JSON document (what "Download my consent record" saves).

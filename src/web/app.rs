@@ -27,7 +27,7 @@ pub struct App {
     pub gpc: bool,
     pub gpc_honoured: bool,
     pub ui: banner::Ui,
-    pub listeners: Vec<js_sys::Function>,
+    pub listeners: Vec<dom::Func>,
     pub delivery: transport::Delivery,
 }
 
@@ -47,7 +47,7 @@ pub fn started() -> bool {
 pub struct Notice {
     pub consent: JsValue,
     pub method: &'static str,
-    pub listeners: Vec<js_sys::Function>,
+    pub listeners: Vec<dom::Func>,
 }
 
 impl Notice {

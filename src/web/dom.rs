@@ -8,16 +8,46 @@
 use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Window};
 
+/// The few JS built-ins the shell imports itself (not through js-sys and web-sys: js-sys exports
+/// a `#[no_mangle]` async-task entry point whose formatting and closure code stayed in every
+/// `.wasm` through the function table, about a tenth of the module, without ever running).
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: Window;
+    static WINDOW: JsValue;
+    /// Any JS function.
+    #[derive(Clone)]
+    pub type Func;
+    #[wasm_bindgen(method, js_name = call, catch)]
+    pub fn call3(this: &Func, ctx: &JsValue, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, js_name = call, catch)]
+    pub fn call1(this: &Func, ctx: &JsValue, a: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn reflect_get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = construct, catch)]
+    fn reflect_construct(f: &JsValue, args: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn fill_random(bytes: &mut [u8]);
 }
 
-pub fn window() -> Window {
-    WINDOW.with(Window::clone)
+pub fn window() -> JsValue {
+    WINDOW.with(JsValue::clone)
+}
+
+/// `value` as a function, when it is one.
+pub fn func_of(value: JsValue) -> Option<Func> {
+    if value.is_function() {
+        Some(value.unchecked_into())
+    } else {
+        None
+    }
 }
 
 /// `window.document` (read, not imported: one import fewer).
@@ -41,7 +71,7 @@ pub const U: JsValue = JsValue::UNDEFINED;
 /// method, is `Err`). It always passes three arguments (the last `undefined`): fine for methods
 /// with fixed parameters, never for variadic ones (`push`, `append`, `console.log`).
 pub fn call(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
-    get(target, name).unchecked_into::<js_sys::Function>().call3(target, a, b, &U)
+    get(target, name).unchecked_into::<Func>().call3(target, a, b, &U)
 }
 
 /// `call`, with `undefined` for an exception.
@@ -51,7 +81,12 @@ pub fn run(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> JsValue {
 
 /// A property of a JS object, or `undefined`.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(target, &s(key)).unwrap_or(U)
+    try_get(target, key).unwrap_or(U)
+}
+
+/// A property of a JS object, or the exception reading it threw.
+pub fn try_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    reflect_get(target, &s(key))
 }
 
 /// A property that holds a string (`None` for null, undefined or anything else).
@@ -59,28 +94,33 @@ pub fn text(target: &JsValue, key: &str) -> Option<String> {
     get(target, key).as_string()
 }
 
+/// `target[key] = value` for a key that is not a string (an index, a symbol).
+pub fn set_at(target: &JsValue, key: &JsValue, value: &JsValue) {
+    let _ = reflect_set(target, key, value);
+}
+
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(target, &s(key), value);
+    let _ = reflect_set(target, &s(key), value);
 }
 
 /// `new window[name](a, b)`: one import for every constructor the shell needs.
 pub fn construct(name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
     let args = json("[]");
-    let _ = js_sys::Reflect::set(&args, &JsValue::from(0u32), a);
-    let _ = js_sys::Reflect::set(&args, &JsValue::from(1u32), b);
-    js_sys::Reflect::construct::<fn() -> JsValue>(get(&window(), name).unchecked_ref(), args.unchecked_ref())
+    let _ = reflect_set(&args, &JsValue::from(0u32), a);
+    let _ = reflect_set(&args, &JsValue::from(1u32), b);
+    reflect_construct(&get(&window(), name), &args)
 }
 
 /// `[v]` (not through `push`, which is variadic).
 pub fn array1(v: &JsValue) -> JsValue {
     let a = json("[]");
-    let _ = js_sys::Reflect::set(&a, &JsValue::from(0u32), v);
+    let _ = reflect_set(&a, &JsValue::from(0u32), v);
     a
 }
 
 /// `list[i]`, for arrays and node lists.
 pub fn at(list: &JsValue, i: u32) -> JsValue {
-    js_sys::Reflect::get(list, &JsValue::from(i)).unwrap_or(U)
+    reflect_get(list, &JsValue::from(i)).unwrap_or(U)
 }
 
 pub fn len(list: &JsValue) -> u32 {
@@ -89,7 +129,7 @@ pub fn len(list: &JsValue) -> u32 {
 
 /// A JSON document as a JS value (objects and arrays of constants, without one setter each).
 pub fn json(text: &str) -> JsValue {
-    js_sys::JSON::parse(text).unwrap_or(U)
+    json_parse(text).unwrap_or(U)
 }
 
 /// `e.getAttribute(name)`.
@@ -102,16 +142,15 @@ pub fn set_attr(e: &JsValue, name: &str, value: &str) {
 }
 
 /// A new element; `ns` for SVG.
-pub fn create(tag: &str, ns: Option<&str>) -> Element {
+pub fn create(tag: &str, ns: Option<&str>) -> JsValue {
     match ns {
         None => run(&document(), "createElement", &s(tag), &U),
         Some(ns) => run(&document(), "createElementNS", &s(ns), &s(tag)),
     }
-    .unchecked_into()
 }
 
 /// A new element from `spec` (see `el`); `ns` for SVG.
-pub fn make(spec: &str, ns: Option<&str>) -> Element {
+pub fn make(spec: &str, ns: Option<&str>) -> JsValue {
     let (tag, mut rest) = crate::core::cut(spec, b'|').unwrap_or((spec, ""));
     let e = create(tag, ns);
     while !rest.is_empty() {
@@ -128,7 +167,7 @@ pub fn make(spec: &str, ns: Option<&str>) -> Element {
 /// parsed as HTML, so config texts cannot inject markup). `spec` is the tag, then `|name=value`
 /// for each constant attribute (one string per call site is smaller than a slice of pairs); a
 /// value may hold `=` and spaces but not `|`, so values from config are set with `set_attr`.
-pub fn el(parent: &JsValue, spec: &str, text: &str) -> Element {
+pub fn el(parent: &JsValue, spec: &str, text: &str) -> JsValue {
     let e = make(spec, None);
     if !text.is_empty() {
         // Each text takes its direction from its own words: an English fallback on an RTL page
@@ -157,13 +196,12 @@ pub fn listen(target: &JsValue, event: &str, f: fn(JsValue)) {
 /// `count` random bytes from the browser's CSPRNG.
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    let c: web_sys::Crypto = get(&window(), "crypto").unchecked_into();
-    let _ = c.get_random_values_with_u8_array(&mut b);
+    fill_random(&mut b);
     b
 }
 
 pub fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
+    date_now() as i64
 }
 
 pub fn console_error(msg: &str) {
@@ -173,7 +211,7 @@ pub fn console_error(msg: &str) {
 /// `console[kind](msg)`, with exactly one argument (the methods are variadic, so not `call`).
 pub fn console(kind: &str, msg: &str) {
     let c = get(&window(), "console");
-    let _ = get(&c, kind).unchecked_into::<js_sys::Function>().call1(&c, &s(msg));
+    let _ = get(&c, kind).unchecked_into::<Func>().call1(&c, &s(msg));
 }
 
 /// `setTimeout(f, ms)`: the timer's id.

@@ -13,7 +13,6 @@ use core::cell::RefCell;
 use super::global::Global;
 
 use wasm_bindgen::JsValue;
-use wasm_bindgen::JsCast;
 
 use super::app::App;
 use super::{dom, tracker};
@@ -159,7 +158,7 @@ fn run_scripts() {
 fn consent_mode(analytics: bool, ads: bool) {
     let mut last = None;
     gates(&mut |g| last = g.mode.replace((analytics, ads)));
-    let w: JsValue = dom::window().into();
+    let w = dom::window();
     if !dom::get(&w, "gtag").is_function() {
         if dom::run(&dom::get(&w, "Array"), "isArray", &dom::get(&w, "dataLayer"), &dom::U) != JsValue::TRUE {
             dom::set(&w, "dataLayer", &dom::json("[]"));
@@ -194,8 +193,8 @@ fn gtag(cmd: &str, analytics: bool, ads: bool) {
         t.push_str(",\"wait_for_update\":500");
     }
     t.push('}');
-    let params = js_sys::JSON::parse(&t).unwrap_or(JsValue::UNDEFINED);
-    if let Ok(f) = dom::get(&dom::window(), "gtag").dyn_into::<js_sys::Function>() {
+    let params = dom::json(&t);
+    if let Some(f) = dom::func_of(dom::get(&dom::window(), "gtag")) {
         let _ = f.call3(&JsValue::UNDEFINED, &"consent".into(), &cmd.into(), &params);
     }
 }
@@ -209,18 +208,19 @@ fn push_arguments(a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue
     let n = args.iter().rposition(|a| !a.is_undefined()).map_or(0, |i| i + 1);
     let o = dom::json("{}");
     for (i, a) in args[..n].iter().enumerate() {
-        let _ = js_sys::Reflect::set(&o, &JsValue::from(i as u32), a);
+        dom::set_at(&o, &JsValue::from(i as u32), a);
     }
-    let w: JsValue = dom::window().into();
+    let w = dom::window();
     let len = dom::json("{\"writable\":true}");
     dom::set(&len, "value", &JsValue::from(n as u32));
     let object = dom::get(&w, "Object");
-    let define: js_sys::Function = dom::get(&object, "defineProperty").unchecked_into();
-    let _ = define.call3(&object, &o, &dom::s("length"), &len);
+    if let Some(define) = dom::func_of(dom::get(&object, "defineProperty")) {
+        let _ = define.call3(&object, &o, &dom::s("length"), &len);
+    }
     let tag = dom::get(&dom::get(&w, "Symbol"), "toStringTag");
-    let _ = js_sys::Reflect::set(&o, &tag, &dom::s("Arguments"));
+    dom::set_at(&o, &tag, &dom::s("Arguments"));
     let dl = dom::get(&w, "dataLayer");
-    if let Ok(push) = dom::get(&dl, "push").dyn_into::<js_sys::Function>() {
+    if let Some(push) = dom::func_of(dom::get(&dl, "push")) {
         let _ = push.call1(&dl, &o);
     }
     Ok(JsValue::UNDEFINED)

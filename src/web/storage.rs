@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 
 /// `localStorage`, or `Err` when it is blocked (reading it can throw).
 fn local() -> Result<JsValue, JsValue> {
-    let l = js_sys::Reflect::get(&dom::window(), &s("localStorage"))?;
+    let l = dom::try_get(&dom::window(), "localStorage")?;
     if l.is_object() {
         Ok(l)
     } else {

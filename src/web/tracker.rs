@@ -16,7 +16,6 @@ use core::cell::{Cell, RefCell};
 use super::global::Global;
 
 use wasm_bindgen::JsValue;
-use wasm_bindgen::JsCast;
 
 use super::{cookies, dom, transport};
 use crate::core::config::TrackerConfig;
@@ -313,7 +312,7 @@ fn hook() {
     let w = dom::window();
     let history: JsValue = dom::get(&w, "history");
     for name in ["pushState", "replaceState"] {
-        let Ok(orig) = dom::get(&history, name).dyn_into::<js_sys::Function>() else { continue };
+        let Some(orig) = dom::func_of(dom::get(&history, name)) else { continue };
         let h = history.clone();
         let f = dom::func(alloc::boxed::Box::new(move |a, b, c| {
             let r = orig.call3(&h, &a, &b, &c)?;
