@@ -1,9 +1,7 @@
 // Consentry for bundlers. Importing this module touches nothing: no window, no document, no
 // storage, no request. Everything starts when you call init(config).
 import glueInit, * as glue from './consentry_glue.js';
-
-const API = ['showBanner', 'showPreferences', 'acceptAll', 'rejectAll', 'setConsent', 'getConsent', 'on',
-  'evidence', 'exportEvidence', 'verifyEvidence', 'capture'];
+import { shell } from './shell.js';
 // English is inside the .wasm; the other languages' texts are these files, fetched only for a
 // visitor who needs one. Static URLs, so that Vite and webpack emit the files with the .wasm.
 const FILES = {/*{{langFiles}}*/};
@@ -54,10 +52,8 @@ export function init(config, options = {}) {
       glueInit({ module_or_path: options.wasm || new URL('consentry_bg.wasm', import.meta.url) }),
     ])
       .then(([texts]) => {
-        glue.initWithTexts(typeof config === 'string' ? config : JSON.stringify(config), texts);
-        const api = {};
-        for (const name of API) api[name] = glue[name];
-        return (window.Consentry = Object.freeze(api));
+        const text = typeof config === 'string' ? config : JSON.stringify(config);
+        return (window.Consentry = shell(glue, text, texts));
       })
       .catch((e) => {
         started = undefined;

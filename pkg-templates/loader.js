@@ -1,6 +1,7 @@
 // Consentry script-tag loader. Reads the config from data-config (a URL) or from an inline
 // <script type="application/json" id="consentry-config">, loads consentry_bg.wasm from next to
-// this file, and exposes window.Consentry. A second tag does nothing.
+// this file, starts the shell (src/web/shell.js, bundled before this) and exposes its API as
+// window.Consentry. A second tag does nothing.
 // English is inside the .wasm; another language's texts are lang/<code>.json next to it, fetched
 // in parallel with the .wasm (never for an English visitor). The language is the first of the
 // config's `language`, <html lang>, navigator.languages that has texts; the module checks it
@@ -11,8 +12,6 @@
   window.__consentryLoading = 1;
   var base = me && me.src ? me.src : location.href;
   var wasmUrl = new URL('consentry_bg.wasm', base);
-  var API = ['showBanner', 'showPreferences', 'acceptAll', 'rejectAll', 'setConsent', 'getConsent', 'on',
-    'evidence', 'exportEvidence', 'verifyEvidence', 'capture'];
   var LANGS = '{{langs}}'.split(' ');
   // SHA-384 of the .wasm, written by the build: the browser refuses any other bytes, so the
   // script tag's own integrity attribute covers the module too.
@@ -51,10 +50,7 @@
     return code == guess ? early : texts(code);
   }), wasm_bindgen({ module_or_path: fetch(wasmUrl, { integrity: PIN }) })])
     .then(function (r) {
-      wasm_bindgen.initWithTexts(r[0], r[1]);
-      var api = {};
-      API.forEach(function (n) { api[n] = wasm_bindgen[n]; });
-      window.Consentry = Object.freeze(api);
+      window.Consentry = shell(wasm_bindgen, r[0], r[1]);
       document.dispatchEvent(new CustomEvent('consentry:ready'));
     })
     .catch(function (e) { console.error(e && e.message ? e.message : e); });

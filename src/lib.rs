@@ -1,8 +1,9 @@
 //! Consentry: a consent banner, verifiable consent evidence and a consent-gated first-party tracker.
 //!
 //! `core` is sans-I/O: plain Rust, no browser bindings, unit-tested natively and reused by the
-//! native collector and verifier. `web` is the browser shell; it only renders, stores, sends and
-//! listens, and asks `core` for every decision.
+//! native collector and verifier. `web` exports the core's engine to the browser shell
+//! (`src/web/shell.js`), which only renders, stores, sends and listens, and asks the core for
+//! every decision.
 //!
 //! The crate is `no_std` (with `alloc`): in the `.wasm`, std's panic formatting and allocator
 //! would cost every visitor more than the banner itself (see `web::runtime`).

@@ -1,19 +1,17 @@
-//! Browser-shell tests in headless Chromium (wasm-bindgen-test, run by `cargo xtask test`).
+//! The `.wasm`'s exports in headless Chromium (wasm-bindgen-test, run by `cargo xtask test`).
 //!
-//! Owns: checking the shell against a real DOM and real localStorage: config errors name the
-//! field and fail closed, a valid init shows the banner in an open shadow root, decisions are
-//! recorded as receipts that verify, the API refuses what it does not know, a tampered record is
-//! caught, and blocked storage falls back to memory. Must never: depend on a server, or assume
-//! a fresh app per test. The app is a per-page singleton and wasm-bindgen-test runs every test in
-//! ONE page, so everything that initialises lives in the one ordered test `lifecycle`; the other
-//! tests never call `init` and leave the page as they found it.
+//! Owns: checking the boundary the JavaScript shell talks to, built for wasm32 and run in a real
+//! browser: config errors name the field, a decision comes back with the log text to store and
+//! verifies, a tampered log is refused, the outbox and its acknowledgement, the tracker's queue
+//! (nothing before `trackRun(true)`, retry delays, beacons through a JS function), and the
+//! cookie and URL rules. The shell itself (DOM, storage, network) is tested end to end in
+//! tests/e2e. The engine is a per-page singleton: each test starts its own before using it.
 #![cfg(target_arch = "wasm32")]
 
-use consentry::web::{api, storage};
-use js_sys::{Function, Object, Reflect, JSON};
+use consentry::web::exports as x;
+use js_sys::{Array, Function, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use web_sys::{Document, Element, HtmlDocument, HtmlElement, ShadowRoot, Storage};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -21,267 +19,182 @@ const GOOD: &str = r#"{
   "policyVersion": "test-1",
   "privacyPolicyUrl": "/privacy.html",
   "purposes": [{ "id": "analytics" }, { "id": "marketing" }],
-  "honorGpc": true
+  "evidenceEndpoint": "/consentry/receipts",
+  "tracker": { "apiKey": "phc_test", "purpose": "analytics", "batchSize": 2, "allowParams": ["utm_source"] }
 }"#;
 
-fn doc() -> Document {
-    web_sys::window().unwrap().document().unwrap()
+fn parse(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
-fn local() -> Storage {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+fn get(v: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(v.clone(), |o, k| Reflect::get(&o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED))
 }
 
-fn cookies() -> String {
-    doc().dyn_into::<HtmlDocument>().unwrap().cookie().unwrap()
+fn text(v: &JsValue, path: &str) -> String {
+    get(v, path).as_string().unwrap_or_default()
 }
 
-fn hosts() -> u32 {
-    doc().query_selector_all("#consentry").unwrap().length()
+const RANDOM: [u8; 32] = [9; 32];
+
+fn started() {
+    let s = parse(&x::start(GOOD, "", "en-GB\nen"));
+    assert!(get(&s, "error").is_undefined(), "a valid config starts: {:?}", get(&s, "error"));
 }
 
-fn shadow() -> ShadowRoot {
-    let host = doc().get_element_by_id("consentry").expect("the #consentry host exists");
-    host.shadow_root().expect("#consentry has an OPEN shadow root")
+fn load(stored: Option<&str>, gpc: bool) -> JsValue {
+    parse(&x::load(stored.map(String::from), gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
 }
 
-fn q(root: &ShadowRoot, sel: &str) -> Option<Element> {
-    root.query_selector(sel).unwrap()
+fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
+    parse(&x::decide(choices, method, stored.map(String::from), 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
 }
 
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn message(e: &JsValue) -> String {
-    get(e, "message").as_string().unwrap_or_else(|| format!("{e:?}"))
-}
-
-fn js(body: &str) -> JsValue {
-    Function::new_no_args(body).call0(&JsValue::NULL).expect(body)
-}
-
-/// Nothing happened: no banner host, no cookie, nothing stored, API not started.
-fn assert_fail_closed(after: &str) {
-    assert_eq!(hosts(), 0, "{after}: a #consentry host was created");
-    assert_eq!(cookies(), "", "{after}: a cookie was set");
-    assert_eq!(local().length().unwrap(), 0, "{after}: localStorage was written");
-    let state: Object = api::get_consent().unchecked_into();
-    let keys = Object::keys(&state).length();
-    assert_eq!(keys, 0, "{after}: getConsent() reports state although init failed");
-}
-
-fn init_err(config: &str) -> String {
-    match api::init(config) {
-        Ok(()) => panic!("init accepted an invalid config: {config}"),
-        Err(e) => {
-            assert!(e.is_instance_of::<js_sys::Error>(), "init should throw an Error, threw {e:?}");
-            message(&e)
-        }
-    }
-}
-
-fn stored_receipts() -> Vec<JsValue> {
-    let text = local().get_item("consentry").unwrap().expect("localStorage['consentry'] exists");
-    let doc = JSON::parse(&text).expect("the stored record is JSON");
-    let list: js_sys::Array = get(&doc, "receipts").dyn_into().expect("the record has a receipts array");
-    list.iter().collect()
-}
-
-fn click(root: &ShadowRoot, sel: &str) {
-    let b = q(root, sel).unwrap_or_else(|| panic!("no {sel} in the shadow root"));
-    b.dyn_into::<HtmlElement>().unwrap().click();
-}
-
-fn visible(e: &Element) -> bool {
-    let h: &HtmlElement = e.unchecked_ref();
-    !e.has_attribute("hidden") && e.is_connected() && h.offset_width() > 0 && h.offset_height() > 0
-}
-
-/// Makes `window.localStorage` throw (as with blocked third-party storage or a privacy mode).
-fn block_storage(blocked: bool) {
-    if blocked {
-        js("window.__csLs = Object.getOwnPropertyDescriptor(window, 'localStorage');
-            Object.defineProperty(window, 'localStorage', { configurable: true,
-              get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } });");
-    } else {
-        js("if (window.__csLs) { Object.defineProperty(window, 'localStorage', window.__csLs); delete window.__csLs; }");
+#[wasm_bindgen_test]
+fn a_bad_config_is_refused_with_the_field_named() {
+    for (config, field) in [
+        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#, "privacyPolicyURL"),
+        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#, "consentDays"),
+        ("{not json", "JSON"),
+    ] {
+        let s = parse(&x::start(config, "", ""));
+        assert!(get(&s, "view").is_undefined(), "{config}: no view for a bad config");
+        assert!(text(&s, "error").contains(field), "{config}: the error names {field}: {:?}", get(&s, "error"));
     }
 }
 
 #[wasm_bindgen_test]
-fn storage_blocked_reads_nothing_and_reports_failed_writes() {
-    let key = "consentry:test-probe";
-    assert!(storage::write(key, "1"), "a write to working storage reports success");
-    assert_eq!(storage::read(key).as_deref(), Some("1"));
-    block_storage(true);
-    let (read, wrote) = (storage::read(key), storage::write(key, "2"));
-    block_storage(false);
-    assert_eq!(read, None, "a blocked read must give nothing");
-    assert!(!wrote, "a blocked write must report failure");
-    assert_eq!(local().get_item(key).unwrap().as_deref(), Some("1"), "the blocked write changed storage");
-    storage::remove(key);
-    assert_eq!(storage::read(key), None);
+fn the_view_has_texts_purposes_and_settings() {
+    let s = parse(&x::start(GOOD, "", "de-DE"));
+    assert!(text(&s, "warning").contains("\"de\""), "a German visitor without lang/de.json is warned about");
+    assert_eq!(text(&s, "view.lang"), "en");
+    assert_eq!(text(&s, "view.t.acceptAll"), "Accept all");
+    assert_eq!(text(&s, "view.policy"), "/privacy.html");
+    assert_eq!(text(&s, "view.evidence"), "/consentry/receipts");
+    assert_eq!(text(&s, "view.tracker.purpose"), "analytics");
+    let purposes: Array = get(&s, "view.purposes").dyn_into().expect("purposes is an array");
+    let ids: Vec<String> = purposes.iter().map(|p| text(&p, "id")).collect();
+    assert_eq!(ids, ["necessary", "analytics", "marketing"]);
 }
 
-/// The whole life of the one app on this page, in order.
 #[wasm_bindgen_test]
-fn lifecycle() {
-    local().clear().unwrap();
+fn decisions_are_recorded_stored_verified_and_tamper_evident() {
+    started();
+    let first = load(None, false);
+    assert_eq!(get(&first, "ask"), JsValue::TRUE, "first visit asks");
+    assert!(get(&first, "save").is_undefined(), "nothing to store before a choice");
+    assert_eq!(get(&first, "consent.analytics"), JsValue::FALSE);
 
-    // Before init every API call does nothing (fails closed) and does not throw.
-    api::accept_all();
-    api::show_banner();
-    assert!(api::set_consent(&JSON::parse(r#"{"analytics":true}"#).unwrap()).is_ok());
-    assert_fail_closed("API calls before init");
+    let accepted = decide("", "accept_all", None);
+    assert_eq!(text(&accepted, "method"), "accept_all");
+    assert_eq!(get(&accepted, "consent.analytics"), JsValue::TRUE);
+    let saved = text(&accepted, "save");
+    assert!(saved.contains("\"receipts\""), "the log to store comes with the decision");
+    assert_eq!(get(&parse(&x::verify(Some(saved.clone()))), "count").as_f64(), Some(1.0));
 
-    // Invalid configs: the error names the field; nothing happens.
-    let m = init_err(r#"{"policyVersion": "#);
-    assert!(m.contains("Consentry config") && m.contains("JSON at byte"), "bad JSON error: {m}");
-    assert_fail_closed("bad JSON");
+    let custom = decide(r#"{"marketing":true,"nope":true}"#, "custom", Some(&saved));
+    assert_eq!(get(&custom, "consent.marketing"), JsValue::TRUE);
+    assert_eq!(get(&custom, "consent.analytics"), JsValue::TRUE, "unnamed purposes keep their state");
+    let saved = text(&custom, "save");
+    let receipts: Array = parse(&x::receipts()).dyn_into().unwrap();
+    assert_eq!(receipts.length(), 2);
+    assert!(x::export_log().contains("consentry-evidence"));
 
-    let m = init_err(r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"colour":"red"}"#);
-    assert!(m.contains("colour") && m.contains("unknown field"), "unknown field error: {m}");
-    assert_fail_closed("unknown top-level field");
+    // The next page: no question, the same grants.
+    started();
+    let again = load(Some(&saved), false);
+    assert_eq!(get(&again, "ask"), JsValue::FALSE);
+    assert_eq!(get(&again, "consent.marketing"), JsValue::TRUE);
 
-    let m = init_err(r#"{"policyVersion":"1","purposes":[{"id":"analytics"},{"id":"marketing","tilte":"Ads"}]}"#);
-    assert!(m.contains("purposes[1].tilte"), "nested unknown field error should give the path: {m}");
-    assert_fail_closed("unknown nested field");
+    // One flipped grant: refused, the index and reason named, the visitor asked again.
+    let forged = saved.replacen("\"analytics\":true", "\"analytics\":false", 1);
+    let v = parse(&x::verify(Some(forged.clone())));
+    assert_eq!(get(&v, "ok"), JsValue::FALSE);
+    assert!(!text(&v, "reason").is_empty());
+    started();
+    let bad = load(Some(&forged), false);
+    assert!(!text(&bad, "bad").is_empty(), "the tampered log is named bad");
+    assert_eq!(get(&bad, "ask"), JsValue::TRUE);
+    assert_eq!(get(&bad, "consent.analytics"), JsValue::FALSE, "fails closed");
+}
 
-    let m = init_err(r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"ccpa":"yes"}"#);
-    assert!(m.contains("ccpa"), "wrong type error: {m}");
-    assert_fail_closed("wrong type");
+#[wasm_bindgen_test]
+fn gpc_is_an_opt_out_recorded_without_asking() {
+    started();
+    let s = load(None, true);
+    assert_eq!(text(&s, "method"), "gpc");
+    assert_eq!(get(&s, "gpc"), JsValue::TRUE);
+    assert_eq!(get(&s, "consent.analytics"), JsValue::FALSE);
+    let a = decide("", "accept_all", Some(&text(&s, "save")));
+    assert_eq!(get(&a, "consent.analytics"), JsValue::FALSE, "accept all keeps the honoured opt-out");
+}
 
-    let m = init_err(r#"{"purposes":[{"id":"analytics"}]}"#);
-    assert!(m.contains("policyVersion"), "missing field error: {m}");
-    assert_fail_closed("missing policyVersion");
+#[wasm_bindgen_test]
+fn the_outbox_is_acknowledged_only_up_to_what_was_sent() {
+    started();
+    load(None, false);
+    assert_eq!(x::outbox(), "", "nothing recorded, nothing to send");
+    decide("", "reject_all", None);
+    let o = x::outbox();
+    let (seq, body) = o.split_once('\n').expect("seq and body");
+    assert_eq!(seq, "1");
+    assert_eq!(Array::from(&parse(body)).length(), 1);
+    decide(r#"{"analytics":true}"#, "api", None);
+    assert!(x::outbox().starts_with("2\n"), "both wait");
+    let stored = x::ack(1.0);
+    assert!(stored.contains("\"delivered\":1"));
+    assert!(x::outbox().starts_with("2\n"), "the second still waits");
+    x::ack(2.0);
+    assert_eq!(x::outbox(), "");
+}
 
-    let m = init_err(r#"{"policyVersion":"1","privacyPolicyUrl":"javascript:alert(1)","purposes":[{"id":"analytics"}]}"#);
-    assert!(m.contains("privacyPolicyUrl"), "unsafe link error: {m}");
-    assert_fail_closed("javascript: link");
+#[wasm_bindgen_test]
+fn the_tracker_queue_runs_only_while_started() {
+    started();
+    load(None, false);
+    x::track_run(false);
+    let sizes = [1280.0, 800.0, 1200.0, 700.0];
+    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, "id-1", "https://shop.example/", "shop.example", "/", "$direct", &sizes, 1.7e12, &[3; 16]);
+    assert_eq!(ev("signup"), 0, "not running: dropped");
+    assert_eq!(x::track_next(1.7e12), None);
+    x::track_run(true);
+    assert_eq!(ev(""), 3, "an empty name is refused");
+    assert_eq!(ev("signup"), 1);
+    assert_eq!(x::track_waiting() & 1, 1, "an event waits for the flush timer");
+    assert_eq!(ev("signup"), 2, "the batch of 2 is due");
+    let body = x::track_next(1.7e12).expect("a batch");
+    let batch = parse(&body);
+    assert_eq!(text(&batch, "api_key"), "phc_test");
+    assert_eq!(Array::from(&get(&batch, "batch")).length(), 2);
+    assert!(body.contains("\"plan\":\"pro\"") && !body.contains("$set"), "custom properties kept, reserved ones not");
+    assert_eq!(x::track_next(1.7e12), None, "one batch under way at a time");
+    let wait = x::track_done(503, 0);
+    assert!((1000..=1250).contains(&wait), "a 503 is retried after about a second, not {wait}");
+    assert_eq!(x::track_next(1.7e12 + 2000.0).as_deref().map(|b| b.contains("signup")), Some(true), "the same batch again");
+    assert_eq!(x::track_done(200, 0), 0);
+    assert_eq!(ev("later"), 1);
+    let sent = Array::new();
+    let send = Function::new_with_args("b", "this.push(b); return true;").bind0(&sent);
+    x::track_beacon(1.7e12, send.unchecked_ref());
+    assert_eq!(sent.length(), 1, "the waiting event goes by beacon on page hide");
+    x::track_run(false);
+    assert_eq!(ev("after"), 0, "withdrawn: dropped");
+    assert_eq!(x::track_waiting(), 0, "and nothing is kept");
+}
 
-    // A valid config: the banner appears in an open shadow root, and nothing is stored yet.
-    api::init(GOOD).expect("the valid config is accepted");
-    assert_eq!(hosts(), 1);
-    let root = shadow();
-    let section = q(&root, "section").expect("the first layer is a <section>");
-    assert!(visible(&section), "the first layer is not visible");
-    let label = section.get_attribute("aria-labelledby").expect("the first layer is labelled");
-    assert!(q(&root, &format!("#{label}")).is_some_and(|h| !h.text_content().unwrap_or_default().trim().is_empty()));
-    let accept = q(&root, "section button[data-a=accept]").expect("an Accept all button");
-    let reject = q(&root, "section button[data-a=reject]").expect("a Reject all button");
-    assert!(visible(&accept) && visible(&reject));
-    assert!(!accept.text_content().unwrap().trim().is_empty() && !reject.text_content().unwrap().trim().is_empty());
-    let link = q(&root, "section a[href]").expect("a privacy policy link");
-    assert_eq!(link.get_attribute("href").as_deref(), Some("/privacy.html"));
-    assert_eq!(cookies(), "", "a cookie before any decision");
-    assert_eq!(local().length().unwrap(), 0, "storage written before any decision");
-    let c = api::get_consent();
-    assert_eq!(get(&c, "necessary"), JsValue::TRUE);
-    assert_eq!(get(&c, "analytics"), JsValue::FALSE, "analytics must be refused before a decision");
-    assert_eq!(get(&c, "marketing"), JsValue::FALSE);
-
-    // A second init (a second script tag) does not add a second banner.
-    api::init(GOOD).expect("a second init is a no-op");
-    assert_eq!(hosts(), 1, "two banners after two inits");
-    assert_eq!(root.query_selector_all("section").unwrap().length(), 1, "two first layers after two inits");
-
-    // Listeners: the API's on('change') and the document event.
-    js("window.__csApi = []; window.__csDoc = [];
-        document.addEventListener('consentry:change', e => window.__csDoc.push(e.detail));");
-    let push: Function = Function::new_with_args("d", "window.__csApi.push(d)");
-    api::on("change", push.into()).expect("on('change') accepted");
-    assert!(api::on("chnage", Function::new_no_args("").into()).is_err(), "on() with an unknown event must throw");
-    assert!(api::on("change", JsValue::from_str("not a function")).is_err(), "on() without a function must throw");
-
-    // Accept all, by clicking the real button: one receipt that verifies.
-    click(&root, "section button[data-a=accept]");
-    let receipts = stored_receipts();
-    assert_eq!(receipts.len(), 1, "one receipt after Accept all");
-    let r0 = &receipts[0];
-    assert_eq!(get(r0, "method").as_string().as_deref(), Some("accept_all"));
-    assert_eq!(get(r0, "seq").as_f64(), Some(1.0));
-    assert_eq!(get(r0, "policy").as_string().as_deref(), Some("test-1"));
-    assert_eq!(get(&get(r0, "choices"), "analytics"), JsValue::TRUE);
-    assert_eq!(get(r0, "hash").as_string().map(|h| h.len()), Some(64));
-    let v = api::verify_evidence();
-    assert_eq!(get(&v, "ok"), JsValue::TRUE, "the stored receipt does not verify: {:?}", get(&v, "reason"));
-    assert_eq!(get(&v, "count").as_f64(), Some(1.0));
-    assert_eq!(get(&api::get_consent(), "analytics"), JsValue::TRUE);
-    assert!(q(&root, "section").is_none(), "the first layer stays after a decision");
-    let reopen = q(&root, "button.o2").expect("a reopen button after the decision");
-    assert!(visible(&reopen), "the reopen button is hidden after the decision");
-    let api_seen = js("return window.__csApi.map(d => d.method).join(',')").as_string().unwrap();
-    let doc_seen = js("return window.__csDoc.map(d => d.method + ':' + d.consent.analytics).join(',')").as_string().unwrap();
-    assert_eq!(api_seen, "accept_all", "on('change') listener calls");
-    assert_eq!(doc_seen, "accept_all:true", "consentry:change events");
-    assert_eq!(api::evidence().unchecked_into::<js_sys::Array>().length(), 1);
-
-    // setConsent refuses what it does not know, naming the key, and records nothing.
-    let e = api::set_consent(&JSON::parse(r#"{"ads":true}"#).unwrap()).expect_err("unknown purpose accepted");
-    assert!(e.is_instance_of::<js_sys::TypeError>(), "expected a TypeError, got {e:?}");
-    assert!(message(&e).contains("ads"), "the error should name the key: {}", message(&e));
-    let e = api::set_consent(&JSON::parse(r#"{"marketing":"yes"}"#).unwrap()).expect_err("non-boolean accepted");
-    assert!(message(&e).contains("marketing"), "the error should name the key: {}", message(&e));
-    assert!(api::set_consent(&JsValue::from_str("analytics")).is_err(), "a string instead of an object was accepted");
-    assert_eq!(stored_receipts().len(), 1, "a refused setConsent recorded a receipt");
-
-    // A valid change is a second, chained receipt.
-    api::set_consent(&JSON::parse(r#"{"analytics":false}"#).unwrap()).expect("valid setConsent");
-    let receipts = stored_receipts();
-    assert_eq!(receipts.len(), 2);
-    assert_eq!(get(&receipts[1], "prev"), get(&receipts[0], "hash"), "the second receipt is not chained to the first");
-    assert_eq!(get(&get(&receipts[1], "choices"), "analytics"), JsValue::FALSE);
-    assert_eq!(get(&get(&receipts[1], "choices"), "marketing"), JsValue::TRUE, "setConsent changed a purpose it was not given");
-    assert_eq!(get(&api::get_consent(), "analytics"), JsValue::FALSE);
-    let v = api::verify_evidence();
-    assert_eq!((get(&v, "ok"), get(&v, "count").as_f64()), (JsValue::TRUE, Some(2.0)));
-
-    // The preferences dialog reflects the state and is a modal dialog.
-    api::show_preferences();
-    let dialog = q(&root, "dialog").expect("a preferences <dialog>");
-    assert!(dialog.has_attribute("open"), "the preferences dialog did not open");
-    assert!(dialog.matches(":modal").unwrap_or(false), "the preferences dialog is not modal");
-    let sw = |p: &str| -> web_sys::HtmlInputElement {
-        q(&root, &format!("dialog input[data-p={p}]")).unwrap_or_else(|| panic!("no switch for {p}")).unchecked_into()
-    };
-    assert!(sw("necessary").checked() && sw("necessary").disabled());
-    assert!(!sw("analytics").checked() && sw("marketing").checked(), "switches do not show the current state");
-    assert_eq!(sw("analytics").get_attribute("role").as_deref(), Some("switch"));
-    sw("analytics").set_checked(true);
-    sw("marketing").set_checked(false);
-    click(&root, "dialog button[data-a=save]");
-    assert!(!dialog.has_attribute("open"), "Save choices did not close the dialog");
-    let receipts = stored_receipts();
-    assert_eq!(receipts.len(), 3);
-    // Marketing was granted before and is now taken back: a custom save that withdraws is a withdrawal.
-    assert_eq!(get(&receipts[2], "method").as_string().as_deref(), Some("withdraw"));
-    assert_eq!(get(&get(&receipts[2], "choices"), "analytics"), JsValue::TRUE);
-    assert_eq!(get(&get(&receipts[2], "choices"), "marketing"), JsValue::FALSE);
-
-    // A tampered record is caught, put aside, and the visitor is asked again.
-    let text = local().get_item("consentry").unwrap().unwrap();
-    let forged = text.replacen("\"marketing\":false", "\"marketing\":true", 1);
-    assert_ne!(forged, text, "test set-up: could not find the marketing choice in the stored record");
-    local().set_item("consentry", &forged).unwrap();
-    let v = api::verify_evidence();
-    assert_eq!(get(&v, "ok"), JsValue::FALSE, "an edited receipt verified");
-    assert_eq!(get(&v, "brokenAt").as_f64(), Some(2.0), "the edit is in the third receipt");
-    assert!(get(&v, "reason").as_string().is_some_and(|r| !r.is_empty()));
-    assert_eq!(local().get_item("consentry:quarantine").unwrap().as_deref(), Some(forged.as_str()));
-    assert_eq!(get(&api::get_consent(), "marketing"), JsValue::FALSE, "a forged grant was applied");
-    assert!(q(&root, "section").is_some_and(|s| visible(&s)), "the banner should ask again after tampering");
-
-    // Storage blocked: the decision holds in memory, nothing throws, nothing is stored.
-    let before = local().get_item("consentry").unwrap();
-    block_storage(true);
-    api::reject_all();
-    let (c, v) = (api::get_consent(), api::verify_evidence());
-    block_storage(false);
-    assert_eq!(get(&c, "analytics"), JsValue::FALSE);
-    assert_eq!(get(&v, "ok"), JsValue::TRUE);
-    assert_eq!(get(&v, "count").as_f64(), Some(1.0), "the in-memory record should hold the refusal");
-    assert_eq!(local().get_item("consentry").unwrap(), before, "storage changed while blocked");
-    assert!(q(&root, "section").is_none(), "the banner stays after a refusal with blocked storage");
-    assert_eq!(cookies(), "", "a cookie after refusing everything");
+#[wasm_bindgen_test]
+fn cookie_and_url_rules() {
+    started();
+    let set = x::cookie("0190c0de-0000-4000-8000-000000000000", 86_400.0, None, true);
+    assert!(set.starts_with("cs_id=0190c0de-") && set.contains("Max-Age=86400") && set.contains("SameSite=Lax") && set.contains("Secure"), "{set}");
+    assert!(x::cookie("", 0.0, Some(String::from("example.com")), false).contains("Domain=example.com"));
+    assert_eq!(x::cookie_id("a=1; cs_id=nope"), "-", "present but malformed");
+    assert_eq!(x::cookie_id("a=1"), "");
+    let id = x::uuid(&[7; 16]);
+    assert_eq!(x::cookie_id(&format!("cs_id={id}")), id);
+    let domains = x::cookie_domains("www.shop.example", Some(String::from("shop.example")));
+    assert!(domains.split('\n').any(|d| d == "shop.example") && domains.split('\n').any(|d| d == "www.shop.example"), "{domains}");
+    assert_eq!(x::strip("https://shop.example/a?utm_source=x&email=y#top", true), "https://shop.example/a?utm_source=x");
+    assert_eq!(x::strip("https://shop.example/a?utm_source=x", false), "https://shop.example/a");
+    assert_eq!(x::backoff(1, 0), 1000);
 }

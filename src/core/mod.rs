@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod config;
 pub mod consent;
+pub mod engine;
 pub mod evidence;
 pub mod json;
 pub mod sha256;

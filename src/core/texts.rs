@@ -53,7 +53,9 @@ const NAMES: [&str; 30] = [
     "purpose.functional.title", "purpose.functional.description",
 ];
 
-const ALL: [Key; 30] = [
+/// Every key, in `NAMES` order; the first `UI_TEXTS` are the interface texts (the rest are the
+/// built-in purposes' titles and descriptions).
+pub const ALL: [Key; 30] = [
     Key::Title, Key::Body, Key::AcceptAll, Key::RejectAll, Key::Customise, Key::Save, Key::Close,
     Key::PrefsTitle, Key::PrefsBody, Key::PolicyLink, Key::AlwaysOn, Key::Reopen, Key::Saved,
     Key::GpcHonoured, Key::CcpaLink, Key::Download, Key::Provider, Key::Lifetime, Key::Services, Key::Name,
@@ -75,6 +77,9 @@ impl Key {
 /// as `lang` and every text name (the same names as a language in the config's `texts`). English
 /// is compiled in (the fallback); the build ships the others as `lang/<code>.json` next to the
 /// `.wasm`, and the loader fetches the one a visitor needs.
+/// How many of `ALL` are interface texts.
+pub const UI_TEXTS: usize = 22;
+
 pub const LANGS: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
 
 const EN: &str = include_str!("lang/en.json");
@@ -191,7 +196,7 @@ impl<'c> Texts<'c> {
             s.push_str(t);
             s.push('\n');
         };
-        for k in &ALL[..22] {
+        for k in &ALL[..UI_TEXTS] {
             add(self.get(*k));
         }
         for p in &self.config.purposes {

@@ -115,6 +115,8 @@ pub fn build() -> Result<()> {
     reset_dir(&npm)?;
     wasm_opt(&root, &work.join("web/consentry_bg.wasm"), &npm.join("consentry_bg.wasm"))?;
     std::fs::copy(work.join("web/consentry.js"), npm.join("consentry_glue.js"))?;
+    let shell = shell_js(&root)?;
+    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ shell }};\n"))?;
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
@@ -144,7 +146,7 @@ pub fn build() -> Result<()> {
     let pin = format!("'{}'", sri(&std::fs::read(cdn.join("consentry_bg.wasm"))?));
     let loader = fill(&loader, "'{{wasmIntegrity}}'", &pin)?;
     let joined = work.join("consentry.js");
-    std::fs::write(&joined, format!("(function(){{\n{glue}\n{loader}\n}})();\n"))?;
+    std::fs::write(&joined, format!("(function(){{\n{glue}\n{shell}\n{loader}\n}})();\n"))?;
     sh(Command::new(&esbuild)
         .arg(&joined)
         .args(["--minify", "--target=es2020", "--log-level=warning", "--legal-comments=none"])
@@ -164,6 +166,15 @@ pub fn build() -> Result<()> {
     write_langs(&dist, &langs)?;
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The browser shell (`src/web/shell.js`) with the banner's stylesheet inlined as a string
+/// (newlines dropped: the sheet has no comments, so nothing else changes).
+fn shell_js(root: &Path) -> Result<String> {
+    let shell = std::fs::read_to_string(root.join("src/web/shell.js"))?;
+    let css = std::fs::read_to_string(root.join("src/web/banner.css"))?;
+    let css: String = css.lines().map(str::trim).collect();
+    fill(&shell, "'{{css}}'", &serde_json::to_string(&css)?)
 }
 
 /// The built-in language tables from `src/core/lang/<code>.json` (the one source the module's

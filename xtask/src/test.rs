@@ -104,7 +104,7 @@ fn banner(layer: &str) {
     let what = match layer {
         "native" => "native unit and integration tests (cargo test --workspace)",
         "build" => "release build of pkg/npm and pkg/cdn, then the size budget",
-        "wasm" => "browser shell tests: wasm-bindgen-test in headless Chromium",
+        "wasm" => "the .wasm's exports: wasm-bindgen-test in headless Chromium",
         _ => "end-to-end: playwright-core + Chromium against the demo server",
     };
     println!();

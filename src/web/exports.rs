@@ -1,0 +1,278 @@
+//! What the `.wasm` exports to the JavaScript shell (`src/web/shell.js`): the engine of this
+//! page, and the tracker's and the cookie's rules, through strings, numbers and bytes only.
+//!
+//! Why the shell is JavaScript: every DOM call made from Rust costs a glue function in JS plus
+//! its marshalling code in the `.wasm`; the banner, the gates and the network written as a small
+//! JS file weigh a fraction of that. Every rule stays here, in `crate::core`: the shell asks,
+//! stores what it is given, renders and sends. Answers that carry structure are JSON texts.
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+use super::global::Global;
+use crate::core::engine::{Engine, Facts, Step};
+use crate::core::evidence::Method;
+use crate::core::json::{self, push_int, push_str, Value};
+use crate::core::{backoff, tracker};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS function the shell passes in (`trackBeacon`'s `send`).
+    pub type Func;
+    #[wasm_bindgen(method, js_name = call)]
+    fn call1(this: &Func, ctx: &JsValue, a: &JsValue) -> JsValue;
+}
+
+static ENGINE: Global<RefCell<Option<Engine>>> = Global(RefCell::new(None));
+
+/// Runs `f` on the engine once started (never re-entrantly).
+fn with<R: Default>(f: impl FnOnce(&mut Engine) -> R) -> R {
+    ENGINE.with(|e| e.try_borrow_mut().ok().and_then(|mut e| e.as_mut().map(f)).unwrap_or_default())
+}
+
+/// Starts the engine with the config text, the language table the shell fetched ("" for none)
+/// and the page's and browser's languages (one per line). `{"view":…,"warning"?:…}`, or
+/// `{"error":…}` naming the config field (nothing is started then).
+#[wasm_bindgen]
+pub fn start(config: &str, table: &str, wanted: &str) -> String {
+    let langs: Vec<&str> = wanted.split('\n').collect();
+    match Engine::new(config, table, &langs) {
+        Err(msg) => {
+            let mut s = String::from("{\"error\":");
+            push_str(&mut s, &msg);
+            s.push('}');
+            s
+        }
+        Ok((engine, warning)) => {
+            let mut s = String::from("{\"view\":");
+            s.push_str(&engine.view_json());
+            if let Some(w) = warning {
+                s.push_str(",\"warning\":");
+                push_str(&mut s, &w);
+            }
+            s.push('}');
+            ENGINE.with(|e| {
+                if let Ok(mut slot) = e.try_borrow_mut() {
+                    *slot = Some(engine);
+                }
+            });
+            s
+        }
+    }
+}
+
+/// At load, and when another tab wrote the log: the stored log (`undefined` when none), the GPC
+/// signal and the page's facts. A step (see `Engine::step_json`).
+#[wasm_bindgen]
+pub fn load(stored: Option<String>, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+    let f = Facts { now_ms: now as i64, origin, path, random };
+    with(|e| {
+        let step = e.load(stored.as_deref(), gpc, &f);
+        e.step_json(&step)
+    })
+}
+
+/// A decision: `method` is `accept-all`, `reject-all`, `custom` or `api`; `choices` a JSON object
+/// of purpose → boolean for the last two. `stored` is the log in storage now.
+#[wasm_bindgen]
+pub fn decide(choices: &str, method: &str, stored: Option<String>, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+    let f = Facts { now_ms: now as i64, origin, path, random };
+    let mut requested = Vec::new();
+    if let Ok(Value::Obj(members)) = json::parse(choices) {
+        for (k, v) in members {
+            if let Some(b) = v.as_bool() {
+                requested.push((k, b));
+            }
+        }
+    }
+    let asked = Method::parse(method).unwrap_or(Method::Api);
+    with(|e| {
+        let step: Step = e.decide(&requested, asked, stored.as_deref(), &f);
+        e.step_json(&step)
+    })
+}
+
+/// The receipts kept in this browser, oldest first, as a JSON array.
+#[wasm_bindgen]
+pub fn receipts() -> String {
+    with(|e| crate::core::engine::receipts_json(&e.log.receipts))
+}
+
+/// The visitor's consent record as a JSON document ("Download my consent record").
+#[wasm_bindgen(js_name = exportLog)]
+pub fn export_log() -> String {
+    with(|e| e.log.export_json())
+}
+
+/// `{"ok":true,"count":N}` or `{"ok":false,"count":I,"brokenAt":I,"reason":…}` for the log text
+/// as stored now (`undefined`: the log in memory).
+#[wasm_bindgen]
+pub fn verify(stored: Option<String>) -> String {
+    let mut j = String::from("{\"ok\":");
+    match with(|e| Some(e.verify(stored.as_deref()))).unwrap_or(Ok(0)) {
+        Ok(n) => {
+            j.push_str("true,\"count\":");
+            push_int(&mut j, n as i64);
+        }
+        Err((index, reason)) => {
+            j.push_str("false,\"count\":");
+            push_int(&mut j, index as i64);
+            j.push_str(",\"brokenAt\":");
+            push_int(&mut j, index as i64);
+            j.push_str(",\"reason\":");
+            push_str(&mut j, reason);
+        }
+    }
+    j.push('}');
+    j
+}
+
+/// The undelivered receipts: `"<seq>\n<JSON array>"`, or "" when all are delivered. The seq is
+/// what `ack` takes when the collector answered 2xx.
+#[wasm_bindgen]
+pub fn outbox() -> String {
+    with(|e| {
+        let mut s = String::new();
+        if let Some((body, upto)) = e.outbox() {
+            push_int(&mut s, upto);
+            s.push('\n');
+            s.push_str(&body);
+        }
+        s
+    })
+}
+
+/// The collector stored every receipt up to `upto`: the log text to store.
+#[wasm_bindgen]
+pub fn ack(upto: f64) -> String {
+    with(|e| {
+        e.log.acknowledge(upto as i64);
+        e.log.to_json()
+    })
+}
+
+/// The tracker's purpose is granted (a queue exists from now on) or refused (`false`: the queue
+/// and everything in it is forgotten at once).
+#[wasm_bindgen(js_name = trackRun)]
+pub fn track_run(on: bool) {
+    with(|e| {
+        if on {
+            e.track_start();
+        } else {
+            e.queue = None;
+        }
+    })
+}
+
+/// Queues an event: 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a name
+/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`;
+/// the page's facts come already stripped; `sizes` are screen and viewport width and height.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn track(name: &str, custom: &str, id: &str, url: &str, host: &str, path: &str, referrer: &str, sizes: &[f64], now: f64, random: &[u8]) -> u32 {
+    if name.is_empty() || name.len() > 200 {
+        return 3;
+    }
+    let mut s = [0i64; 4];
+    for (i, v) in sizes.iter().take(4).enumerate() {
+        s[i] = *v as i64;
+    }
+    let page = tracker::Page { url, host, path, referrer, sizes: s };
+    with(|e| match e.track(name, custom, id, &page, now as i64, random) {
+        0 if e.queue.is_some() => 4,
+        n => n,
+    })
+}
+
+/// The next batch body to send, marking it under way (`undefined` when none is due or one is
+/// under way).
+#[wasm_bindgen(js_name = trackNext)]
+pub fn track_next(now: f64) -> Option<String> {
+    with(|e| e.track_next(now as i64))
+}
+
+/// The answer to the body `trackNext` gave (0 for a network failure): -1 refused (dropped),
+/// 0 delivered, else the milliseconds to wait before retrying it.
+#[wasm_bindgen(js_name = trackDone)]
+pub fn track_done(status: u16, jitter: u32) -> i32 {
+    with(|e| match e.queue.as_mut().map(|q| q.done(status)) {
+        Some(tracker::Outcome::Retry(n)) => backoff::delay_ms(n, jitter) as i32,
+        Some(tracker::Outcome::Refused) => -1,
+        _ => 0,
+    })
+}
+
+/// Whether events wait (for the flush timer), and whether a batch is due now (bit 2).
+#[wasm_bindgen(js_name = trackWaiting)]
+pub fn track_waiting() -> u32 {
+    with(|e| {
+        let batch = e.config.tracker.as_ref().map_or(1, |t| t.batch_size);
+        e.queue.as_ref().map_or(0, |q| (!q.is_empty() as u32) | ((q.due(batch) as u32) << 1))
+    })
+}
+
+/// The page is being hidden: hands every body to `send` (sendBeacon) until it returns false.
+#[wasm_bindgen(js_name = trackBeacon)]
+pub fn track_beacon(now: f64, send: &Func) {
+    with(|e| {
+        let (Some(q), Some(cfg)) = (e.queue.as_mut(), e.config.tracker.as_ref()) else { return };
+        let sent_at = crate::core::time::format_utc_iso(now as i64);
+        q.beacon(cfg.batch_size, &cfg.api_key, &sent_at, &mut |b| {
+            send.call1(&JsValue::NULL, &JsValue::from_str(b)) == JsValue::TRUE
+        });
+    })
+}
+
+/// A URL without its fragment and without query parameters, except (`allow`) those the
+/// tracker config allows.
+#[wasm_bindgen]
+pub fn strip(url: &str, allow: bool) -> String {
+    with(|e| {
+        let keep = match (&e.config.tracker, allow) {
+            (Some(t), true) => t.allow_params.as_slice(),
+            _ => &[],
+        };
+        tracker::strip_url(url, keep)
+    })
+}
+
+/// The `document.cookie` text that sets the tracker cookie to `value` for `max_age` seconds (0:
+/// deletes it), on `domain` (none: host-only).
+#[wasm_bindgen]
+pub fn cookie(value: &str, max_age: f64, domain: Option<String>, secure: bool) -> String {
+    tracker::cookie_text(value, max_age as i64, domain.as_deref(), secure)
+}
+
+/// Every Domain the tracker cookie may have been set on, one per line.
+#[wasm_bindgen(js_name = cookieDomains)]
+pub fn cookie_domains(host: &str, configured: Option<String>) -> String {
+    tracker::cookie_domains(host, configured.as_deref()).join("\n")
+}
+
+/// The tracker cookie's id in `document.cookie`: the id when well-formed, "-" when the cookie
+/// is there but malformed, "" when there is none.
+#[wasm_bindgen(js_name = cookieId)]
+pub fn cookie_id(cookies: &str) -> String {
+    match tracker::cookie_value(cookies, tracker::COOKIE) {
+        Some(v) if tracker::is_uuid(v) => String::from(v),
+        Some(_) => String::from("-"),
+        None => String::new(),
+    }
+}
+
+/// A random (v4) uuid from 16 CSPRNG bytes: a new distinct id.
+#[wasm_bindgen]
+pub fn uuid(random: &[u8]) -> String {
+    let mut r = [0u8; 16];
+    for (i, b) in r.iter_mut().enumerate() {
+        *b = random.get(i).copied().unwrap_or(0);
+    }
+    tracker::uuid_v4(r)
+}
+
+/// Milliseconds before retry number `attempt` (from 1), with jitter.
+#[wasm_bindgen]
+pub fn backoff(attempt: u32, jitter: u32) -> u32 {
+    backoff::delay_ms(attempt, jitter)
+}
