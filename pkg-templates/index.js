@@ -1,7 +1,6 @@
 // Consentry for bundlers. Importing this module touches nothing: no window, no document, no
 // storage, no request. Everything starts when you call init(config).
-import glueInit, * as glue from './consentry_glue.js';
-import { shell } from './shell.js';
+import { instantiate, shell } from './shell.js';
 // English is inside the .wasm; the other languages' texts are these files, fetched only for a
 // visitor who needs one. Static URLs, so that Vite and webpack emit the files with the .wasm.
 const FILES = {/*{{langFiles}}*/};
@@ -49,11 +48,11 @@ export function init(config, options = {}) {
     const code = language(config);
     started = Promise.all([
       table(code, options),
-      glueInit({ module_or_path: options.wasm || new URL('consentry_bg.wasm', import.meta.url) }),
+      instantiate(options.wasm || new URL('consentry_bg.wasm', import.meta.url)),
     ])
-      .then(([texts]) => {
+      .then(([texts, wasm]) => {
         const text = typeof config === 'string' ? config : JSON.stringify(config);
-        return (window.Consentry = shell(glue, text, texts));
+        return (window.Consentry = shell(wasm, text, texts));
       })
       .catch((e) => {
         started = undefined;

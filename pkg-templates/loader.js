@@ -48,9 +48,9 @@
   Promise.all([config, config.then(function (c) {
     var code = language(c);
     return code == guess ? early : texts(code);
-  }), wasm_bindgen({ module_or_path: fetch(wasmUrl, { integrity: PIN }) })])
+  }), instantiate(fetch(wasmUrl, { integrity: PIN }))])
     .then(function (r) {
-      window.Consentry = shell(wasm_bindgen, r[0], r[1]);
+      window.Consentry = shell(r[2], r[0], r[1]);
       document.dispatchEvent(new CustomEvent('consentry:ready'));
     })
     .catch(function (e) { console.error(e && e.message ? e.message : e); });

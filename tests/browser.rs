@@ -1,15 +1,15 @@
 //! The `.wasm`'s exports in headless Chromium (wasm-bindgen-test, run by `cargo xtask test`).
 //!
-//! Owns: checking the boundary the JavaScript shell talks to, built for wasm32 and run in a real
-//! browser: config errors name the field, a decision comes back with the log text to store and
+//! Owns: checking what the JavaScript shell asks (`consentry::web::exports`, below the byte-level
+//! `abi`), built for wasm32 and run in a real browser: config errors name the field, a decision comes back with the log text to store and
 //! verifies, a tampered log is refused, the outbox and its acknowledgement, the tracker's queue
-//! (nothing before `trackRun(true)`, retry delays, beacons through a JS function), and the
+//! (nothing before `track_run(true)`, retry delays, beacons), and the
 //! cookie and URL rules. The shell itself (DOM, storage, network) is tested end to end in
 //! tests/e2e. The engine is a per-page singleton: each test starts its own before using it.
 #![cfg(target_arch = "wasm32")]
 
 use consentry::web::exports as x;
-use js_sys::{Array, Function, Reflect, JSON};
+use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -43,11 +43,11 @@ fn started() {
 }
 
 fn load(stored: Option<&str>, gpc: bool) -> JsValue {
-    parse(&x::load(stored.map(String::from), gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
+    parse(&x::load(stored, gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
 }
 
 fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
-    parse(&x::decide(choices, method, stored.map(String::from), 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
+    parse(&x::decide(choices, method, stored, 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
 }
 
 #[wasm_bindgen_test]
@@ -90,7 +90,7 @@ fn decisions_are_recorded_stored_verified_and_tamper_evident() {
     assert_eq!(get(&accepted, "consent.analytics"), JsValue::TRUE);
     let saved = text(&accepted, "save");
     assert!(saved.contains("\"receipts\""), "the log to store comes with the decision");
-    assert_eq!(get(&parse(&x::verify(Some(saved.clone()))), "count").as_f64(), Some(1.0));
+    assert_eq!(get(&parse(&x::verify(Some(&saved))), "count").as_f64(), Some(1.0));
 
     let custom = decide(r#"{"marketing":true,"nope":true}"#, "custom", Some(&saved));
     assert_eq!(get(&custom, "consent.marketing"), JsValue::TRUE);
@@ -108,7 +108,7 @@ fn decisions_are_recorded_stored_verified_and_tamper_evident() {
 
     // One flipped grant: refused, the index and reason named, the visitor asked again.
     let forged = saved.replacen("\"analytics\":true", "\"analytics\":false", 1);
-    let v = parse(&x::verify(Some(forged.clone())));
+    let v = parse(&x::verify(Some(&forged)));
     assert_eq!(get(&v, "ok"), JsValue::FALSE);
     assert!(!text(&v, "reason").is_empty());
     started();
@@ -153,8 +153,8 @@ fn the_tracker_queue_runs_only_while_started() {
     started();
     load(None, false);
     x::track_run(false);
-    let sizes = [1280.0, 800.0, 1200.0, 700.0];
-    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, "id-1", "https://shop.example/", "shop.example", "/", "$direct", &sizes, 1.7e12, &[3; 16]);
+    let sizes = [1280, 800, 1200, 700];
+    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, "id-1", "https://shop.example/", "shop.example", "/", "$direct", sizes, 1.7e12, &[3; 16]);
     assert_eq!(ev("signup"), 0, "not running: dropped");
     assert_eq!(x::track_next(1.7e12), None);
     x::track_run(true);
@@ -173,10 +173,13 @@ fn the_tracker_queue_runs_only_while_started() {
     assert_eq!(x::track_next(1.7e12 + 2000.0).as_deref().map(|b| b.contains("signup")), Some(true), "the same batch again");
     assert_eq!(x::track_done(200, 0), 0);
     assert_eq!(ev("later"), 1);
-    let sent = Array::new();
-    let send = Function::new_with_args("b", "this.push(b); return true;").bind0(&sent);
-    x::track_beacon(1.7e12, send.unchecked_ref());
-    assert_eq!(sent.length(), 1, "the waiting event goes by beacon on page hide");
+    let mut sent = Vec::new();
+    x::track_beacon(1.7e12, &mut |b| {
+        sent.push(String::from(b));
+        true
+    });
+    assert_eq!(sent.len(), 1, "the waiting event goes by beacon on page hide");
+    assert!(sent[0].contains("\"later\""));
     x::track_run(false);
     assert_eq!(ev("after"), 0, "withdrawn: dropped");
     assert_eq!(x::track_waiting(), 0, "and nothing is kept");
@@ -187,12 +190,12 @@ fn cookie_and_url_rules() {
     started();
     let set = x::cookie("0190c0de-0000-4000-8000-000000000000", 86_400.0, None, true);
     assert!(set.starts_with("cs_id=0190c0de-") && set.contains("Max-Age=86400") && set.contains("SameSite=Lax") && set.contains("Secure"), "{set}");
-    assert!(x::cookie("", 0.0, Some(String::from("example.com")), false).contains("Domain=example.com"));
+    assert!(x::cookie("", 0.0, Some("example.com"), false).contains("Domain=example.com"));
     assert_eq!(x::cookie_id("a=1; cs_id=nope"), "-", "present but malformed");
     assert_eq!(x::cookie_id("a=1"), "");
     let id = x::uuid(&[7; 16]);
     assert_eq!(x::cookie_id(&format!("cs_id={id}")), id);
-    let domains = x::cookie_domains("www.shop.example", Some(String::from("shop.example")));
+    let domains = x::cookie_domains("www.shop.example", Some("shop.example"));
     assert!(domains.split('\n').any(|d| d == "shop.example") && domains.split('\n').any(|d| d == "www.shop.example"), "{domains}");
     assert_eq!(x::strip("https://shop.example/a?utm_source=x&email=y#top", true), "https://shop.example/a?utm_source=x");
     assert_eq!(x::strip("https://shop.example/a?utm_source=x", false), "https://shop.example/a");

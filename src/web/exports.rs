@@ -1,5 +1,6 @@
-//! What the `.wasm` exports to the JavaScript shell (`src/web/shell.js`): the engine of this
-//! page, and the tracker's and the cookie's rules, through strings, numbers and bytes only.
+//! What the JavaScript shell (`src/web/shell.js`) asks the `.wasm`: the engine of this page,
+//! and the tracker's and the cookie's rules, through texts, numbers and bytes only (`abi`
+//! carries them across; the browser tests call these functions directly).
 //!
 //! Why the shell is JavaScript: every DOM call made from Rust costs a glue function in JS plus
 //! its marshalling code in the `.wasm`; the banner, the gates and the network written as a small
@@ -8,21 +9,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use core::cell::RefCell;
-use wasm_bindgen::prelude::*;
 
 use super::global::Global;
 use crate::core::engine::{Engine, Facts, Step};
 use crate::core::evidence::Method;
 use crate::core::json::{self, push_int, push_str, Value};
 use crate::core::{backoff, tracker};
-
-#[wasm_bindgen]
-extern "C" {
-    /// A JS function the shell passes in (`trackBeacon`'s `send`).
-    pub type Func;
-    #[wasm_bindgen(method, js_name = call)]
-    fn call1(this: &Func, ctx: &JsValue, a: &JsValue) -> JsValue;
-}
 
 static ENGINE: Global<RefCell<Option<Engine>>> = Global(RefCell::new(None));
 
@@ -34,7 +26,6 @@ fn with<R: Default>(f: impl FnOnce(&mut Engine) -> R) -> R {
 /// Starts the engine with the config text, the language table the shell fetched ("" for none)
 /// and the page's and browser's languages (one per line). `{"view":…,"warning"?:…}`, or
 /// `{"error":…}` naming the config field (nothing is started then).
-#[wasm_bindgen]
 pub fn start(config: &str, table: &str, wanted: &str) -> String {
     let langs: Vec<&str> = wanted.split('\n').collect();
     match Engine::new(config, table, &langs) {
@@ -64,19 +55,17 @@ pub fn start(config: &str, table: &str, wanted: &str) -> String {
 
 /// At load, and when another tab wrote the log: the stored log (`undefined` when none), the GPC
 /// signal and the page's facts. A step (see `Engine::step_json`).
-#[wasm_bindgen]
-pub fn load(stored: Option<String>, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+pub fn load(stored: Option<&str>, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
     let f = Facts { now_ms: now as i64, origin, path, random };
     with(|e| {
-        let step = e.load(stored.as_deref(), gpc, &f);
+        let step = e.load(stored, gpc, &f);
         e.step_json(&step)
     })
 }
 
 /// A decision: `method` is `accept-all`, `reject-all`, `custom` or `api`; `choices` a JSON object
 /// of purpose → boolean for the last two. `stored` is the log in storage now.
-#[wasm_bindgen]
-pub fn decide(choices: &str, method: &str, stored: Option<String>, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+pub fn decide(choices: &str, method: &str, stored: Option<&str>, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
     let f = Facts { now_ms: now as i64, origin, path, random };
     let mut requested = Vec::new();
     if let Ok(Value::Obj(members)) = json::parse(choices) {
@@ -88,29 +77,26 @@ pub fn decide(choices: &str, method: &str, stored: Option<String>, now: f64, ori
     }
     let asked = Method::parse(method).unwrap_or(Method::Api);
     with(|e| {
-        let step: Step = e.decide(&requested, asked, stored.as_deref(), &f);
+        let step: Step = e.decide(&requested, asked, stored, &f);
         e.step_json(&step)
     })
 }
 
 /// The receipts kept in this browser, oldest first, as a JSON array.
-#[wasm_bindgen]
 pub fn receipts() -> String {
     with(|e| crate::core::engine::receipts_json(&e.log.receipts))
 }
 
 /// The visitor's consent record as a JSON document ("Download my consent record").
-#[wasm_bindgen(js_name = exportLog)]
 pub fn export_log() -> String {
     with(|e| e.log.export_json())
 }
 
 /// `{"ok":true,"count":N}` or `{"ok":false,"count":I,"brokenAt":I,"reason":…}` for the log text
 /// as stored now (`undefined`: the log in memory).
-#[wasm_bindgen]
-pub fn verify(stored: Option<String>) -> String {
+pub fn verify(stored: Option<&str>) -> String {
     let mut j = String::from("{\"ok\":");
-    match with(|e| Some(e.verify(stored.as_deref()))).unwrap_or(Ok(0)) {
+    match with(|e| Some(e.verify(stored))).unwrap_or(Ok(0)) {
         Ok(n) => {
             j.push_str("true,\"count\":");
             push_int(&mut j, n as i64);
@@ -130,7 +116,6 @@ pub fn verify(stored: Option<String>) -> String {
 
 /// The undelivered receipts: `"<seq>\n<JSON array>"`, or "" when all are delivered. The seq is
 /// what `ack` takes when the collector answered 2xx.
-#[wasm_bindgen]
 pub fn outbox() -> String {
     with(|e| {
         let mut s = String::new();
@@ -144,7 +129,6 @@ pub fn outbox() -> String {
 }
 
 /// The collector stored every receipt up to `upto`: the log text to store.
-#[wasm_bindgen]
 pub fn ack(upto: f64) -> String {
     with(|e| {
         e.log.acknowledge(upto as i64);
@@ -154,7 +138,6 @@ pub fn ack(upto: f64) -> String {
 
 /// The tracker's purpose is granted (a queue exists from now on) or refused (`false`: the queue
 /// and everything in it is forgotten at once).
-#[wasm_bindgen(js_name = trackRun)]
 pub fn track_run(on: bool) {
     with(|e| {
         if on {
@@ -168,17 +151,12 @@ pub fn track_run(on: bool) {
 /// Queues an event: 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a name
 /// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`;
 /// the page's facts come already stripped; `sizes` are screen and viewport width and height.
-#[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn track(name: &str, custom: &str, id: &str, url: &str, host: &str, path: &str, referrer: &str, sizes: &[f64], now: f64, random: &[u8]) -> u32 {
+pub fn track(name: &str, custom: &str, id: &str, url: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4], now: f64, random: &[u8]) -> u32 {
     if name.is_empty() || name.len() > 200 {
         return 3;
     }
-    let mut s = [0i64; 4];
-    for (i, v) in sizes.iter().take(4).enumerate() {
-        s[i] = *v as i64;
-    }
-    let page = tracker::Page { url, host, path, referrer, sizes: s };
+    let page = tracker::Page { url, host, path, referrer, sizes };
     with(|e| match e.track(name, custom, id, &page, now as i64, random) {
         0 if e.queue.is_some() => 4,
         n => n,
@@ -187,14 +165,12 @@ pub fn track(name: &str, custom: &str, id: &str, url: &str, host: &str, path: &s
 
 /// The next batch body to send, marking it under way (`undefined` when none is due or one is
 /// under way).
-#[wasm_bindgen(js_name = trackNext)]
 pub fn track_next(now: f64) -> Option<String> {
     with(|e| e.track_next(now as i64))
 }
 
 /// The answer to the body `trackNext` gave (0 for a network failure): -1 refused (dropped),
 /// 0 delivered, else the milliseconds to wait before retrying it.
-#[wasm_bindgen(js_name = trackDone)]
 pub fn track_done(status: u16, jitter: u32) -> i32 {
     with(|e| match e.queue.as_mut().map(|q| q.done(status)) {
         Some(tracker::Outcome::Retry(n)) => backoff::delay_ms(n, jitter) as i32,
@@ -204,7 +180,6 @@ pub fn track_done(status: u16, jitter: u32) -> i32 {
 }
 
 /// Whether events wait (for the flush timer), and whether a batch is due now (bit 2).
-#[wasm_bindgen(js_name = trackWaiting)]
 pub fn track_waiting() -> u32 {
     with(|e| {
         let batch = e.config.tracker.as_ref().map_or(1, |t| t.batch_size);
@@ -213,20 +188,16 @@ pub fn track_waiting() -> u32 {
 }
 
 /// The page is being hidden: hands every body to `send` (sendBeacon) until it returns false.
-#[wasm_bindgen(js_name = trackBeacon)]
-pub fn track_beacon(now: f64, send: &Func) {
+pub fn track_beacon(now: f64, send: &mut dyn FnMut(&str) -> bool) {
     with(|e| {
         let (Some(q), Some(cfg)) = (e.queue.as_mut(), e.config.tracker.as_ref()) else { return };
         let sent_at = crate::core::time::format_utc_iso(now as i64);
-        q.beacon(cfg.batch_size, &cfg.api_key, &sent_at, &mut |b| {
-            send.call1(&JsValue::NULL, &JsValue::from_str(b)) == JsValue::TRUE
-        });
+        q.beacon(cfg.batch_size, &cfg.api_key, &sent_at, send);
     })
 }
 
 /// A URL without its fragment and without query parameters, except (`allow`) those the
 /// tracker config allows.
-#[wasm_bindgen]
 pub fn strip(url: &str, allow: bool) -> String {
     with(|e| {
         let keep = match (&e.config.tracker, allow) {
@@ -239,20 +210,17 @@ pub fn strip(url: &str, allow: bool) -> String {
 
 /// The `document.cookie` text that sets the tracker cookie to `value` for `max_age` seconds (0:
 /// deletes it), on `domain` (none: host-only).
-#[wasm_bindgen]
-pub fn cookie(value: &str, max_age: f64, domain: Option<String>, secure: bool) -> String {
-    tracker::cookie_text(value, max_age as i64, domain.as_deref(), secure)
+pub fn cookie(value: &str, max_age: f64, domain: Option<&str>, secure: bool) -> String {
+    tracker::cookie_text(value, max_age as i64, domain, secure)
 }
 
 /// Every Domain the tracker cookie may have been set on, one per line.
-#[wasm_bindgen(js_name = cookieDomains)]
-pub fn cookie_domains(host: &str, configured: Option<String>) -> String {
-    tracker::cookie_domains(host, configured.as_deref()).join("\n")
+pub fn cookie_domains(host: &str, configured: Option<&str>) -> String {
+    tracker::cookie_domains(host, configured).join("\n")
 }
 
 /// The tracker cookie's id in `document.cookie`: the id when well-formed, "-" when the cookie
 /// is there but malformed, "" when there is none.
-#[wasm_bindgen(js_name = cookieId)]
 pub fn cookie_id(cookies: &str) -> String {
     match tracker::cookie_value(cookies, tracker::COOKIE) {
         Some(v) if tracker::is_uuid(v) => String::from(v),
@@ -262,7 +230,6 @@ pub fn cookie_id(cookies: &str) -> String {
 }
 
 /// A random (v4) uuid from 16 CSPRNG bytes: a new distinct id.
-#[wasm_bindgen]
 pub fn uuid(random: &[u8]) -> String {
     let mut r = [0u8; 16];
     for (i, b) in r.iter_mut().enumerate() {
@@ -272,7 +239,6 @@ pub fn uuid(random: &[u8]) -> String {
 }
 
 /// Milliseconds before retry number `attempt` (from 1), with jitter.
-#[wasm_bindgen]
 pub fn backoff(attempt: u32, jitter: u32) -> u32 {
     backoff::delay_ms(attempt, jitter)
 }

@@ -7,15 +7,48 @@
 // with every decision), never set the tracker cookie or send an event while the tracker's
 // purpose is refused, and never put config text into HTML (text only, `textContent`).
 //
-// `shell(core, config, table)` starts Consentry on this page and returns the public API; `core`
-// is the wasm-bindgen module, `config` the config text, `table` the language file's text ('' for
-// none). It throws an Error naming the field when the config is invalid; nothing happens then.
-function shell(core, config, table) {
+// `instantiate(source)` compiles the .wasm (streaming when served as application/wasm) from a URL,
+// a fetch Response or its bytes, and resolves to its exports. `shell(x, config, table)` then
+// starts Consentry on this page and returns the public API: `x` are those exports, `config` the
+// config text, `table` the language file's text ('' for none). It throws an Error naming the
+// field when the config is invalid; nothing happens then.
+
+// The .wasm's one import, `env.send`: a tracker beacon (set by the shell once started).
+var sink = function () { return 0; };
+
+function instantiate(source) {
+  var imports = { env: { send: function (p, n) { return sink(p, n); } } };
+  return Promise.resolve(typeof source == 'string' || source instanceof URL ? fetch(source) : source)
+    .then(function (s) {
+      if (!(s instanceof Response)) return WebAssembly.instantiate(s, imports);
+      if (!s.ok) throw new Error('Consentry: could not load the .wasm (HTTP ' + s.status + ')');
+      return /wasm/.test(s.headers.get('Content-Type')) ? WebAssembly.instantiateStreaming(s, imports)
+        : s.arrayBuffer().then(function (b) { return WebAssembly.instantiate(b, imports); });
+    })
+    .then(function (r) { return (r.instance || r).exports; });
+}
+
+function shell(x, config, table) {
   var w = window, d = document, loc = location, nav = navigator;
   var KEY = 'consentry', QUARANTINE = KEY + ':quarantine';
   var CSS = '{{css}}';
+  var enc = new TextEncoder(), dec = new TextDecoder();
+  function mem() { return new Uint8Array(x.memory.buffer); }
+  function text(at, n) { return dec.decode(mem().subarray(at, at + n)); }
+  // Calls the export `f` (see src/web/abi.rs): its texts (strings, bytes or undefined for none)
+  // go into the module's buffer, their lengths and then `nums` are the arguments. The text
+  // answer, or undefined for none; `raw`: the number returned.
+  function call(f, texts, nums, raw) {
+    var parts = texts.map(function (t) { return t == null ? t : typeof t == 'string' ? enc.encode(t) : t; });
+    var n = 0, at;
+    parts.forEach(function (p) { if (p) n += p.length; });
+    at = x.buf(n);
+    parts.forEach(function (p) { if (p) { mem().set(p, at); at += p.length; } });
+    var r = x[f].apply(null, parts.map(function (p) { return p ? p.length : -1; }).concat(nums || []));
+    return raw ? r : r < 0 ? undefined : text(x.out(), r);
+  }
   var langs = [d.documentElement.getAttribute('lang')].concat(nav.languages || []).join('\n');
-  var started = JSON.parse(core.start(config, table, langs));
+  var started = JSON.parse(call('start', [config, table, langs]));
   if (started.error) throw new Error(started.error);
   if (started.warning) console.warn(started.warning);
   var view = started.view, t = view.t, tr = view.tracker;
@@ -37,7 +70,7 @@ function shell(core, config, table) {
 
   // ---- decisions: the core records, this applies ----
   function load(stored) {
-    return core.load(stored, gpc, Date.now(), loc.origin, loc.pathname, rnd(32));
+    return call('load', [stored, loc.origin, loc.pathname, rnd(32)], [gpc, Date.now()]);
   }
   // kind: 0 the page's first load, 1 a reload of the stored log (another tab, a failed
   // verification), 2 a decision.
@@ -60,7 +93,7 @@ function shell(core, config, table) {
     else if (s.changed && kind == 1) tell('api');
   }
   function decide(choices, method) {
-    settle(core.decide(JSON.stringify(choices || {}), method, read(KEY), Date.now(), loc.origin, loc.pathname, rnd(32)), 2);
+    settle(call('decide', [JSON.stringify(choices || {}), method, read(KEY), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
   }
   function consent() { return Object.assign({}, step.consent); }
   function tell(method) {
@@ -80,7 +113,7 @@ function shell(core, config, table) {
   // The evidence outbox: every undelivered receipt in one body, acknowledged only by a 2xx.
   var sending, attempt = 0, waiting, refused;
   function outbox() {
-    var o = core.outbox(), i = o.indexOf('\n');
+    var o = call('outbox', []), i = o.indexOf('\n');
     return o && [+o.slice(0, i), o.slice(i + 1)];
   }
   function deliver() {
@@ -91,14 +124,14 @@ function shell(core, config, table) {
       sending = 0;
       if (status > 199 && status < 300) {
         attempt = 0;
-        save(core.ack(o[0]));
+        save(call('ack', [], [o[0]]));
         deliver(); // anything recorded meanwhile
       } else if (status > 399 && status < 500 && status != 408 && status != 429) {
         refused = 1; // kept, reported once, tried again on the next page
         console.error('Consentry: the evidence collector refused a receipt; it is kept in this browser.');
       } else {
         waiting = 1;
-        setTimeout(function () { waiting = 0; deliver(); }, core.backoff(++attempt, jitter()));
+        setTimeout(function () { waiting = 0; deliver(); }, x.backoff(++attempt, jitter()));
       }
     });
   }
@@ -179,9 +212,9 @@ function shell(core, config, table) {
   function secure() { return loc.protocol == 'https:'; }
   function trackStart() {
     if (T) return;
-    var old = core.cookieId(d.cookie), id = old.length > 1 ? old : core.uuid(rnd(16));
-    d.cookie = core.cookie(id, tr.cookieDays * 86400, tr.cookieDomain, secure()); // refreshed once per page
-    core.trackRun(true);
+    var old = call('cookie_id', [d.cookie]), id = old.length > 1 ? old : call('uuid', [rnd(16)]);
+    d.cookie = call('cookie', [id, tr.cookieDomain], [tr.cookieDays * 86400, secure()]); // refreshed once per page
+    x.track_run(1);
     T = { id: id, path: '', pool: rnd(256), used: 0 };
     hook();
     if (tr.pageviews) pageview();
@@ -195,17 +228,17 @@ function shell(core, config, table) {
       clearTimeout(T.retry);
       T = null;
     }
-    core.trackRun(false);
-    if (!core.cookieId(d.cookie)) return;
+    x.track_run(0);
+    if (!call('cookie_id', [d.cookie])) return;
     var s = secure();
-    d.cookie = core.cookie('', 0, undefined, s);
-    core.cookieDomains(loc.hostname, tr.cookieDomain).split('\n').forEach(function (dm) {
-      if (dm) d.cookie = core.cookie('', 0, dm, s);
+    d.cookie = call('cookie', ['', undefined], [0, s]);
+    call('cookie_domains', [loc.hostname, tr.cookieDomain]).split('\n').forEach(function (dm) {
+      if (dm) d.cookie = call('cookie', ['', dm], [0, s]);
     });
   }
   function page() {
     var sc = screen;
-    return [core.strip(loc.href, true), loc.host, loc.pathname, core.strip(d.referrer, false) || '$direct',
+    return [call('strip', [loc.href], [1]), loc.host, loc.pathname, call('strip', [d.referrer], [0]) || '$direct',
       [sc.width, sc.height, w.innerWidth, w.innerHeight]];
   }
   function capture(name, props) {
@@ -217,28 +250,28 @@ function shell(core, config, table) {
   function record(name, custom) {
     var p = T.page || (T.page = page());
     if (T.used > 240) { T.pool = rnd(256); T.used = 0; }
-    var r = core.track(name, custom, T.id, p[0], p[1], p[2], p[3], p[4], Date.now(), T.pool.subarray(T.used, T.used += 16));
+    var r = call('track', [name, custom, T.id, p[0], p[1], p[2], p[3], T.pool.subarray(T.used, T.used += 16)], p[4].concat(Date.now()), 1);
     if (r == 3) console.error('Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.');
     if (r == 4) console.error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
     if (r == 2 && !T.retry) send();
     else later();
   }
   function later() {
-    if (T && !T.timer && !T.retry && core.trackWaiting() & 1) T.timer = setTimeout(function () { T.timer = 0; send(); }, tr.flushMs);
+    if (T && !T.timer && !T.retry && x.track_waiting() & 1) T.timer = setTimeout(function () { T.timer = 0; send(); }, tr.flushMs);
   }
   function send() {
     if (!T || T.retry) return;
     clearTimeout(T.timer);
     T.timer = 0;
-    var body = core.trackNext(Date.now()), run = runs;
+    var body = call('track_next', [], [Date.now()]), run = runs;
     if (body == null) return;
     post(tr.endpoint, body, function (status) {
       if (run != runs) return; // an answer to an earlier run
-      var r = core.trackDone(status, jitter());
+      var r = x.track_done(status, jitter());
       if (r > 0) T.retry = setTimeout(function () { T.retry = 0; send(); }, r);
       else {
         if (r < 0) console.error('Consentry tracker: the collector refused a batch (HTTP ' + status + '); its events were dropped.');
-        if (core.trackWaiting() & 2) send();
+        if (x.track_waiting() & 2) send();
         else later();
       }
     });
@@ -248,7 +281,7 @@ function shell(core, config, table) {
     record('$pageview', '');
   }
   function trackerHide() {
-    if (T) core.trackBeacon(Date.now(), function (b) { return nav.sendBeacon(tr.endpoint, b); });
+    if (T) x.track_beacon(Date.now());
   }
   // A single-page-app navigation: the page is read again; a new path is a new $pageview.
   function navigated() {
@@ -444,7 +477,7 @@ function shell(core, config, table) {
   }
   // Offers the visitor's own consent record as a JSON file.
   function download() {
-    var url = URL.createObjectURL(new Blob([core.exportLog()], { type: 'application/json' }));
+    var url = URL.createObjectURL(new Blob([call('export_log', [])], { type: 'application/json' }));
     var a = d.createElement('a');
     a.href = url;
     a.download = 'consent-record.json';
@@ -469,6 +502,7 @@ function shell(core, config, table) {
     }
   });
 
+  sink = function (at, n) { return tr && nav.sendBeacon(tr.endpoint, text(at, n)) ? 1 : 0; };
   var initial = read(KEY);
   settle(load(initial), 0, initial);
 
@@ -494,12 +528,12 @@ function shell(core, config, table) {
       if (event != 'change' || typeof f != 'function') throw new TypeError('Consentry.on: the only event is "change", with a function');
       listeners.push(f);
     },
-    evidence: function () { return JSON.parse(core.receipts()); },
-    exportEvidence: function () { return core.exportLog(); },
+    evidence: function () { return JSON.parse(call('receipts', [])); },
+    exportEvidence: function () { return call('export_log', []); },
     // The log as stored now (an edit since the page loaded is caught); a bad one is put aside
     // and the visitor asked again at once.
     verifyEvidence: function () {
-      var stored = read(KEY), r = JSON.parse(core.verify(stored));
+      var stored = read(KEY), r = JSON.parse(call('verify', [stored]));
       if (!r.ok) settle(load(stored), 1, stored);
       return r;
     },

@@ -1,11 +1,11 @@
-//! `cargo xtask build`: the release `.wasm`, wasm-bindgen, wasm-opt, and the two packages.
+//! `cargo xtask build`: the release `.wasm`, wasm-opt, the shell, and the two packages.
 //!
 //! Owns: turning the module crate into `pkg/npm` (ES module for bundlers) and `pkg/cdn` (one
-//! script-tag loader plus the `.wasm`), the language files next to the `.wasm` in both (`lang/<code>.json`,
+//! script: the shell and the script-tag loader, plus the `.wasm`), the language files next to the `.wasm` in both (`lang/<code>.json`,
 //! made from `src/core/lang/`; English stays inside the `.wasm`), and `pkg/cdn/manifest.json`
 //! (sizes and SRI hashes).
 //! The build is reproducible: paths are remapped out of the binary and every tool is pinned
-//! (wasm-bindgen by Cargo.lock, binaryen and esbuild by package-lock.json).
+//! (binaryen and esbuild by package-lock.json).
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use sha2::Digest;
@@ -109,14 +109,12 @@ pub fn build() -> Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     let esbuild = root.join("node_modules/.bin/esbuild");
 
-    // npm: ES module glue (`--target web`) wrapped by pkg-templates/index.js.
+    // npm: pkg-templates/index.js, the shell as an ES module, and the .wasm.
     let npm = root.join("pkg/npm");
-    bindgen(&wasm_in, &work.join("web"), "web")?;
     reset_dir(&npm)?;
-    wasm_opt(&root, &work.join("web/consentry_bg.wasm"), &npm.join("consentry_bg.wasm"))?;
-    std::fs::copy(work.join("web/consentry.js"), npm.join("consentry_glue.js"))?;
+    wasm_opt(&root, &wasm_in, &npm.join("consentry_bg.wasm"))?;
     let shell = shell_js(&root)?;
-    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ shell }};\n"))?;
+    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ instantiate, shell }};\n"))?;
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
@@ -131,12 +129,11 @@ pub fn build() -> Result<()> {
     write_langs(&npm, &langs)?;
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
-    // cdn: classic-script glue (`--target no-modules`) and the loader, in one minified file.
+    // cdn: the shell and the script-tag loader in one minified classic script, and the .wasm.
     let cdn = root.join("pkg/cdn");
-    bindgen(&wasm_in, &work.join("classic"), "no-modules")?;
     reset_dir(&cdn)?;
-    wasm_opt(&root, &work.join("classic/consentry_bg.wasm"), &cdn.join("consentry_bg.wasm"))?;
-    let glue = std::fs::read_to_string(work.join("classic/consentry.js"))?;
+    std::fs::create_dir_all(&work)?;
+    wasm_opt(&root, &wasm_in, &cdn.join("consentry_bg.wasm"))?;
     let loader = std::fs::read_to_string(root.join("pkg-templates/loader.js"))?;
     let codes: Vec<&str> = langs.iter().map(|(c, _)| c.as_str()).collect();
     let loader = fill(&loader, "{{langs}}", &codes.join(" "))?;
@@ -146,7 +143,7 @@ pub fn build() -> Result<()> {
     let pin = format!("'{}'", sri(&std::fs::read(cdn.join("consentry_bg.wasm"))?));
     let loader = fill(&loader, "'{{wasmIntegrity}}'", &pin)?;
     let joined = work.join("consentry.js");
-    std::fs::write(&joined, format!("(function(){{\n{glue}\n{shell}\n{loader}\n}})();\n"))?;
+    std::fs::write(&joined, format!("(function(){{\n{shell}\n{loader}\n}})();\n"))?;
     sh(Command::new(&esbuild)
         .arg(&joined)
         .args(["--minify", "--target=es2020", "--log-level=warning", "--legal-comments=none"])
@@ -237,20 +234,6 @@ fn reset_dir(d: &Path) -> Result<()> {
     Ok(())
 }
 
-fn bindgen(input: &Path, out: &Path, target: &str) -> Result<()> {
-    let args: Vec<std::ffi::OsString> = vec![
-        "wasm-bindgen".into(),
-        "--target".into(),
-        target.into(),
-        "--out-name".into(),
-        "consentry".into(),
-        "--no-typescript".into(),
-        "--out-dir".into(),
-        out.into(),
-        input.into(),
-    ];
-    wasm_bindgen_cli::wasm_bindgen::run_cli_with_args(args).context("wasm-bindgen")
-}
 
 fn wasm_opt(root: &Path, input: &Path, out: &Path) -> Result<()> {
     sh(Command::new("node")

@@ -1,0 +1,204 @@
+//! The `.wasm`'s own calling convention: how texts and bytes cross to and from `exports`.
+//!
+//! Why not wasm-bindgen: its glue for twenty text-passing functions weighed more than the banner
+//! code, and every visitor pays for it. Here the module has no imports but one (`env.send`, for
+//! beacons) and every export has the same shape: the shell writes the call's texts, one after
+//! another as UTF-8, into the buffer `buf` returns, and passes their byte lengths (-1: none)
+//! followed by the numbers; a text answer is left in `out` and its byte length returned (-1:
+//! none). The answer stays valid until the next call. Single-threaded: one call at a time.
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::RefCell;
+
+use super::exports as x;
+use super::global::Global;
+
+static INPUT: Global<RefCell<Vec<u8>>> = Global(RefCell::new(Vec::new()));
+static OUTPUT: Global<RefCell<String>> = Global(RefCell::new(String::new()));
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    /// `navigator.sendBeacon(trackerEndpoint, text)`: 1 when the browser took it.
+    fn send(ptr: *const u8, len: usize) -> i32;
+}
+
+/// A buffer of `len` bytes for the next call's texts.
+#[no_mangle]
+pub extern "C" fn buf(len: usize) -> *mut u8 {
+    INPUT.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.resize(len, 0);
+        b.as_mut_ptr()
+    })
+}
+
+/// Where the last text answer is.
+#[no_mangle]
+pub extern "C" fn out() -> *const u8 {
+    OUTPUT.with(|o| o.borrow().as_ptr())
+}
+
+/// The texts of the current call, read in order.
+struct Args<'a>(&'a [u8]);
+
+impl<'a> Args<'a> {
+    fn bytes(&mut self, len: i32) -> Option<&'a [u8]> {
+        if len < 0 {
+            return None;
+        }
+        let (head, tail) = self.0.split_at_checked(len as usize)?;
+        self.0 = tail;
+        Some(head)
+    }
+    /// A text, or None for -1 (and for bytes that are not UTF-8, which the shell never sends).
+    fn opt(&mut self, len: i32) -> Option<&'a str> {
+        self.bytes(len).and_then(|b| core::str::from_utf8(b).ok())
+    }
+    fn text(&mut self, len: i32) -> &'a str {
+        self.opt(len).unwrap_or("")
+    }
+}
+
+/// Runs `f` on the call's texts and leaves its answer in `out`.
+fn answer(f: impl FnOnce(&mut Args) -> Option<String>) -> i32 {
+    let result = INPUT.with(|b| f(&mut Args(&b.borrow())));
+    match result {
+        Some(s) => {
+            let n = s.len() as i32;
+            OUTPUT.with(|o| *o.borrow_mut() = s);
+            n
+        }
+        None => -1,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn start(config: i32, table: i32, langs: i32) -> i32 {
+    answer(|a| Some(x::start(a.text(config), a.text(table), a.text(langs))))
+}
+
+#[no_mangle]
+pub extern "C" fn load(stored: i32, origin: i32, path: i32, random: i32, gpc: i32, now: f64) -> i32 {
+    answer(|a| {
+        let stored = a.opt(stored);
+        Some(x::load(stored, gpc != 0, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn decide(choices: i32, method: i32, stored: i32, origin: i32, path: i32, random: i32, now: f64) -> i32 {
+    answer(|a| {
+        let (choices, method, stored) = (a.text(choices), a.text(method), a.opt(stored));
+        Some(x::decide(choices, method, stored, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn receipts() -> i32 {
+    answer(|_| Some(x::receipts()))
+}
+
+#[no_mangle]
+pub extern "C" fn export_log() -> i32 {
+    answer(|_| Some(x::export_log()))
+}
+
+#[no_mangle]
+pub extern "C" fn verify(stored: i32) -> i32 {
+    answer(|a| Some(x::verify(a.opt(stored))))
+}
+
+#[no_mangle]
+pub extern "C" fn outbox() -> i32 {
+    answer(|_| Some(x::outbox()))
+}
+
+#[no_mangle]
+pub extern "C" fn ack(upto: f64) -> i32 {
+    answer(|_| Some(x::ack(upto)))
+}
+
+#[no_mangle]
+pub extern "C" fn track_run(on: i32) {
+    x::track_run(on != 0)
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn track(
+    name: i32,
+    custom: i32,
+    id: i32,
+    url: i32,
+    host: i32,
+    path: i32,
+    referrer: i32,
+    random: i32,
+    sw: f64,
+    sh: f64,
+    vw: f64,
+    vh: f64,
+    now: f64,
+) -> i32 {
+    let mut n = 0;
+    answer(|a| {
+        let (name, custom, id, url, host, path, referrer) =
+            (a.text(name), a.text(custom), a.text(id), a.text(url), a.text(host), a.text(path), a.text(referrer));
+        let sizes = [sw as i64, sh as i64, vw as i64, vh as i64];
+        n = x::track(name, custom, id, url, host, path, referrer, sizes, now, a.bytes(random).unwrap_or(&[]));
+        None
+    });
+    n as i32
+}
+
+#[no_mangle]
+pub extern "C" fn track_next(now: f64) -> i32 {
+    answer(|_| x::track_next(now))
+}
+
+#[no_mangle]
+pub extern "C" fn track_done(status: i32, jitter: u32) -> i32 {
+    x::track_done(status as u16, jitter)
+}
+
+#[no_mangle]
+pub extern "C" fn track_waiting() -> u32 {
+    x::track_waiting()
+}
+
+#[no_mangle]
+pub extern "C" fn track_beacon(now: f64) {
+    // SAFETY: `send` only reads `len` bytes at `ptr`, which `b` keeps alive during the call.
+    x::track_beacon(now, &mut |b| unsafe { send(b.as_ptr(), b.len()) } == 1)
+}
+
+#[no_mangle]
+pub extern "C" fn strip(url: i32, allow: i32) -> i32 {
+    answer(|a| Some(x::strip(a.text(url), allow != 0)))
+}
+
+#[no_mangle]
+pub extern "C" fn cookie(value: i32, domain: i32, max_age: f64, secure: i32) -> i32 {
+    answer(|a| Some(x::cookie(a.text(value), max_age, a.opt(domain), secure != 0)))
+}
+
+#[no_mangle]
+pub extern "C" fn cookie_domains(host: i32, configured: i32) -> i32 {
+    answer(|a| Some(x::cookie_domains(a.text(host), a.opt(configured))))
+}
+
+#[no_mangle]
+pub extern "C" fn cookie_id(cookies: i32) -> i32 {
+    answer(|a| Some(x::cookie_id(a.text(cookies))))
+}
+
+#[no_mangle]
+pub extern "C" fn uuid(random: i32) -> i32 {
+    answer(|a| Some(x::uuid(a.bytes(random).unwrap_or(&[]))))
+}
+
+#[no_mangle]
+pub extern "C" fn backoff(attempt: u32, jitter: u32) -> u32 {
+    x::backoff(attempt, jitter)
+}
