@@ -187,16 +187,17 @@ fn the_tracker_queue_runs_only_while_started() {
 
 #[wasm_bindgen_test]
 fn cookie_and_url_rules() {
-    started();
-    let set = x::cookie("0190c0de-0000-4000-8000-000000000000", 86_400.0, None, true);
-    assert!(set.starts_with("cs_id=0190c0de-") && set.contains("Max-Age=86400") && set.contains("SameSite=Lax") && set.contains("Secure"), "{set}");
-    assert!(x::cookie("", 0.0, Some("example.com"), false).contains("Domain=example.com"));
-    assert_eq!(x::cookie_id("a=1; cs_id=nope"), "-", "present but malformed");
-    assert_eq!(x::cookie_id("a=1"), "");
-    let id = x::uuid(&[7; 16]);
-    assert_eq!(x::cookie_id(&format!("cs_id={id}")), id);
-    let domains = x::cookie_domains("www.shop.example", Some("shop.example"));
-    assert!(domains.split('\n').any(|d| d == "shop.example") && domains.split('\n').any(|d| d == "www.shop.example"), "{domains}");
+    assert!(get(&parse(&x::start(&GOOD.replace("\"batchSize\"", "\"cookieDomain\": \"shop.example\", \"batchSize\""), "", "")), "error").is_undefined());
+    let set = x::cookie_set("a=1", &[7; 16], true);
+    let (id, text) = set.split_once('\n').expect("id and cookie text");
+    assert_eq!(id.len(), 36);
+    assert!(text.starts_with(&format!("cs_id={id}; Path=/; Max-Age=34128000; Domain=shop.example; SameSite=Lax; Secure")), "{text}");
+    assert!(x::cookie_set(&format!("b=2; cs_id={id}"), &[8; 16], false).starts_with(&format!("{id}\n")), "a well-formed id is kept");
+    assert_eq!(x::cookie_clear("a=1", "www.shop.example", true), "", "no tracker cookie: nothing to write");
+    let clear = x::cookie_clear("cs_id=x", "www.shop.example", true);
+    let lines: Vec<&str> = clear.split('\n').collect();
+    assert_eq!(lines.len(), 3, "{clear}");
+    assert!(lines.iter().all(|l| l.contains("Max-Age=0")) && lines.iter().any(|l| l.contains("Domain=www.shop.example")));
     assert_eq!(x::strip("https://shop.example/a?utm_source=x&email=y#top", true), "https://shop.example/a?utm_source=x");
     assert_eq!(x::strip("https://shop.example/a?utm_source=x", false), "https://shop.example/a");
     assert_eq!(x::backoff(1, 0), 1000);

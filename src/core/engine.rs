@@ -301,9 +301,6 @@ impl Engine {
             s.push_str(bool_text(tr.pageleave));
             s.push_str(",\"flushMs\":");
             push_int(&mut s, tr.flush_ms as i64);
-            s.push_str(",\"cookieDays\":");
-            push_int(&mut s, tr.cookie_days);
-            push_opt(&mut s, "cookieDomain", tr.cookie_domain.as_deref());
             s.push('}');
         }
         s.push('}');
@@ -357,6 +354,38 @@ impl Engine {
         } else {
             1
         }
+    }
+
+    /// The tracker starts: its distinct id (the one in `cookies` when well-formed, else a new v4
+    /// uuid from `random`) and the `document.cookie` text that (re)sets it for its full lifetime.
+    pub fn cookie_set(&self, cookies: &str, random: &[u8], secure: bool) -> (String, String) {
+        let Some(cfg) = self.config.tracker.as_ref() else { return (String::new(), String::new()) };
+        let id = match tracker::cookie_value(cookies, tracker::COOKIE) {
+            Some(v) if tracker::is_uuid(v) => String::from(v),
+            _ => {
+                let mut r = [0u8; 16];
+                for (i, b) in r.iter_mut().enumerate() {
+                    *b = random.get(i).copied().unwrap_or(0);
+                }
+                tracker::uuid_v4(r)
+            }
+        };
+        let text = tracker::cookie_text(&id, cfg.cookie_days * 86_400, cfg.cookie_domain.as_deref(), secure);
+        (id, text)
+    }
+
+    /// The tracker stops: the `document.cookie` texts that delete its cookie host-only and on
+    /// every Domain it may have been set with; none when `cookies` holds no tracker cookie.
+    pub fn cookie_clear(&self, cookies: &str, host: &str, secure: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        if tracker::cookie_value(cookies, tracker::COOKIE).is_some() {
+            let configured = self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref());
+            out.push(tracker::cookie_text("", 0, None, secure));
+            for d in tracker::cookie_domains(host, configured) {
+                out.push(tracker::cookie_text("", 0, Some(&d), secure));
+            }
+        }
+        out
     }
 
     /// The next body to send (a retry, or a new batch), marking it under way.
@@ -518,5 +547,19 @@ mod tests {
         assert_eq!(e.track("$pageview", "", "id", &page, 1, &[1; 16]), 1);
         let body = e.track_next(2).expect("a batch");
         assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\""));
+    }
+
+    #[test]
+    fn the_cookie_keeps_a_good_id_and_is_deleted_on_every_domain() {
+        let e = Engine::new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), "", &[]).unwrap().0;
+        let (id, text) = e.cookie_set("a=1", &[5; 16], true);
+        assert!(tracker::is_uuid(&id));
+        assert!(text.starts_with(&format!("cs_id={id}; Path=/; Max-Age=34128000; Domain=shop.example")) && text.ends_with("; Secure"), "{text}");
+        assert_eq!(e.cookie_set(&format!("cs_id={id}"), &[6; 16], false).0, id, "a well-formed id is kept");
+        assert_ne!(e.cookie_set("cs_id=forged", &[6; 16], false).0, "forged");
+        assert!(e.cookie_clear("a=1", "www.shop.example", false).is_empty(), "no cookie, nothing written");
+        let gone = e.cookie_clear("cs_id=x", "www.shop.example", false);
+        assert_eq!(gone.len(), 3, "host-only, shop.example, www.shop.example: {gone:?}");
+        assert!(gone.iter().all(|t| t.contains("Max-Age=0")));
     }
 }

@@ -179,23 +179,16 @@ pub extern "C" fn strip(url: i32, allow: i32) -> i32 {
 }
 
 #[no_mangle]
-pub extern "C" fn cookie(value: i32, domain: i32, max_age: f64, secure: i32) -> i32 {
-    answer(|a| Some(x::cookie(a.text(value), max_age, a.opt(domain), secure != 0)))
+pub extern "C" fn cookie_set(cookies: i32, random: i32, secure: i32) -> i32 {
+    answer(|a| {
+        let cookies = a.text(cookies);
+        Some(x::cookie_set(cookies, a.bytes(random).unwrap_or(&[]), secure != 0))
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn cookie_domains(host: i32, configured: i32) -> i32 {
-    answer(|a| Some(x::cookie_domains(a.text(host), a.opt(configured))))
-}
-
-#[no_mangle]
-pub extern "C" fn cookie_id(cookies: i32) -> i32 {
-    answer(|a| Some(x::cookie_id(a.text(cookies))))
-}
-
-#[no_mangle]
-pub extern "C" fn uuid(random: i32) -> i32 {
-    answer(|a| Some(x::uuid(a.bytes(random).unwrap_or(&[]))))
+pub extern "C" fn cookie_clear(cookies: i32, host: i32, secure: i32) -> i32 {
+    answer(|a| Some(x::cookie_clear(a.text(cookies), a.text(host), secure != 0)))
 }
 
 #[no_mangle]

@@ -27,7 +27,13 @@ fn with<R: Default>(f: impl FnOnce(&mut Engine) -> R) -> R {
 /// and the page's and browser's languages (one per line). `{"view":…,"warning"?:…}`, or
 /// `{"error":…}` naming the config field (nothing is started then).
 pub fn start(config: &str, table: &str, wanted: &str) -> String {
-    let langs: Vec<&str> = wanted.split('\n').collect();
+    let mut langs: Vec<&str> = Vec::new();
+    let mut rest = wanted;
+    while !rest.is_empty() {
+        let (l, more) = crate::core::cut(rest, b'\n').unwrap_or((rest, ""));
+        langs.push(l);
+        rest = more;
+    }
     match Engine::new(config, table, &langs) {
         Err(msg) => {
             let mut s = String::from("{\"error\":");
@@ -208,34 +214,32 @@ pub fn strip(url: &str, allow: bool) -> String {
     })
 }
 
-/// The `document.cookie` text that sets the tracker cookie to `value` for `max_age` seconds (0:
-/// deletes it), on `domain` (none: host-only).
-pub fn cookie(value: &str, max_age: f64, domain: Option<&str>, secure: bool) -> String {
-    tracker::cookie_text(value, max_age as i64, domain, secure)
+/// The tracker starts: `"<id>\n<document.cookie text>"` (the kept or a new distinct id, and
+/// the text that (re)sets its cookie).
+pub fn cookie_set(cookies: &str, random: &[u8], secure: bool) -> String {
+    with(|e| {
+        let (mut id, text) = e.cookie_set(cookies, random, secure);
+        id.push('\n');
+        id.push_str(&text);
+        id
+    })
 }
 
-/// Every Domain the tracker cookie may have been set on, one per line.
-pub fn cookie_domains(host: &str, configured: Option<&str>) -> String {
-    tracker::cookie_domains(host, configured).join("\n")
+/// The tracker stops: the `document.cookie` texts that delete its cookie everywhere, one per
+/// line ("" when there is no such cookie).
+pub fn cookie_clear(cookies: &str, host: &str, secure: bool) -> String {
+    with(|e| lines(&e.cookie_clear(cookies, host, secure)))
 }
 
-/// The tracker cookie's id in `document.cookie`: the id when well-formed, "-" when the cookie
-/// is there but malformed, "" when there is none.
-pub fn cookie_id(cookies: &str) -> String {
-    match tracker::cookie_value(cookies, tracker::COOKIE) {
-        Some(v) if tracker::is_uuid(v) => String::from(v),
-        Some(_) => String::from("-"),
-        None => String::new(),
+fn lines(list: &[String]) -> String {
+    let mut s = String::new();
+    for (i, l) in list.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        s.push_str(l);
     }
-}
-
-/// A random (v4) uuid from 16 CSPRNG bytes: a new distinct id.
-pub fn uuid(random: &[u8]) -> String {
-    let mut r = [0u8; 16];
-    for (i, b) in r.iter_mut().enumerate() {
-        *b = random.get(i).copied().unwrap_or(0);
-    }
-    tracker::uuid_v4(r)
+    s
 }
 
 /// Milliseconds before retry number `attempt` (from 1), with jitter.

@@ -212,10 +212,10 @@ function shell(x, config, table) {
   function secure() { return loc.protocol == 'https:'; }
   function trackStart() {
     if (T) return;
-    var old = call('cookie_id', [d.cookie]), id = old.length > 1 ? old : call('uuid', [rnd(16)]);
-    d.cookie = call('cookie', [id, tr.cookieDomain], [tr.cookieDays * 86400, secure()]); // refreshed once per page
+    var c = call('cookie_set', [d.cookie, rnd(16)], [secure()]).split('\n');
+    d.cookie = c[1]; // refreshed once per page
     x.track_run(1);
-    T = { id: id, path: '', pool: rnd(256), used: 0 };
+    T = { id: c[0], path: '', pool: rnd(256), used: 0 };
     hook();
     if (tr.pageviews) pageview();
   }
@@ -229,11 +229,8 @@ function shell(x, config, table) {
       T = null;
     }
     x.track_run(0);
-    if (!call('cookie_id', [d.cookie])) return;
-    var s = secure();
-    d.cookie = call('cookie', ['', undefined], [0, s]);
-    call('cookie_domains', [loc.hostname, tr.cookieDomain]).split('\n').forEach(function (dm) {
-      if (dm) d.cookie = call('cookie', ['', dm], [0, s]);
+    call('cookie_clear', [d.cookie, loc.hostname], [secure()]).split('\n').forEach(function (c) {
+      if (c) d.cookie = c;
     });
   }
   function page() {
