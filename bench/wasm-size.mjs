@@ -4,7 +4,7 @@
 // Owns: reading a wasm binary that still has its name section and printing the breakdown.
 // Never changes the module. Usage:
 //   node bench/wasm-size.mjs [FILE.wasm] [--top=N] [--depth=D] [--json]
-// Without FILE it optimises the build's pre-opt module (target/pkg-work/classic/consentry_bg.wasm)
+// Without FILE it optimises the build's pre-opt module (target/wasm32-unknown-unknown/release/consentry.wasm)
 // exactly as the build does but keeping names (`wasm-opt -Oz -g`), so the figures are those of what ships.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,8 +21,8 @@ const DEPTH = opt('depth', 2);
 const asJson = argv.includes('--json');
 let file = argv.find((a) => !a.startsWith('--'));
 if (!file) {
-  const pre = path.join(ROOT, 'target/pkg-work/classic/consentry_bg.wasm');
-  if (!fs.existsSync(pre)) { console.error('No FILE given and no build output at target/pkg-work/: run `cargo xtask build` first.'); process.exit(1); }
+  const pre = path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'wasm32-unknown-unknown/release/consentry.wasm');
+  if (!fs.existsSync(pre)) { console.error(`No FILE given and no build output at ${pre}: run \`cargo xtask build\` first.`); process.exit(1); }
   file = path.join(os.tmpdir(), `consentry-named-${process.pid}.wasm`);
   execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '-g', '--strip-producers', '-o', file]);
 }
@@ -103,7 +103,7 @@ function group(full) {
   if (s.startsWith('<')) return '<generic impl>';
   const parts = s.split('::');
   if (/ shim$/.test(s)) return 'export shims (their callees inlined)';
-  if (parts.length === 1) return /^(__wbg|__wbindgen|__externref|wasm_bindgen)/.test(s) ? 'wasm-bindgen glue' : '(unnamed)';
+  if (parts.length === 1) return '(exports: src/web/abi.rs)';
   return parts.slice(0, Math.min(DEPTH, parts.length - 1)).join('::');
 }
 

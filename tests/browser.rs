@@ -153,8 +153,8 @@ fn the_tracker_queue_runs_only_while_started() {
     started();
     load(None, false);
     x::track_run(false);
-    let sizes = [1280, 800, 1200, 700];
-    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, "id-1", "https://shop.example/", "shop.example", "/", "$direct", sizes, 1.7e12, &[3; 16]);
+    x::track_page("https://shop.example/?utm_source=news&email=a@b.example#x", "shop.example", "/", "", [1280, 800, 1200, 700]);
+    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, 1.7e12, &[3; 16]);
     assert_eq!(ev("signup"), 0, "not running: dropped");
     assert_eq!(x::track_next(1.7e12), None);
     x::track_run(true);
@@ -167,6 +167,8 @@ fn the_tracker_queue_runs_only_while_started() {
     assert_eq!(text(&batch, "api_key"), "phc_test");
     assert_eq!(Array::from(&get(&batch, "batch")).length(), 2);
     assert!(body.contains("\"plan\":\"pro\"") && !body.contains("$set"), "custom properties kept, reserved ones not");
+    assert!(body.contains("?utm_source=news\"") && !body.contains("email"), "only allowed query parameters are sent: {body}");
+    assert!(body.contains("\"$referrer\":\"$direct\""));
     assert_eq!(x::track_next(1.7e12), None, "one batch under way at a time");
     let wait = x::track_done(503, 0);
     assert!((1000..=1250).contains(&wait), "a 503 is retried after about a second, not {wait}");
@@ -186,19 +188,17 @@ fn the_tracker_queue_runs_only_while_started() {
 }
 
 #[wasm_bindgen_test]
-fn cookie_and_url_rules() {
+fn cookie_rules() {
     assert!(get(&parse(&x::start(&GOOD.replace("\"batchSize\"", "\"cookieDomain\": \"shop.example\", \"batchSize\""), "", "")), "error").is_undefined());
-    let set = x::cookie_set("a=1", &[7; 16], true);
-    let (id, text) = set.split_once('\n').expect("id and cookie text");
+    let text = x::cookie_set("a=1", &[7; 16], true);
+    let id = text.strip_prefix("cs_id=").and_then(|t| t.split(';').next()).expect("a cookie text").to_string();
     assert_eq!(id.len(), 36);
-    assert!(text.starts_with(&format!("cs_id={id}; Path=/; Max-Age=34128000; Domain=shop.example; SameSite=Lax; Secure")), "{text}");
-    assert!(x::cookie_set(&format!("b=2; cs_id={id}"), &[8; 16], false).starts_with(&format!("{id}\n")), "a well-formed id is kept");
+    assert!(text.ends_with("; Path=/; Max-Age=34128000; Domain=shop.example; SameSite=Lax; Secure"), "{text}");
+    assert!(x::cookie_set(&format!("b=2; cs_id={id}"), &[8; 16], false).starts_with(&format!("cs_id={id};")), "a well-formed id is kept");
     assert_eq!(x::cookie_clear("a=1", "www.shop.example", true), "", "no tracker cookie: nothing to write");
     let clear = x::cookie_clear("cs_id=x", "www.shop.example", true);
     let lines: Vec<&str> = clear.split('\n').collect();
     assert_eq!(lines.len(), 3, "{clear}");
     assert!(lines.iter().all(|l| l.contains("Max-Age=0")) && lines.iter().any(|l| l.contains("Domain=www.shop.example")));
-    assert_eq!(x::strip("https://shop.example/a?utm_source=x&email=y#top", true), "https://shop.example/a?utm_source=x");
-    assert_eq!(x::strip("https://shop.example/a?utm_source=x", false), "https://shop.example/a");
     assert_eq!(x::backoff(1, 0), 1000);
 }

@@ -36,6 +36,19 @@ pub struct Engine {
     pub gpc_honoured: bool,
     /// The tracker's queue, only while its purpose is granted.
     pub queue: Option<Queue>,
+    /// The tracker's distinct id (set with its cookie by `cookie_set`).
+    distinct: String,
+    /// Where events happen now, read once per page view (`track_page`).
+    page: Option<PageFacts>,
+}
+
+/// The page context of events, already stripped of what must not be sent.
+struct PageFacts {
+    url: String,
+    host: String,
+    path: String,
+    referrer: String,
+    sizes: [i64; 4],
 }
 
 /// What one load or decision asks the shell to do (see `Step::to_json`).
@@ -91,7 +104,18 @@ impl Engine {
         let texts_hash = sha256::hex(&sha256::sha256(Texts::new(&config, &lang).shown().as_bytes()));
         let effective = consent::all(&config, false);
         let engine =
-            Engine { config, lang, texts_hash, log: EvidenceLog::new(), effective, gpc: false, gpc_honoured: false, queue: None };
+            Engine {
+            config,
+            lang,
+            texts_hash,
+            log: EvidenceLog::new(),
+            effective,
+            gpc: false,
+            gpc_honoured: false,
+            queue: None,
+            distinct: String::new(),
+            page: None,
+        };
         Ok((engine, warning))
     }
 
@@ -336,16 +360,38 @@ impl Engine {
         }
     }
 
-    /// Builds an event and queues it. 0: not running or too large (dropped); 1: queued; 2:
-    /// queued and a batch is due now.
-    pub fn track(&mut self, name: &str, custom: &str, id: &str, page: &Page, now_ms: i64, random: &[u8]) -> u32 {
+    /// The page events happen on (at the first event of a page view, and again after a
+    /// navigation or a resize): the URL keeps only the allowed query parameters, the referrer
+    /// none (`$direct` when there is none).
+    pub fn track_page(&mut self, href: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4]) {
+        let allow = self.config.tracker.as_ref().map_or(&[][..], |t| t.allow_params.as_slice());
+        let mut referrer = tracker::strip_url(referrer, &[]);
+        if referrer.is_empty() {
+            referrer = String::from("$direct");
+        }
+        let url = tracker::strip_url(href, allow);
+        self.page = Some(PageFacts { url, host: String::from(host), path: String::from(path), referrer, sizes });
+    }
+
+    /// Builds an event on the current page and queues it. 0: not running or too large
+    /// (dropped); 1: queued; 2: queued and a batch is due now.
+    pub fn track(&mut self, name: &str, custom: &str, now_ms: i64, random: &[u8]) -> u32 {
         let (Some(q), Some(cfg)) = (self.queue.as_mut(), self.config.tracker.as_ref()) else { return 0 };
         let mut r = [0u8; 16];
         for (i, b) in r.iter_mut().enumerate() {
             *b = random.get(i).copied().unwrap_or(0);
         }
         let uuid = tracker::uuid_v7(now_ms, r);
-        let e = tracker::event(name, id, &self.log.subject, page, &tracker::custom_members(custom), now_ms, &uuid);
+        let p = self.page.as_ref();
+        let text = |f: fn(&PageFacts) -> &String| p.map_or("", |p| f(p).as_str());
+        let page = Page {
+            url: text(|p| &p.url),
+            host: text(|p| &p.host),
+            path: text(|p| &p.path),
+            referrer: text(|p| &p.referrer),
+            sizes: p.map_or([0; 4], |p| p.sizes),
+        };
+        let e = tracker::event(name, &self.distinct, &self.log.subject, &page, &tracker::custom_members(custom), now_ms, &uuid);
         if !q.push(e) {
             return 0;
         }
@@ -358,8 +404,8 @@ impl Engine {
 
     /// The tracker starts: its distinct id (the one in `cookies` when well-formed, else a new v4
     /// uuid from `random`) and the `document.cookie` text that (re)sets it for its full lifetime.
-    pub fn cookie_set(&self, cookies: &str, random: &[u8], secure: bool) -> (String, String) {
-        let Some(cfg) = self.config.tracker.as_ref() else { return (String::new(), String::new()) };
+    pub fn cookie_set(&mut self, cookies: &str, random: &[u8], secure: bool) -> String {
+        let Some(cfg) = self.config.tracker.as_ref() else { return String::new() };
         let id = match tracker::cookie_value(cookies, tracker::COOKIE) {
             Some(v) if tracker::is_uuid(v) => String::from(v),
             _ => {
@@ -371,7 +417,8 @@ impl Engine {
             }
         };
         let text = tracker::cookie_text(&id, cfg.cookie_days * 86_400, cfg.cookie_domain.as_deref(), secure);
-        (id, text)
+        self.distinct = id;
+        text
     }
 
     /// The tracker stops: the `document.cookie` texts that delete its cookie host-only and on
@@ -541,22 +588,29 @@ mod tests {
     #[test]
     fn the_tracker_queues_only_while_started() {
         let mut e = engine();
-        let page = Page { url: "https://shop.example/", host: "shop.example", path: "/", referrer: "$direct", sizes: [1, 2, 3, 4] };
-        assert_eq!(e.track("$pageview", "", "id", &page, 1, &[1; 16]), 0, "not started: dropped");
+        e.track_page("https://shop.example/a?q=secret#x", "shop.example", "/a", "https://other.example/?s=1", [1, 2, 3, 4]);
+        assert_eq!(e.track("$pageview", "", 1, &[1; 16]), 0, "not started: dropped");
         e.track_start();
-        assert_eq!(e.track("$pageview", "", "id", &page, 1, &[1; 16]), 1);
+        e.cookie_set("", &[2; 16], false);
+        assert_eq!(e.track("$pageview", "", 1, &[1; 16]), 1);
         let body = e.track_next(2).expect("a batch");
         assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\""));
+        assert!(body.contains("\"$current_url\":\"https://shop.example/a\"") && !body.contains("secret"), "{body}");
+        assert!(body.contains("\"$referrer\":\"https://other.example/\""), "{body}");
+        assert!(body.contains(&format!("\"distinct_id\":\"{}\"", e.distinct)), "{body}");
     }
 
     #[test]
     fn the_cookie_keeps_a_good_id_and_is_deleted_on_every_domain() {
-        let e = Engine::new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), "", &[]).unwrap().0;
-        let (id, text) = e.cookie_set("a=1", &[5; 16], true);
+        let mut e = Engine::new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), "", &[]).unwrap().0;
+        let text = e.cookie_set("a=1", &[5; 16], true);
+        let id = e.distinct.clone();
         assert!(tracker::is_uuid(&id));
         assert!(text.starts_with(&format!("cs_id={id}; Path=/; Max-Age=34128000; Domain=shop.example")) && text.ends_with("; Secure"), "{text}");
-        assert_eq!(e.cookie_set(&format!("cs_id={id}"), &[6; 16], false).0, id, "a well-formed id is kept");
-        assert_ne!(e.cookie_set("cs_id=forged", &[6; 16], false).0, "forged");
+        e.cookie_set(&format!("cs_id={id}"), &[6; 16], false);
+        assert_eq!(e.distinct, id, "a well-formed id is kept");
+        e.cookie_set("cs_id=forged", &[6; 16], false);
+        assert_ne!(e.distinct, "forged");
         assert!(e.cookie_clear("a=1", "www.shop.example", false).is_empty(), "no cookie, nothing written");
         let gone = e.cookie_clear("cs_id=x", "www.shop.example", false);
         assert_eq!(gone.len(), 3, "host-only, shop.example, www.shop.example: {gone:?}");

@@ -344,23 +344,38 @@ impl Value {
 /// Appends `s` as a JSON string literal. Only `"`, `\` and control characters are escaped, each
 /// in one fixed way, so the output is canonical (RFC 8785 makes the same choices).
 pub fn push_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
+    let mut rest = s;
+    loop {
+        // The longest run that needs no escape is copied at once (bytes of multi-byte UTF-8
+        // characters are all >= 0x80, so a run ends only at an ASCII byte: a char boundary).
+        let b = rest.as_bytes();
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
             }
-            c => out.push(c),
+            i += 1;
         }
+        let (run, tail) = rest.split_at_checked(i).unwrap_or((rest, ""));
+        out.push_str(run);
+        let Some(&c) = tail.as_bytes().first() else { break };
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            8 => out.push_str("\\b"),
+            12 => out.push_str("\\f"),
+            c => {
+                out.push_str("\\u00");
+                out.push(HEX[(c >> 4) as usize] as char);
+                out.push(HEX[(c & 15) as usize] as char);
+            }
+        }
+        rest = tail.get(1..).unwrap_or("");
     }
     out.push('"');
 }

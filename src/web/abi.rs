@@ -125,28 +125,20 @@ pub extern "C" fn track_run(on: i32) {
 }
 
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn track(
-    name: i32,
-    custom: i32,
-    id: i32,
-    url: i32,
-    host: i32,
-    path: i32,
-    referrer: i32,
-    random: i32,
-    sw: f64,
-    sh: f64,
-    vw: f64,
-    vh: f64,
-    now: f64,
-) -> i32 {
+pub extern "C" fn track_page(href: i32, host: i32, path: i32, referrer: i32, sw: f64, sh: f64, vw: f64, vh: f64) {
+    answer(|a| {
+        let (href, host, path, referrer) = (a.text(href), a.text(host), a.text(path), a.text(referrer));
+        x::track_page(href, host, path, referrer, [sw as i64, sh as i64, vw as i64, vh as i64]);
+        None
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn track(name: i32, custom: i32, random: i32, now: f64) -> i32 {
     let mut n = 0;
     answer(|a| {
-        let (name, custom, id, url, host, path, referrer) =
-            (a.text(name), a.text(custom), a.text(id), a.text(url), a.text(host), a.text(path), a.text(referrer));
-        let sizes = [sw as i64, sh as i64, vw as i64, vh as i64];
-        n = x::track(name, custom, id, url, host, path, referrer, sizes, now, a.bytes(random).unwrap_or(&[]));
+        let (name, custom) = (a.text(name), a.text(custom));
+        n = x::track(name, custom, now, a.bytes(random).unwrap_or(&[]));
         None
     });
     n as i32
@@ -171,11 +163,6 @@ pub extern "C" fn track_waiting() -> u32 {
 pub extern "C" fn track_beacon(now: f64) {
     // SAFETY: `send` only reads `len` bytes at `ptr`, which `b` keeps alive during the call.
     x::track_beacon(now, &mut |b| unsafe { send(b.as_ptr(), b.len()) } == 1)
-}
-
-#[no_mangle]
-pub extern "C" fn strip(url: i32, allow: i32) -> i32 {
-    answer(|a| Some(x::strip(a.text(url), allow != 0)))
 }
 
 #[no_mangle]

@@ -154,16 +154,19 @@ pub fn track_run(on: bool) {
     })
 }
 
+/// The page events happen on (see `Engine::track_page`); `sizes` are screen and viewport
+/// width and height.
+pub fn track_page(href: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4]) {
+    with(|e| e.track_page(href, host, path, referrer, sizes))
+}
+
 /// Queues an event: 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a name
-/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`;
-/// the page's facts come already stripped; `sizes` are screen and viewport width and height.
-#[allow(clippy::too_many_arguments)]
-pub fn track(name: &str, custom: &str, id: &str, url: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4], now: f64, random: &[u8]) -> u32 {
+/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`.
+pub fn track(name: &str, custom: &str, now: f64, random: &[u8]) -> u32 {
     if name.is_empty() || name.len() > 200 {
         return 3;
     }
-    let page = tracker::Page { url, host, path, referrer, sizes };
-    with(|e| match e.track(name, custom, id, &page, now as i64, random) {
+    with(|e| match e.track(name, custom, now as i64, random) {
         0 if e.queue.is_some() => 4,
         n => n,
     })
@@ -202,27 +205,10 @@ pub fn track_beacon(now: f64, send: &mut dyn FnMut(&str) -> bool) {
     })
 }
 
-/// A URL without its fragment and without query parameters, except (`allow`) those the
-/// tracker config allows.
-pub fn strip(url: &str, allow: bool) -> String {
-    with(|e| {
-        let keep = match (&e.config.tracker, allow) {
-            (Some(t), true) => t.allow_params.as_slice(),
-            _ => &[],
-        };
-        tracker::strip_url(url, keep)
-    })
-}
-
-/// The tracker starts: `"<id>\n<document.cookie text>"` (the kept or a new distinct id, and
-/// the text that (re)sets its cookie).
+/// The tracker starts: the `document.cookie` text that (re)sets its cookie with the kept or a
+/// new distinct id (which the engine then puts in every event).
 pub fn cookie_set(cookies: &str, random: &[u8], secure: bool) -> String {
-    with(|e| {
-        let (mut id, text) = e.cookie_set(cookies, random, secure);
-        id.push('\n');
-        id.push_str(&text);
-        id
-    })
+    with(|e| e.cookie_set(cookies, random, secure))
 }
 
 /// The tracker stops: the `document.cookie` texts that delete its cookie everywhere, one per

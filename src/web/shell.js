@@ -39,13 +39,30 @@ function shell(x, config, table) {
   // go into the module's buffer, their lengths and then `nums` are the arguments. The text
   // answer, or undefined for none; `raw`: the number returned.
   function call(f, texts, nums, raw) {
-    var parts = texts.map(function (t) { return t == null ? t : typeof t == 'string' ? enc.encode(t) : t; });
-    var n = 0, at;
-    parts.forEach(function (p) { if (p) n += p.length; });
+    var n = 0, i, t, at, m, args = [];
+    for (i = 0; i < texts.length; i++) if ((t = texts[i]) != null) n += t.length * (typeof t == 'string' ? 3 : 1);
     at = x.buf(n);
-    parts.forEach(function (p) { if (p) { mem().set(p, at); at += p.length; } });
-    var r = x[f].apply(null, parts.map(function (p) { return p ? p.length : -1; }).concat(nums || []));
+    m = mem();
+    for (i = 0; i < texts.length; i++) {
+      t = texts[i];
+      if (t == null) n = -1;
+      else if (typeof t == 'string') n = put(t, m, at);
+      else m.set(t, at), n = t.length;
+      args.push(n);
+      if (n > 0) at += n;
+    }
+    for (i = 0; nums && i < nums.length; i++) args.push(nums[i]);
+    var r = x[f].apply(null, args);
     return raw ? r : r < 0 ? undefined : text(x.out(), r);
+  }
+  // UTF-8 of `t` at m[at…], its byte length: a plain loop while it is ASCII (most texts, and
+  // cheaper than encodeInto for short ones), encodeInto from the first other character.
+  function put(t, m, at) {
+    for (var i = 0, c; i < t.length; i++) {
+      if ((c = t.charCodeAt(i)) > 127) return i + enc.encodeInto(t.slice(i), m.subarray(at + i)).written;
+      m[at + i] = c;
+    }
+    return i;
   }
   var langs = [d.documentElement.getAttribute('lang')].concat(nav.languages || []).join('\n');
   var started = JSON.parse(call('start', [config, table, langs]));
@@ -88,7 +105,9 @@ function shell(x, config, table) {
     else if (s.ask) showBanner(0);
     else if (s.note && !kind) showBanner(1); // GPC decided: say so, ask nothing
     else hideBanner();
-    deliver();
+    // A receipt left from an earlier page can wait until the page is idle; a new one goes now.
+    if (kind) deliver();
+    else (w.requestIdleCallback || setTimeout)(deliver);
     if (s.method) tell(s.method);
     else if (s.changed && kind == 1) tell('api');
   }
@@ -212,10 +231,9 @@ function shell(x, config, table) {
   function secure() { return loc.protocol == 'https:'; }
   function trackStart() {
     if (T) return;
-    var c = call('cookie_set', [d.cookie, rnd(16)], [secure()]).split('\n');
-    d.cookie = c[1]; // refreshed once per page
+    d.cookie = call('cookie_set', [d.cookie, rnd(16)], [secure()]); // refreshed once per page
     x.track_run(1);
-    T = { id: c[0], path: '', pool: rnd(256), used: 0 };
+    T = { path: '', pool: rnd(256), used: 0 };
     hook();
     if (tr.pageviews) pageview();
   }
@@ -233,11 +251,6 @@ function shell(x, config, table) {
       if (c) d.cookie = c;
     });
   }
-  function page() {
-    var sc = screen;
-    return [call('strip', [loc.href], [1]), loc.host, loc.pathname, call('strip', [d.referrer], [0]) || '$direct',
-      [sc.width, sc.height, w.innerWidth, w.innerHeight]];
-  }
   function capture(name, props) {
     if (!T) return; // dropped, never kept for later
     var custom = '';
@@ -245,9 +258,13 @@ function shell(x, config, table) {
     record(String(name), custom);
   }
   function record(name, custom) {
-    var p = T.page || (T.page = page());
+    if (!T.page) { // read once per page view: the core strips and keeps it
+      var sc = screen;
+      call('track_page', [loc.href, loc.host, loc.pathname, d.referrer], [sc.width, sc.height, w.innerWidth, w.innerHeight]);
+      T.page = 1;
+    }
     if (T.used > 240) { T.pool = rnd(256); T.used = 0; }
-    var r = call('track', [name, custom, T.id, p[0], p[1], p[2], p[3], T.pool.subarray(T.used, T.used += 16)], p[4].concat(Date.now()), 1);
+    var r = call('track', [name, custom, T.pool.subarray(T.used, T.used += 16)], [Date.now()], 1);
     if (r == 3) console.error('Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.');
     if (r == 4) console.error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
     if (r == 2 && !T.retry) send();

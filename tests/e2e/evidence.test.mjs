@@ -228,3 +228,24 @@ test('a forged POST is refused with 422 and nothing is stored', T, () =>
     assert.equal(s.rejected, 3);
     assert.deepEqual((await exported(server.url, real.subject)).receipts, [real]);
   }));
+
+test('storage blocked: the choice holds for this page and is delivered; the next page asks again and tracks nothing', T, () =>
+  withRig(async ({ server, browser, page }) => {
+    await page.addInitScript(() => {
+      Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } });
+    });
+    const errors = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await open(page, server.url);
+    await banner(page, 'button[data-a=accept]').first().click();
+    assert.ok(errors.some((e) => e.includes('storage is blocked or full')), `the visitor's site is told: ${errors}`);
+    assert.equal((await page.evaluate(() => window.Consentry.getConsent())).analytics, true, 'the choice holds for this page');
+    assert.equal(await banner(page, 'section').count(), 0, 'the banner is gone');
+    await receiptsStored(server.url, 1); // the evidence still reaches the collector
+    assert.ok((await browser.context.cookies()).some((c) => c.name === 'cs_id'), 'the tracker runs on this page');
+
+    await page.reload();
+    await banner(page, 'button[data-a=accept]').first().waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal((await page.evaluate(() => window.Consentry.getConsent())).analytics, false, 'nothing remembered: fails closed');
+    assert.deepEqual((await browser.context.cookies()).filter((c) => c.name === 'cs_id'), [], 'the tracker cookie is removed at load');
+  }));
