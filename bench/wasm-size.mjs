@@ -5,7 +5,7 @@
 // Never changes the module. Usage:
 //   node bench/wasm-size.mjs [FILE.wasm] [--top=N] [--depth=D] [--json]
 // Without FILE it optimises the build's pre-opt module (target/wasm32-unknown-unknown/release/consentry.wasm)
-// exactly as the build does but keeping names (`wasm-opt -Oz -g`), so the figures are those of what ships.
+// exactly as the build does but keeping names (`wasm-opt … -g`), so the figures are those of what ships.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ if (!file) {
   const pre = path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'wasm32-unknown-unknown/release/consentry.wasm');
   if (!fs.existsSync(pre)) { console.error(`No FILE given and no build output at ${pre}: run \`cargo xtask build\` first.`); process.exit(1); }
   file = path.join(os.tmpdir(), `consentry-named-${process.pid}.wasm`);
-  execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '-g', '--strip-producers', '-o', file]);
+  execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '--flatten', '--rereloop', '-Oz', '--converge', '-g', '--strip-producers', '-o', file]);
 }
 const buf = fs.readFileSync(file);
 
