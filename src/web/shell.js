@@ -502,10 +502,24 @@ function shell(x, config, table) {
 
   // ---- the page's signals ----
   // Another tab wrote the record: adopt it, or, if it does not verify, fail closed.
-  w.addEventListener('storage', function (e) {
-    if (e.key && e.key != KEY) return; // a clear() has no key: like a removal of ours
+  function reread() {
     var stored = read(KEY);
     settle(load(stored), 1, stored);
+  }
+  w.addEventListener('storage', function (e) {
+    if (!e.key || e.key == KEY) reread(); // a clear() has no key: like a removal of ours
+  });
+  // Back from the back/forward cache: another tab may have decided meanwhile (a frozen page
+  // hears no storage event), and for the tracker it is a new page view.
+  w.addEventListener('pageshow', function (e) {
+    var was = T;
+    if (!e.persisted) return;
+    reread();
+    if (was && T == was) {
+      T.left = 0;
+      T.page = null;
+      if (tr.pageviews) pageview();
+    }
   });
   w.addEventListener('pagehide', onHide);
   d.addEventListener('visibilitychange', onHide);

@@ -433,3 +433,26 @@ test('capture() costs a few µs on the main thread; bytes per event on the wire'
     assert.ok(us < 25, `capture() takes ${us} µs per call`);
   });
 });
+
+test('back from the back/forward cache: a new $pageview; a withdrawal made meanwhile in another tab stops the tracker', T, async () => {
+  await withBrowser({}, async (b) => {
+    await b.page.goto(url('/test/tracker.html'));
+    await ready(b.page, b);
+    await banner(b.page, 'button[data-a=accept]').click();
+    const subject = await subjectOf(b.page);
+    await until(async () => names(await eventsOf(subject)).includes('$pageview'), 'the first $pageview');
+    // The page is restored from the cache (the event a real restore fires).
+    await b.page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+    await until(async () => names(await eventsOf(subject)).filter((n) => n === '$pageview').length === 2, 'a second $pageview');
+    // While frozen, another tab withdrew (here: the record is gone, and no storage event comes).
+    await b.page.evaluate(() => localStorage.removeItem('consentry'));
+    await b.page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+    assert.equal((await b.page.evaluate(() => Consentry.getConsent())).analytics, false, 'the stored state is read again');
+    assert.deepEqual(await trackerCookies(b.context), [], 'the tracker cookie is gone');
+    await banner(b.page, 'button[data-a=accept]').waitFor({ state: 'visible' });
+    const before = (await eventsOf(subject)).length;
+    await b.page.evaluate(() => Consentry.capture('after_restore'));
+    await sleep(1500);
+    assert.equal((await eventsOf(subject)).length, before, 'nothing is sent after the restore');
+  });
+});
