@@ -121,15 +121,7 @@ fn canonical_bytes_and_hashes_match_the_vectors() {
 }
 
 fn receipts_array(chain: &[Receipt]) -> String {
-    let mut s = String::from("[");
-    for (i, r) in chain.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&r.to_json());
-    }
-    s.push(']');
-    s
+    consentry::core::engine::receipts_json(chain)
 }
 
 /// Every one-character edit of a letter or digit inside receipt i, that still reads as a
