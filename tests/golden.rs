@@ -121,7 +121,7 @@ fn canonical_bytes_and_hashes_match_the_vectors() {
 }
 
 fn receipts_array(chain: &[Receipt]) -> String {
-    consentry::core::engine::receipts_json(chain)
+    consentry::core::evidence::receipts_json(chain)
 }
 
 /// Every one-character edit of a letter or digit inside receipt i, that still reads as a

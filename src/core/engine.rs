@@ -9,7 +9,7 @@
 use crate::prelude::*;
 use crate::core::config::{self, Config};
 use crate::core::consent::{self, Choices};
-use crate::core::evidence::{verify_chain, EvidenceLog, Method, Receipt, ReceiptDraft};
+use crate::core::evidence::{receipts_json, verify_chain, EvidenceLog, Method, Receipt, ReceiptDraft};
 use crate::core::json::{self, push_int, push_str, Value};
 use crate::core::texts::{self, Lang, Texts};
 use crate::core::tracker::{self, Page, Queue};
@@ -440,19 +440,6 @@ impl Engine {
         let (q, cfg) = (self.queue.as_mut()?, self.config.tracker.as_ref()?);
         q.next(cfg.batch_size, &cfg.api_key, &time::format_utc_iso(now_ms))
     }
-}
-
-/// Receipts as a JSON array, oldest first.
-pub fn receipts_json(receipts: &[Receipt]) -> String {
-    let mut s = String::from("[");
-    for (i, r) in receipts.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&r.to_json());
-    }
-    s.push(']');
-    s
 }
 
 fn bool_text(b: bool) -> &'static str {

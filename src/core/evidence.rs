@@ -540,14 +540,7 @@ impl EvidenceLog {
     }
 
     fn push_receipts(&self, s: &mut String) {
-        s.push('[');
-        for (i, r) in self.receipts.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            r.write(s, true);
-        }
-        s.push(']');
+        push_receipts(s, &self.receipts);
     }
 
     /// Reads the storage form and verifies it (unanchored: the log is bounded). Any problem, from
@@ -654,6 +647,24 @@ fn receipts_of(v: Option<&Value>) -> Result<Vec<Receipt>, &'static str> {
         out.push(Receipt::from_value(item)?);
     }
     Ok(out)
+}
+
+/// Receipts as a JSON array, oldest first: what the shell sends the collector and shows.
+pub fn receipts_json(receipts: &[Receipt]) -> String {
+    let mut s = String::new();
+    push_receipts(&mut s, receipts);
+    s
+}
+
+fn push_receipts(s: &mut String, receipts: &[Receipt]) {
+    s.push('[');
+    for (i, r) in receipts.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        r.write(s, true);
+    }
+    s.push(']');
 }
 
 /// Reads receipts, oldest first, from an exported document (`export_json`), the storage form

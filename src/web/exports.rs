@@ -90,7 +90,7 @@ pub fn decide(choices: &str, method: &str, stored: Option<&str>, now: f64, origi
 
 /// The receipts kept in this browser, oldest first, as a JSON array.
 pub fn receipts() -> String {
-    with(|e| crate::core::engine::receipts_json(&e.log.receipts))
+    with(|e| crate::core::evidence::receipts_json(&e.log.receipts))
 }
 
 /// The visitor's consent record as a JSON document ("Download my consent record").

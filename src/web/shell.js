@@ -91,8 +91,8 @@ function shell(x, config, table) {
   }
   // kind: 0 the page's first load, 1 a reload of the stored log (another tab, a failed
   // verification), 2 a decision.
-  function settle(text, kind, stored) {
-    var s = step = JSON.parse(text);
+  function settle(answer, kind, stored) {
+    var s = step = JSON.parse(answer);
     if (s.bad) {
       console.error('Consentry: the stored consent record failed verification (' + s.bad +
         "); it was kept aside in localStorage['consentry:quarantine'] and the visitor is asked again.");
