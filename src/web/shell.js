@@ -122,13 +122,20 @@ function shell(x, config, table) {
   }
 
   // ---- network: only to the config's own URLs ----
-  function post(url, body, done) {
+  function post(url, body, done, zipped) {
     fetch(url, {
-      method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+      method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': zipped ? 'text/plain' : 'application/json' },
       // keepalive lets the request outlive the page, within the browser's 64 KiB in-flight limit
       // (in bytes: a text of more than 20000 characters is measured)
-      keepalive: body.length <= 20000 || enc.encode(body).length <= 60000, body: body
+      keepalive: (zipped || body.length <= 20000 ? body.length : enc.encode(body).length) <= 60000, body: body
     }).then(function (r) { done(r.status); }, function () { done(0); });
+  }
+  // A tracker batch, gzip-compressed where the browser can (about a tenth of the bytes):
+  // `done(body, zipped)`. Asynchronous, so the page-hide beacons go uncompressed.
+  function gzip(body, done) {
+    if (!w.CompressionStream) return done(body);
+    new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()
+      .then(function (b) { done(new Uint8Array(b), 1); }, function () { done(body); });
   }
   // The evidence outbox: every undelivered receipt in one body, acknowledged only by a 2xx.
   var sending, attempt = 0, waiting, refused;
@@ -280,15 +287,20 @@ function shell(x, config, table) {
     T.timer = 0;
     var body = call('track_next', [], [Date.now()]), run = runs;
     if (body == null) return;
-    post(tr.endpoint, body, function (status) {
-      if (run != runs) return; // an answer to an earlier run
-      var r = x.track_done(status, jitter());
-      if (r > 0) T.retry = setTimeout(function () { T.retry = 0; send(); }, r);
-      else {
-        if (r < 0) console.error('Consentry tracker: the collector refused a batch (HTTP ' + status + '); its events were dropped.');
-        if (x.track_waiting() & 2) send();
-        else later();
-      }
+    gzip(body, function (body, zipped) {
+      if (run != runs) return; // stopped while compressing: nothing leaves
+      // As posthog-js says it: PostHog and the collector unpack it.
+      var url = zipped ? tr.endpoint + (/\?/.test(tr.endpoint) ? '&' : '?') + 'compression=gzip-js' : tr.endpoint;
+      post(url, body, function (status) {
+        if (run != runs) return; // an answer to an earlier run
+        var r = x.track_done(status, jitter());
+        if (r > 0) T.retry = setTimeout(function () { T.retry = 0; send(); }, r);
+        else {
+          if (r < 0) console.error('Consentry tracker: the collector refused a batch (HTTP ' + status + '); its events were dropped.');
+          if (x.track_waiting() & 2) send();
+          else later();
+        }
+      }, zipped);
     });
   }
   function pageview() {

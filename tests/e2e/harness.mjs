@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { gunzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -171,8 +172,20 @@ export async function launch({ gpc = false, colorScheme, viewport, locale, extra
   };
 }
 
+/// Whether a request's body is gzip (the tracker compresses its batches where it can).
+export function isGzip(rq) {
+  const b = rq.postDataBuffer();
+  return !!b && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/// A request's body as text, unpacked when it is gzip.
+export function bodyText(rq) {
+  return isGzip(rq) ? gunzipSync(rq.postDataBuffer()).toString('utf8') : rq.postData();
+}
+
 /// Records every request the page (and its context) makes whose path starts with `pathPrefix`
-/// (a string or an array of strings). Returns a live array of {method, url, path, body}.
+/// (a string or an array of strings). Returns a live array of {method, url, path, body, gzip,
+/// bytes}: `body` is the text (unpacked when gzip), `bytes` the size on the wire.
 export function requestsTo(page, pathPrefix = COLLECTOR_PATHS) {
   const prefixes = Array.isArray(pathPrefix) ? pathPrefix : [pathPrefix];
   const seen = [];
@@ -180,7 +193,7 @@ export function requestsTo(page, pathPrefix = COLLECTOR_PATHS) {
     let path;
     try { path = new URL(rq.url()).pathname; } catch { return; }
     if (prefixes.some((p) => path.startsWith(p))) {
-      seen.push({ method: rq.method(), url: rq.url(), path, body: rq.postData() });
+      seen.push({ method: rq.method(), url: rq.url(), path, body: bodyText(rq), gzip: isGzip(rq), bytes: rq.postDataBuffer()?.length ?? 0 });
     }
   });
   return seen;

@@ -6,7 +6,7 @@
 // iframes, Consent Mode v2 and posthog-js follow the decision; capture() costs a few µs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, requestsTo, stats, storageState, banner, withBrowser, until } from './harness.mjs';
+import { startServer, requestsTo, stats, storageState, banner, withBrowser, until, bodyText } from './harness.mjs';
 
 const T = { timeout: 120_000 };
 const BATCH_PATHS = ['/batch', '/capture', '/e/'];
@@ -148,7 +148,10 @@ test('accept: $pageview, SPA views, a custom event and $pageleave arrive in Post
     assert.equal(spa.$pathname, '/test/spa-1');
     assert.equal(back.$pathname, '/test/tracker.html');
 
-    // The wire body is PostHog's batch shape.
+    // The wire body is PostHog's batch shape, gzip-compressed as posthog-js sends it.
+    assert.ok(batches[0].gzip, 'a batch goes gzip-compressed');
+    assert.match(batches[0].url, /[?&]compression=gzip-js$/);
+    assert.ok(batches[0].bytes < Buffer.byteLength(batches[0].body) / 2, `${batches[0].bytes} B on the wire`);
     const body = JSON.parse(batches[0].body);
     assert.deepEqual(Object.keys(body), ['api_key', 'batch', 'sent_at']);
     assert.equal(body.api_key, 'phc_test');
@@ -274,7 +277,7 @@ test('collector down: the same batch is retried with backoff and arrives later; 
   await withBrowser({}, async (b) => {
     const attempts = [];
     await b.context.route('**/batch/**', async (route) => {
-      attempts.push({ at: Date.now(), body: JSON.parse(route.request().postData()) });
+      attempts.push({ at: Date.now(), body: JSON.parse(bodyText(route.request())) });
       await route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"down"}' });
     });
     await b.page.goto(url('/test/tracker.html'));
@@ -315,7 +318,7 @@ test('a 4xx answer drops that batch with a console error, without retrying it; l
   await withBrowser({}, async (b) => {
     const attempts = [];
     await b.context.route('**/batch/**', async (route) => {
-      attempts.push(JSON.parse(route.request().postData()));
+      attempts.push(JSON.parse(bodyText(route.request())));
       await route.fulfill({ status: 400, contentType: 'application/json', body: '{"error":"bad"}' });
     });
     await b.page.goto(url('/test/tracker.html'));
@@ -426,10 +429,10 @@ test('capture() costs a few µs on the main thread; bytes per event on the wire'
       return runs[10];
     });
     await b.page.waitForTimeout(1500);
-    const sizes = batches.map((r) => ({ n: JSON.parse(r.body).batch.length, bytes: Buffer.byteLength(r.body) }));
+    const sizes = batches.map((r) => ({ n: JSON.parse(r.body).batch.length, bytes: r.bytes }));
     const full = sizes.filter((x) => x.n === 5);
     const perEvent = full.length ? full.reduce((s, x) => s + x.bytes, 0) / full.reduce((s, x) => s + x.n, 0) : NaN;
-    t.diagnostic(`capture() median ${us.toFixed(2)} µs per call; ${perEvent.toFixed(0)} raw bytes per event in a batch of 5`);
+    t.diagnostic(`capture() median ${us.toFixed(2)} µs per call; ${perEvent.toFixed(0)} bytes on the wire per event in a batch of 5`);
     assert.ok(us < 25, `capture() takes ${us} µs per call`);
   });
 });

@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
+/// The most a gzip body may unpack to.
+const MAX_UNPACKED: usize = 1024 * 1024;
 
 /// An HTTP answer: status and a JSON body.
 #[derive(Debug, PartialEq)]
@@ -370,7 +372,24 @@ impl Collector {
     }
 }
 
+/// A JSON body, or a gzip-compressed one (the tracker's batches: posthog-js's `compression=gzip-js`),
+/// recognised by gzip's magic bytes. Unpacked to at most `MAX_UNPACKED` bytes (no zip bombs).
 fn parse_body(body: &[u8]) -> Result<Value, Reply> {
+    let unpacked;
+    let body = if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body)
+            .take(MAX_UNPACKED as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| error(400, &format!("the gzip body does not unpack: {e}"), &[]))?;
+        if out.len() > MAX_UNPACKED {
+            return Err(error(413, "the gzip body unpacks to more than 1 MiB", &[]));
+        }
+        unpacked = out;
+        &unpacked[..]
+    } else {
+        body
+    };
     let text = std::str::from_utf8(body).map_err(|_| error(400, "body is not UTF-8", &[]))?;
     json::parse(text).map_err(|e| {
         error(
@@ -651,6 +670,27 @@ mod tests {
         let one = "{\"api_key\":\"demo\",\"event\":\"x\",\"properties\":{},\"uuid\":\"u4\"}";
         assert_eq!(post(&mut c, "/e/", one).status, 200);
         assert_eq!(count(&mut c, "events"), 4);
+    }
+
+    #[test]
+    fn gzip_batches_are_unpacked_and_bombs_refused() {
+        use std::io::Write;
+        let gz = |data: &[u8]| {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(data).unwrap();
+            z.finish().unwrap()
+        };
+        let mut c = Collector::open_in_memory().unwrap();
+        let r = c.route("POST", "/batch/", &gz(batch("s1", &["u1", "u2"]).as_bytes())).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(count(&mut c, "events"), 2);
+        let bomb = gz(&vec![b' '; 2 * 1024 * 1024]);
+        assert!(bomb.len() < MAX_BODY);
+        assert_eq!(c.route("POST", "/batch/", &bomb).unwrap().status, 413);
+        let mut cut = gz(batch("s1", &["u3"]).as_bytes());
+        cut.truncate(cut.len() / 2);
+        assert_eq!(c.route("POST", "/batch/", &cut).unwrap().status, 400);
+        assert_eq!(count(&mut c, "events"), 2);
     }
 
     #[test]
