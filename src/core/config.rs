@@ -279,7 +279,7 @@ impl<'a> Fields<'a> {
                 },
                 _ => match text {
                     None => "expected a text in quotes",
-                    Some(s) if s.trim().is_empty() || s.len() > 2000 => "expected a non-empty text of at most 2000 characters",
+                    Some(s) if s.chars().all(char::is_whitespace) || s.len() > 2000 => "expected a non-empty text of at most 2000 characters",
                     Some(s) => match kind {
                         Kind::Id if !is_id(s) => "expected lower-case letters, digits, '_' or '-' (at most 32)",
                         Kind::Url if !is_safe_url(s) => "expected an https:, http: or relative URL",
@@ -315,15 +315,20 @@ impl<'a> Fields<'a> {
 
 /// Links may only be `https:`, `http:` or relative: never `javascript:`, `data:` and the like.
 pub fn is_safe_url(u: &str) -> bool {
-    // A scheme is what precedes the first ':' that comes before any '/', '?' or '#' (leading
-    // white space aside). Byte-wise: these are ASCII, so the cut is on a char boundary.
-    let mut i = 0;
-    while let Some(b) = u.as_bytes().get(i) {
-        match b {
+    // A scheme is what precedes the first ':' that comes before any '/', '?' or '#', after the
+    // leading C0 controls and spaces, which the URL parser drops too. Byte-wise.
+    let b = u.as_bytes();
+    let mut start = 0;
+    while b.get(start).is_some_and(|&c| c <= b' ') {
+        start += 1;
+    }
+    let mut i = start;
+    while let Some(c) = b.get(i) {
+        match c {
             b'/' | b'?' | b'#' => break,
             b':' => {
-                let scheme = u.get(..i).unwrap_or("").trim_start();
-                return scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+                let scheme = b.get(start..i).unwrap_or(&[]);
+                return scheme.eq_ignore_ascii_case(b"https") || scheme.eq_ignore_ascii_case(b"http");
             }
             _ => i += 1,
         }
@@ -615,7 +620,7 @@ mod tests {
         for ok in ["/privacy", "privacy.html", "https://example.com/p", "HTTP://x", "//cdn.example/p", "?a=b:c", "#x"] {
             assert!(is_safe_url(ok), "{ok}");
         }
-        for bad in ["javascript:alert(1)", " JavaScript:x", "data:text/html,x", "vbscript:x", "mailto:a@b"] {
+        for bad in ["javascript:alert(1)", " JavaScript:x", "\t\x01javascript:x", "java\nscript:x", "data:text/html,x", "vbscript:x", "mailto:a@b"] {
             assert!(!is_safe_url(bad), "{bad}");
         }
         assert_eq!(

@@ -84,7 +84,7 @@ fn prop_str(out: &mut String, key: &str, v: &str) {
 /// name a reserved property is used as it is; otherwise it is parsed and filtered. Anything but
 /// an object gives nothing.
 pub fn custom_members(json_text: &str) -> String {
-    let t = json_text.trim();
+    let t = json_text.trim_ascii(); // JSON's white space is ASCII
     let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
     // Every reserved name starts with `$` or is `distinct_id`.
     let b = inner.as_bytes();
@@ -96,7 +96,7 @@ pub fn custom_members(json_text: &str) -> String {
         i += 1;
     }
     if i == b.len() {
-        return String::from(inner.trim());
+        return String::from(inner.trim_ascii());
     }
     let mut out = String::new();
     if let Ok(Value::Obj(fields)) = crate::core::json::parse(t) {
@@ -418,8 +418,8 @@ pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
         let (item, next) = cut(c, b';').map_or((c, None), |(i, n)| (i, Some(n)));
         rest = next;
         if let Some((k, v)) = cut(item, b'=') {
-            if k.trim() == name {
-                return Some(v.trim());
+            if k.trim_ascii() == name {
+                return Some(v.trim_ascii());
             }
         }
     }

@@ -53,7 +53,9 @@ impl<'a> Args<'a> {
     }
     /// A text, or None for -1 (and for bytes that are not UTF-8, which the shell never sends).
     fn opt(&mut self, len: i32) -> Option<&'a str> {
-        self.bytes(len).and_then(|b| core::str::from_utf8(b).ok())
+        let b = self.bytes(len)?;
+        // SAFETY: `is_utf8` accepts exactly what `core::str::from_utf8` accepts (tested natively).
+        crate::core::is_utf8(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
     }
     fn text(&mut self, len: i32) -> &'a str {
         self.opt(len).unwrap_or("")
