@@ -241,7 +241,7 @@ impl<'a> Fields<'a> {
     }
     #[inline(never)]
     fn get(&self, key: &str) -> Option<&'a Value> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| **v != Value::Null)
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !matches!(v, Value::Null))
     }
     fn path(&self, key: &str) -> String {
         join(&self.path, key)

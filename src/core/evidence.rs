@@ -492,8 +492,8 @@ impl EvidenceLog {
             None => (1, String::from(ZERO_HASH)),
         };
         let mut path = d.path;
-        if let Some(cut) = query_at(&path) {
-            path.truncate(cut);
+        if let Some(head) = query_at(&path).and_then(|cut| path.get(..cut)) {
+            path = String::from(head);
         }
         let mut r = Receipt {
             v: 1,
@@ -524,7 +524,7 @@ impl EvidenceLog {
         while n < extra && self.receipts.get(n).is_some_and(|r| r.seq <= self.delivered) {
             n += 1;
         }
-        self.receipts.drain(..n);
+        crate::core::drop_front(&mut self.receipts, n);
     }
 
     /// The storage form: `{"v":1,"subject":…,"delivered":N,"receipts":[…]}`.

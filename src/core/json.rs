@@ -7,6 +7,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use core::num::NonZeroU64;
 /// A parsed JSON value. Objects keep insertion order; duplicate keys are rejected by the parser.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(test, derive(Debug))]
@@ -394,18 +395,19 @@ pub fn push_int(out: &mut String, n: i64) {
 /// Appends `v` in decimal, zero-padded to at least `width` digits. No buffer, no indexing: the
 /// highest power of ten first, then one digit per power.
 pub fn push_digits(out: &mut String, v: u64, width: u32) {
-    let mut p = 1u64;
+    // A `NonZeroU64` divisor: no division-by-zero check (and its panic message) in the module.
+    let ten = NonZeroU64::MIN.saturating_add(9);
+    let mut p = NonZeroU64::MIN;
     let mut digits = 1;
     while digits < width || v / p >= 10 {
-        p *= 10;
+        let Some(q) = p.checked_mul(ten) else { break };
+        p = q;
         digits += 1;
     }
     loop {
         out.push((b'0' + (v / p % 10) as u8) as char);
-        if p == 1 {
-            break;
-        }
-        p /= 10;
+        let Some(q) = NonZeroU64::new(p.get() / 10) else { break };
+        p = q;
     }
 }
 

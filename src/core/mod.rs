@@ -2,6 +2,9 @@
 //!
 //! Code here ships in the `.wasm` to every visitor: no `format!`, no `Debug` derives outside
 //! tests, no panicking `unwrap`/`expect` with messages (they pull in `core::fmt`).
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 pub mod backoff;
 pub mod config;
 pub mod consent;
@@ -40,6 +43,16 @@ pub fn is_id(s: &str, max: usize) -> bool {
         i += 1;
     }
     i > 0 && i <= max
+}
+
+/// Removes the first `n` items of `v` (all when there are fewer). `retain`, not `drain`: drain's
+/// range check brings a panic path and its messages into the module.
+pub fn drop_front<T>(v: &mut Vec<T>, n: usize) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        i > n
+    });
 }
 
 /// Whether `b` is well-formed UTF-8: exactly what `core::str::from_utf8` accepts (no overlong

@@ -79,19 +79,25 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
             compress(&mut h, b);
         }
     }
-    let mut tail = [[0u8; 64]; 2];
+    // Zipped iterators, no slicing: nothing here can panic, so no panic path is compiled in.
+    let mut tail = [0u8; 128];
     let n = rest.len(); // < 64
-    let flat = tail.as_flattened_mut();
-    flat[..n].copy_from_slice(rest);
-    flat[n] = 0x80;
-    let last = if n < 56 { 0 } else { 1 };
-    tail[last][56..].copy_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
-    for block in &tail[..=last] {
-        compress(&mut h, block);
+    for (t, b) in tail.iter_mut().zip(rest.iter().chain(&[0x80])) {
+        *t = *b;
+    }
+    let end = if n < 56 { 64 } else { 128 };
+    let bits = (data.len() as u64).wrapping_mul(8).to_be_bytes();
+    for (t, b) in tail.iter_mut().skip(end - 8).zip(bits) {
+        *t = b;
+    }
+    for block in tail.chunks_exact(64).take(end / 64) {
+        if let Ok(b) = block.try_into() {
+            compress(&mut h, b);
+        }
     }
     let mut out = [0u8; 32];
-    for (i, word) in h.iter().enumerate() {
-        out[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
+    for (o, b) in out.iter_mut().zip(h.iter().flat_map(|w| w.to_be_bytes())) {
+        *o = b;
     }
     out
 }

@@ -201,7 +201,7 @@ impl Queue {
         }
         if self.events.len() >= self.max {
             let n = self.events.len() + 1 - self.max;
-            self.events.drain(..n);
+            crate::core::drop_front(&mut self.events, n);
             self.dropped += n as u32;
         }
         self.events.push(e);
@@ -263,7 +263,7 @@ impl Queue {
 
     /// Removes the first `n` waiting events, sent in a batch, and resets the drop count.
     fn commit(&mut self, n: usize) {
-        self.events.drain(..n.min(self.events.len()));
+        crate::core::drop_front(&mut self.events, n);
         self.dropped = 0;
     }
 
@@ -390,7 +390,9 @@ pub fn uuid_v4(random: [u8; 16]) -> String {
 pub fn uuid_v7(ms: i64, random: [u8; 16]) -> String {
     let mut b = random;
     let t = (ms.max(0) as u64).to_be_bytes();
-    b[..6].copy_from_slice(&t[2..]);
+    for (x, y) in b.iter_mut().zip(t.iter().skip(2)) {
+        *x = *y; // the low 48 bits, big-endian, in bytes 0 to 5
+    }
     uuid(b, 7)
 }
 

@@ -25,18 +25,20 @@ extern "C" {
 /// A buffer of `len` bytes for the next call's texts.
 #[no_mangle]
 pub extern "C" fn buf(len: usize) -> *mut u8 {
+    // try_borrow: a call that re-entered would get null, never a panic.
     INPUT.with(|b| {
-        let mut b = b.borrow_mut();
-        b.clear();
-        b.resize(len, 0);
-        b.as_mut_ptr()
+        b.try_borrow_mut().map_or(core::ptr::null_mut(), |mut b| {
+            b.clear();
+            b.resize(len, 0);
+            b.as_mut_ptr()
+        })
     })
 }
 
 /// Where the last text answer is.
 #[no_mangle]
 pub extern "C" fn out() -> *const u8 {
-    OUTPUT.with(|o| o.borrow().as_ptr())
+    OUTPUT.with(|o| o.try_borrow().map_or(core::ptr::null(), |o| o.as_ptr()))
 }
 
 /// The texts of the current call, read in order.
@@ -64,13 +66,9 @@ impl<'a> Args<'a> {
 
 /// Runs `f` on the call's texts and leaves its answer in `out`.
 fn answer(f: impl FnOnce(&mut Args) -> Option<String>) -> i32 {
-    let result = INPUT.with(|b| f(&mut Args(&b.borrow())));
-    match result {
-        Some(s) => {
-            let n = s.len() as i32;
-            OUTPUT.with(|o| *o.borrow_mut() = s);
-            n
-        }
+    let result = INPUT.with(|b| b.try_borrow().ok().and_then(|b| f(&mut Args(&b))));
+    match result.and_then(|s| OUTPUT.with(|o| o.try_borrow_mut().ok().map(|mut o| *o = s))) {
+        Some(()) => OUTPUT.with(|o| o.try_borrow().map_or(-1, |o| o.len() as i32)),
         None => -1,
     }
 }
