@@ -8,6 +8,8 @@
 //! tests/e2e. The engine is a per-page singleton: each test starts its own before using it.
 #![cfg(target_arch = "wasm32")]
 
+use consentry::core::json::{self, Value};
+use consentry::core::tape;
 use consentry::web::exports as x;
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -37,17 +39,38 @@ fn text(v: &JsValue, path: &str) -> String {
 
 const RANDOM: [u8; 32] = [9; 32];
 
+/// A JSON text as the shell hands it over: parsed, written as a tape, and read back by the
+/// module's own tape reader (None: not JSON).
+fn doc(t: &str) -> Option<Value> {
+    let mut b = Vec::new();
+    tape::encode(&json::parse(t).ok()?, &mut b);
+    Some(tape::decode(&b).expect("the module reads its tape back"))
+}
+
+/// A stored log text (or none) as `exports` takes it.
+fn stored(t: Option<&str>) -> Option<Option<Value>> {
+    t.map(doc)
+}
+
+fn start(config: &str, langs: &str) -> String {
+    x::start(doc(config).as_ref(), None, langs)
+}
+
+fn verify(t: Option<&str>) -> String {
+    x::verify(stored(t).as_ref().map(Option::as_ref))
+}
+
 fn started() {
-    let s = parse(&x::start(GOOD, "", "en-GB\nen"));
+    let s = parse(&start(GOOD, "en-GB\nen"));
     assert!(get(&s, "error").is_undefined(), "a valid config starts: {:?}", get(&s, "error"));
 }
 
 fn load(stored: Option<&str>, gpc: bool) -> JsValue {
-    parse(&x::load(stored, gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
+    parse(&x::load(self::stored(stored).as_ref().map(Option::as_ref), gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
 }
 
 fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
-    parse(&x::decide(choices, method, stored, 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
+    parse(&x::decide(doc(choices).as_ref(), method, self::stored(stored).as_ref().map(Option::as_ref), 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
 }
 
 #[wasm_bindgen_test]
@@ -57,7 +80,7 @@ fn a_bad_config_is_refused_with_the_field_named() {
         (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#, "consentDays"),
         ("{not json", "JSON"),
     ] {
-        let s = parse(&x::start(config, "", ""));
+        let s = parse(&start(config, ""));
         assert!(get(&s, "view").is_undefined(), "{config}: no view for a bad config");
         assert!(text(&s, "error").contains(field), "{config}: the error names {field}: {:?}", get(&s, "error"));
     }
@@ -65,7 +88,7 @@ fn a_bad_config_is_refused_with_the_field_named() {
 
 #[wasm_bindgen_test]
 fn the_view_has_texts_purposes_and_settings() {
-    let s = parse(&x::start(GOOD, "", "de-DE"));
+    let s = parse(&start(GOOD, "de-DE"));
     assert!(text(&s, "warning").contains("\"de\""), "a German visitor without lang/de.json is warned about");
     assert_eq!(text(&s, "view.lang"), "en");
     assert_eq!(text(&s, "view.t.acceptAll"), "Accept all");
@@ -90,7 +113,7 @@ fn decisions_are_recorded_stored_verified_and_tamper_evident() {
     assert_eq!(get(&accepted, "consent.analytics"), JsValue::TRUE);
     let saved = text(&accepted, "save");
     assert!(saved.contains("\"receipts\""), "the log to store comes with the decision");
-    assert_eq!(get(&parse(&x::verify(Some(&saved))), "count").as_f64(), Some(1.0));
+    assert_eq!(get(&parse(&verify(Some(&saved))), "count").as_f64(), Some(1.0));
 
     let custom = decide(r#"{"marketing":true,"nope":true}"#, "custom", Some(&saved));
     assert_eq!(get(&custom, "consent.marketing"), JsValue::TRUE);
@@ -108,7 +131,7 @@ fn decisions_are_recorded_stored_verified_and_tamper_evident() {
 
     // One flipped grant: refused, the index and reason named, the visitor asked again.
     let forged = saved.replacen("\"analytics\":true", "\"analytics\":false", 1);
-    let v = parse(&x::verify(Some(&forged)));
+    let v = parse(&verify(Some(&forged)));
     assert_eq!(get(&v, "ok"), JsValue::FALSE);
     assert!(!text(&v, "reason").is_empty());
     started();
@@ -154,7 +177,8 @@ fn the_tracker_queue_runs_only_while_started() {
     load(None, false);
     x::track_run(false);
     x::track_page("https://shop.example/?utm_source=news&email=a@b.example#x", "shop.example", "/", "", [1280, 800, 1200, 700]);
-    let ev = |name: &str| x::track(name, r#"{"plan":"pro","$set":{"x":1}}"#, 1.7e12, &[3; 16]);
+    let custom = r#"{"plan":"pro","$set":{"x":1}}"#;
+    let ev = |name: &str| x::track(name, custom, doc(custom).as_ref(), 1.7e12, &[3; 16]);
     assert_eq!(ev("signup"), 0, "not running: dropped");
     assert_eq!(x::track_next(1.7e12), None);
     x::track_run(true);
@@ -189,7 +213,7 @@ fn the_tracker_queue_runs_only_while_started() {
 
 #[wasm_bindgen_test]
 fn cookie_rules() {
-    assert!(get(&parse(&x::start(&GOOD.replace("\"batchSize\"", "\"cookieDomain\": \"shop.example\", \"batchSize\""), "", "")), "error").is_undefined());
+    assert!(get(&parse(&start(&GOOD.replace("\"batchSize\"", "\"cookieDomain\": \"shop.example\", \"batchSize\""), "")), "error").is_undefined());
     let text = x::cookie_set("a=1", &[7; 16], true);
     let id = text.strip_prefix("cs_id=").and_then(|t| t.split(';').next()).expect("a cookie text").to_string();
     assert_eq!(id.len(), 36);

@@ -10,10 +10,14 @@ use crate::prelude::*;
 use crate::core::config::{self, Config};
 use crate::core::consent::{self, Choices};
 use crate::core::evidence::{receipts_json, verify_chain, EvidenceLog, Method, Receipt, ReceiptDraft};
-use crate::core::json::{self, push_int, push_str, Value};
+use crate::core::json::{push_int, push_str, Value};
 use crate::core::texts::{self, Lang, Texts};
 use crate::core::tracker::{self, Page, Queue};
 use crate::core::{sha256, time};
+
+/// The stored log as the shell read it: `None` when nothing is stored, `Some(None)` when the
+/// stored text is not JSON, else the parsed document.
+pub type Stored<'a> = Option<Option<&'a Value>>;
 
 /// What the page tells the engine with a decision or a load.
 pub struct Facts<'a> {
@@ -68,12 +72,17 @@ pub struct Step {
 }
 
 impl Engine {
-    /// Parses and validates the config (the error names the field) and picks the texts: English,
-    /// or `table` (a `lang/<code>.json` text) when it is the table of the first language of
-    /// `config.language`, then `wanted` (the page's and the browser's languages) that has one.
-    /// The second value is a warning when that table was missing or wrong (English is shown).
-    pub fn new(config_text: &str, table: &str, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
-        let config = config::parse(config_text).map_err(|e| e.to_message())?;
+    /// Validates the config document (None: its text was not JSON; the error names the field)
+    /// and picks the texts: English, or `table` (a `lang/<code>.json` document; see `Stored`)
+    /// when it is the table of the first language of `config.language`, then `wanted` (the
+    /// page's and the browser's languages) that has one. The second value is a warning when
+    /// that table was missing or wrong (English is shown).
+    pub fn new(config: Option<&Value>, table: Stored, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
+        let config = match config {
+            Some(doc) => config::from_value(doc),
+            None => Err(config::ConfigError { field: String::new(), message: "not valid JSON" }),
+        }
+        .map_err(|e| e.to_message())?;
         let mut langs: Vec<&str> = Vec::new();
         if let Some(l) = &config.language {
             langs.push(l);
@@ -81,14 +90,14 @@ impl Engine {
         langs.extend_from_slice(wanted);
         let want = texts::pick_language(langs.iter().copied());
         let mut warning = None;
-        let lang = match texts::Lang::parse(table) {
+        let lang = match table.map(Lang::from_value) {
             _ if want == 0 => Lang::english(),
-            Ok(lang) if lang.index == want => lang,
+            Some(Ok(lang)) if lang.index == want => lang,
             other => {
                 let why = match other {
-                    Ok(_) => "for another language",
-                    Err(_) if table.is_empty() => "not loaded",
-                    Err(why) => why,
+                    Some(Ok(_)) => "for another language",
+                    Some(Err(why)) => why,
+                    None => "not loaded",
                 };
                 let mut msg = String::from("Consentry: the texts for \"");
                 msg.push_str(texts::LANGS[want]);
@@ -121,10 +130,10 @@ impl Engine {
 
     /// Applies the rules to the stored log: at load, and when another tab changed it. A log that
     /// does not verify is not trusted (`bad`): the visitor is asked again.
-    pub fn load(&mut self, stored: Option<&str>, gpc: bool, f: &Facts) -> Step {
+    pub fn load(&mut self, stored: Stored, gpc: bool, f: &Facts) -> Step {
         let mut step = Step::default();
         self.gpc = gpc;
-        self.log = match stored.map(EvidenceLog::from_json) {
+        self.log = match stored.map(EvidenceLog::from_value) {
             None => EvidenceLog::new(),
             Some(Ok(log)) => log,
             Some(Err(why)) => {
@@ -154,7 +163,7 @@ impl Engine {
     /// A decision by the visitor or the API: "accept" / "reject" (all purposes), or the
     /// requested choices (purposes not named keep their state, unknown ones are ignored).
     /// `stored` is the log in storage now: another tab may have appended to it meanwhile.
-    pub fn decide(&mut self, requested: &Choices, asked: Method, stored: Option<&str>, f: &Facts) -> Step {
+    pub fn decide(&mut self, requested: &Choices, asked: Method, stored: Stored, f: &Facts) -> Step {
         self.catch_up(stored);
         let requested = match asked {
             Method::AcceptAll => consent::accept_all(&self.config, self.gpc_honoured),
@@ -180,8 +189,8 @@ impl Engine {
     /// Another tab may have recorded a decision whose storage event has not arrived yet: adopt
     /// the stored log when it verifies and extends ours (same visitor, later receipt), so the
     /// next receipt follows it instead of forking the chain.
-    fn catch_up(&mut self, stored: Option<&str>) {
-        let Some(Ok(stored)) = stored.map(EvidenceLog::from_json) else { return };
+    fn catch_up(&mut self, stored: Stored) {
+        let Some(Ok(stored)) = stored.map(EvidenceLog::from_value) else { return };
         let newer = match (stored.last(), self.log.last()) {
             (Some(s), Some(m)) => s.subject == m.subject && s.seq > m.seq,
             (Some(_), None) => true,
@@ -333,16 +342,16 @@ impl Engine {
 
     /// `(count)` when the log text (as stored now) verifies, else the first bad receipt's index
     /// and why. `None` (nothing stored) checks the log in memory.
-    pub fn verify(&self, stored: Option<&str>) -> Result<usize, (usize, &'static str)> {
-        let Some(text) = stored else { return Ok(self.log.receipts.len()) };
-        let doc = json::parse(text).map_err(|_| (0, "the stored record is not valid JSON"))?;
+    pub fn verify(&self, stored: Stored) -> Result<usize, (usize, &'static str)> {
+        let Some(doc) = stored else { return Ok(self.log.receipts.len()) };
+        let doc = doc.ok_or((0, "the stored record is not valid JSON"))?;
         let list = doc.get("receipts").and_then(Value::as_array).ok_or((0, "the stored record has no receipts"))?;
         let mut receipts = Vec::with_capacity(list.len());
         for (i, v) in list.iter().enumerate() {
             receipts.push(Receipt::from_value(v).map_err(|why| (i, why))?);
         }
         verify_chain(&receipts, false).map_err(|b| (b.index, b.reason))?;
-        EvidenceLog::from_json(text).map(|l| l.receipts.len()).map_err(|why| (receipts.len(), why))
+        EvidenceLog::from_value(Some(doc)).map(|l| l.receipts.len()).map_err(|why| (receipts.len(), why))
     }
 
     /// The undelivered receipts as one body (a JSON array), with the seq that acknowledges them.
@@ -375,7 +384,7 @@ impl Engine {
 
     /// Builds an event on the current page and queues it. 0: not running or too large
     /// (dropped); 1: queued; 2: queued and a batch is due now.
-    pub fn track(&mut self, name: &str, custom: &str, now_ms: i64, random: &[u8]) -> u32 {
+    pub fn track(&mut self, name: &str, custom: &str, custom_doc: Option<&Value>, now_ms: i64, random: &[u8]) -> u32 {
         let (Some(q), Some(cfg)) = (self.queue.as_mut(), self.config.tracker.as_ref()) else { return 0 };
         let mut r = [0u8; 16];
         for (i, b) in r.iter_mut().enumerate() {
@@ -391,7 +400,7 @@ impl Engine {
             referrer: text(|p| &p.referrer),
             sizes: p.map_or([0; 4], |p| p.sizes),
         };
-        let e = tracker::event(name, &self.distinct, &self.log.subject, &page, &tracker::custom_members(custom), now_ms, &uuid);
+        let e = tracker::event(name, &self.distinct, &self.log.subject, &page, &tracker::custom_members(custom, custom_doc), now_ms, &uuid);
         if !q.push(e) {
             return 0;
         }
@@ -463,6 +472,7 @@ fn push_opt(s: &mut String, key: &str, v: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
 
     const CONFIG: &str = r#"{"policyVersion":"1","purposes":[{"id":"necessary"},{"id":"analytics","gpc":true}],
         "tracker":{"apiKey":"k","path":"/t","purpose":"analytics"}}"#;
@@ -471,13 +481,21 @@ mod tests {
         Facts { now_ms, origin: "https://shop.example", path: "/a?q=1", random: &[7; 32] }
     }
 
+    fn doc(text: &str) -> Value {
+        json::parse(text).expect("JSON")
+    }
+
+    fn new(config: &str, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
+        Engine::new(Some(&doc(config)), None, wanted)
+    }
+
     fn engine() -> Engine {
-        Engine::new(CONFIG, "", &["en-GB"]).expect("valid config").0
+        new(CONFIG, &["en-GB"]).expect("valid config").0
     }
 
     #[test]
     fn a_bad_config_names_the_field_and_makes_no_engine() {
-        let err = Engine::new(r#"{"policyVersion":1}"#, "", &[]).err().expect("refused");
+        let err = new(r#"{"policyVersion":1}"#, &[]).err().expect("refused");
         assert!(err.contains("policyVersion"), "{err}");
     }
 
@@ -500,10 +518,10 @@ mod tests {
         let saved = out.get("save").and_then(Value::as_str).map(String::from).expect("the log to store");
         assert_eq!(out.get("consent").unwrap().get("analytics").unwrap().as_bool(), Some(true));
         let mut again = engine();
-        let step = again.load(Some(&saved), false, &facts(3_000));
+        let step = again.load(Some(Some(&doc(&saved))), false, &facts(3_000));
         assert!(!step.ask && step.method.is_none());
         assert_eq!(again.consent_json(), r#"{"necessary":true,"analytics":true}"#);
-        assert_eq!(again.verify(Some(&saved)), Ok(1));
+        assert_eq!(again.verify(Some(Some(&doc(&saved)))), Ok(1));
         assert_eq!(again.log.receipts[0].path, "/a", "the query is not recorded");
     }
 
@@ -514,9 +532,9 @@ mod tests {
         e.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
         let forged = e.log.to_json().replace("\"analytics\":true", "\"analytics\":false");
         let mut again = engine();
-        let step = again.load(Some(&forged), false, &facts(3_000));
+        let step = again.load(Some(Some(&doc(&forged))), false, &facts(3_000));
         assert!(step.ask && step.bad.is_some());
-        assert!(again.verify(Some(&forged)).is_err());
+        assert!(again.verify(Some(Some(&doc(&forged)))).is_err());
     }
 
     #[test]
@@ -546,13 +564,13 @@ mod tests {
         a.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
         let first = a.log.to_json();
         let mut b = engine();
-        b.load(Some(&first), false, &facts(2_500));
+        b.load(Some(Some(&doc(&first))), false, &facts(2_500));
         b.decide(&Vec::new(), Method::RejectAll, None, &facts(3_000));
         let second = b.log.to_json();
         // Tab a never saw tab b's write: it must append after it, not beside it.
-        a.decide(&Vec::new(), Method::AcceptAll, Some(&second), &facts(4_000));
+        a.decide(&Vec::new(), Method::AcceptAll, Some(Some(&doc(&second))), &facts(4_000));
         assert_eq!(a.log.receipts.len(), 3);
-        assert_eq!(a.verify(Some(&a.log.to_json())), Ok(3));
+        assert_eq!(a.verify(Some(Some(&doc(&a.log.to_json())))), Ok(3));
     }
 
     #[test]
@@ -567,19 +585,35 @@ mod tests {
 
     #[test]
     fn a_missing_language_table_warns_and_shows_english() {
-        let (e, warning) = Engine::new(CONFIG, "", &["de-DE"]).unwrap();
+        let (e, warning) = new(CONFIG, &["de-DE"]).unwrap();
         assert_eq!(e.lang.code(), "en");
-        assert!(warning.expect("a warning").contains("\"de\""));
+        assert!(warning.expect("a warning").contains("\"de\" (lang/de.json next to consentry_bg.wasm) were not loaded"));
+        // A table that was not JSON, or is another language's, is named as such.
+        let (e, warning) = Engine::new(Some(&doc(CONFIG)), Some(None), &["de-DE"]).unwrap();
+        assert_eq!(e.lang.code(), "en");
+        assert!(warning.expect("a warning").contains("were not valid JSON"));
+        let fr = doc(include_str!("lang/fr.json"));
+        let (_, warning) = Engine::new(Some(&doc(CONFIG)), Some(Some(&fr)), &["de-DE"]).unwrap();
+        assert!(warning.expect("a warning").contains("for another language"));
+        let de = doc(include_str!("lang/de.json"));
+        let (e, warning) = Engine::new(Some(&doc(CONFIG)), Some(Some(&de)), &["de-DE"]).unwrap();
+        assert_eq!((e.lang.code(), warning), ("de", None));
+    }
+
+    #[test]
+    fn a_config_that_is_not_json_is_named_so() {
+        let err = Engine::new(None, None, &[]).err().expect("refused");
+        assert_eq!(err, "Consentry config: (document): not valid JSON");
     }
 
     #[test]
     fn the_tracker_queues_only_while_started() {
         let mut e = engine();
         e.track_page("https://shop.example/a?q=secret#x", "shop.example", "/a", "https://other.example/?s=1", [1, 2, 3, 4]);
-        assert_eq!(e.track("$pageview", "", 1, &[1; 16]), 0, "not started: dropped");
+        assert_eq!(e.track("$pageview", "", None, 1, &[1; 16]), 0, "not started: dropped");
         e.track_start();
         e.cookie_set("", &[2; 16], false);
-        assert_eq!(e.track("$pageview", "", 1, &[1; 16]), 1);
+        assert_eq!(e.track("$pageview", "", None, 1, &[1; 16]), 1);
         let body = e.track_next(2).expect("a batch");
         assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\""));
         assert!(body.contains("\"$current_url\":\"https://shop.example/a\"") && !body.contains("secret"), "{body}");
@@ -589,7 +623,7 @@ mod tests {
 
     #[test]
     fn the_cookie_keeps_a_good_id_and_is_deleted_on_every_domain() {
-        let mut e = Engine::new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), "", &[]).unwrap().0;
+        let mut e = new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), &[]).unwrap().0;
         let text = e.cookie_set("a=1", &[5; 16], true);
         let id = e.distinct.clone();
         assert!(tracker::is_uuid(&id));

@@ -546,7 +546,12 @@ impl EvidenceLog {
     /// Reads the storage form and verifies it (unanchored: the log is bounded). Any problem, from
     /// bad JSON to a broken link, is an error: the caller must not trust such a log.
     pub fn from_json(s: &str) -> Result<EvidenceLog, &'static str> {
-        let doc = json::parse(s).map_err(|_| "log: not valid JSON")?;
+        EvidenceLog::from_value(json::parse(s).ok().as_ref())
+    }
+
+    /// `from_json` on the parsed document (None: the stored text was not JSON).
+    pub fn from_value(doc: Option<&Value>) -> Result<EvidenceLog, &'static str> {
+        let doc = doc.ok_or("log: not valid JSON")?;
         let Some(obj) = doc.as_object() else {
             return Err("log: expected an object");
         };

@@ -43,6 +43,42 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(v)
 }
 
+/// Where the JSON number starting at `s[i]` ends, or None when none starts there (RFC 8259
+/// grammar: optional minus, no leading zeros, optional fraction and exponent).
+pub fn number_end(s: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while let Some(b'0'..=b'9') = s.get(*i) {
+            *i += 1;
+        }
+        *i - start
+    };
+    if s.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let lead_zero = s.get(i) == Some(&b'0');
+    let n = digits(&mut i);
+    if n == 0 || (lead_zero && n > 1) {
+        return None;
+    }
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    if let Some(b'e' | b'E') = s.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = s.get(i) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    Some(i)
+}
+
 struct Parser<'a> {
     t: &'a str,
     s: &'a [u8],
@@ -144,33 +180,15 @@ impl<'a> Parser<'a> {
             Some(_) => Err(self.err("unexpected character")),
         }
     }
-    fn digits(&mut self) -> usize {
-        let start = self.i;
-        while let Some(b'0'..=b'9') = self.s.get(self.i) {
-            self.i += 1;
-        }
-        self.i - start
-    }
     fn number(&mut self) -> Result<Value, ParseError> {
         let start = self.i;
-        self.eat(b'-');
-        let lead_zero = self.s.get(self.i) == Some(&b'0');
-        let n = self.digits();
-        if n == 0 || (lead_zero && n > 1) {
-            return Err(self.err("invalid number"));
-        }
-        if self.eat(b'.') && self.digits() == 0 {
-            return Err(self.err("invalid number"));
-        }
-        if self.eat(b'e') || self.eat(b'E') {
-            if !self.eat(b'+') {
-                self.eat(b'-');
+        match number_end(self.s, start) {
+            Some(end) => {
+                self.i = end;
+                Ok(Value::Num(String::from(self.slice(start))))
             }
-            if self.digits() == 0 {
-                return Err(self.err("invalid number"));
-            }
+            None => Err(self.err("invalid number")),
         }
-        Ok(Value::Num(String::from(self.slice(start))))
     }
     fn hex4(&mut self) -> Result<u32, ParseError> {
         let mut v = 0u32;

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod evidence;
 pub mod json;
 pub mod sha256;
+pub mod tape;
 pub mod texts;
 pub mod time;
 pub mod tracker;
@@ -53,6 +54,13 @@ pub fn drop_front<T>(v: &mut Vec<T>, n: usize) {
         i += 1;
         i > n
     });
+}
+
+/// `b` as text when it is well-formed UTF-8 (`core::str::from_utf8` without its code size).
+pub fn utf8(b: &[u8]) -> Option<&str> {
+    // SAFETY: `is_utf8` accepts exactly what `core::str::from_utf8` accepts (tested against it
+    // on every sequence of up to three bytes, and on four-byte leads).
+    is_utf8(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
 }
 
 /// Whether `b` is well-formed UTF-8: exactly what `core::str::from_utf8` accepts (no overlong

@@ -6,7 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::config::Config;
-use crate::core::json;
+use crate::core::json::{self, Value};
 use crate::core::before;
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.
@@ -82,7 +82,8 @@ pub const UI_TEXTS: usize = 22;
 
 pub const LANGS: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
 
-const EN: &str = include_str!("lang/en.json");
+/// `lang/en.json` as a tape (written by build.rs): read like any other table, without JSON.
+const EN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/en.tape"));
 
 /// One language's built-in texts, in `Key` order.
 pub struct Lang {
@@ -92,10 +93,14 @@ pub struct Lang {
 }
 
 impl Lang {
-    /// Reads a language table: a JSON object with `lang` (one of `LANGS`) and a non-empty string
-    /// for every text name (other fields are ignored).
+    /// Reads a language table's JSON text (see `from_value`).
     pub fn parse(text: &str) -> Result<Lang, &'static str> {
-        let v = json::parse(text).map_err(|_| "not valid JSON")?;
+        Lang::from_value(json::parse(text).ok().as_ref())
+    }
+    /// Reads a language table: a JSON object with `lang` (one of `LANGS`) and a non-empty string
+    /// for every text name (other fields are ignored). None: the text was not JSON.
+    pub fn from_value(v: Option<&Value>) -> Result<Lang, &'static str> {
+        let v = v.ok_or("not valid JSON")?;
         let code = v.get("lang").and_then(|l| l.as_str()).unwrap_or("");
         let index = LANGS.iter().position(|l| *l == code).ok_or("not a language table")?;
         let mut texts = Vec::with_capacity(NAMES.len());
@@ -109,7 +114,7 @@ impl Lang {
     }
 /// The compiled-in English table.
     pub fn english() -> Lang {
-        Lang::parse(EN).unwrap_or(Lang { index: 0, texts: Vec::new() })
+        Lang::from_value(crate::core::tape::decode(EN).as_ref()).unwrap_or(Lang { index: 0, texts: Vec::new() })
     }
     pub fn code(&self) -> &'static str {
         LANGS.get(self.index).map_or("en", |c| c)
@@ -265,7 +270,9 @@ mod tests {
         let en = Lang::english();
         assert_eq!(en.code(), "en");
         assert_eq!(en.get(Key::AcceptAll), "Accept all");
-        assert_eq!(en.get(Key::FunctionalDesc), table("en").get(Key::FunctionalDesc));
+        for k in ALL {
+            assert_eq!(en.get(k), table("en").get(k), "the compiled-in English (build.rs) is en.json");
+        }
     }
 
     #[test]

@@ -81,9 +81,9 @@ fn prop_str(out: &mut String, key: &str, v: &str) {
 
 /// The caller's properties as JSON object members (`"a":1,"b":"x"`), from the JSON text of an
 /// object (what `JSON.stringify` gives), without the reserved names. Fast path: text that cannot
-/// name a reserved property is used as it is; otherwise it is parsed and filtered. Anything but
-/// an object gives nothing.
-pub fn custom_members(json_text: &str) -> String {
+/// name a reserved property is used as it is; otherwise its parsed form `doc` is filtered (the
+/// shell sends it only then). Anything but an object gives nothing.
+pub fn custom_members(json_text: &str, doc: Option<&Value>) -> String {
     let t = json_text.trim_ascii(); // JSON's white space is ASCII
     let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else { return String::new() };
     // Every reserved name starts with `$` or is `distinct_id`.
@@ -99,8 +99,8 @@ pub fn custom_members(json_text: &str) -> String {
         return String::from(inner.trim_ascii());
     }
     let mut out = String::new();
-    if let Ok(Value::Obj(fields)) = crate::core::json::parse(t) {
-        for (k, v) in &fields {
+    if let Some(Value::Obj(fields)) = doc {
+        for (k, v) in fields {
             if !RESERVED.contains(&k.as_str()) {
                 if !out.is_empty() {
                     out.push(',');
@@ -489,6 +489,11 @@ pub fn cookie_domains(host: &str, configured: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `custom_members` with the document the shell would send.
+    fn cm(t: &str) -> String {
+        custom_members(t, crate::core::json::parse(t).ok().as_ref())
+    }
     use crate::core::json;
 
     fn page() -> Page<'static> {
@@ -507,7 +512,7 @@ mod tests {
 
     #[test]
     fn encodes_an_event_byte_for_byte() {
-        let custom = custom_members(r#"{"plan":"pro \"x\"","n":2.5,"distinct_id":"spoof","$consentry_subject":"spoof"}"#);
+        let custom = cm(r#"{"plan":"pro \"x\"","n":2.5,"distinct_id":"spoof","$consentry_subject":"spoof"}"#);
         let e = event("signup", "0f0e-id", "ab12", &page(), &custom, 1_700_000_000_123, "u-1");
         let want = concat!(
             r#"{"event":"signup","properties":{"distinct_id":"0f0e-id","$lib":"consentry","$lib_version":"0.1.0","#,
@@ -525,17 +530,17 @@ mod tests {
 
     #[test]
     fn custom_properties_keep_their_text_and_lose_reserved_names() {
-        assert_eq!(custom_members(r#"{"a":1,"b":{"c":[true,null]},"s":"$x"}"#), r#""a":1,"b":{"c":[true,null]},"s":"$x""#);
+        assert_eq!(cm(r#"{"a":1,"b":{"c":[true,null]},"s":"$x"}"#), r#""a":1,"b":{"c":[true,null]},"s":"$x""#);
         assert_eq!(
-            custom_members(r#"{"a":1,"$lib":"evil","x":"y","distinct_id":"z","$own":2,"$set":{"email":"e"}}"#),
+            cm(r#"{"a":1,"$lib":"evil","x":"y","distinct_id":"z","$own":2,"$set":{"email":"e"}}"#),
             r#""a":1,"x":"y","$own":2"#
         );
-        assert_eq!(custom_members("{}"), "");
+        assert_eq!(cm("{}"), "");
         for not_object in ["[1,2]", "\"text\"", "1", "null", ""] {
-            assert_eq!(custom_members(not_object), "", "{not_object}");
+            assert_eq!(cm(not_object), "", "{not_object}");
         }
         // Whatever comes out, the event stays valid JSON without duplicate keys.
-        let e = event("e", "i", "s", &page(), &custom_members(r#"{"$pathname":"/x","$current_url":1,"k":"\"$lib\":"}"#), 0, "u");
+        let e = event("e", "i", "s", &page(), &cm(r#"{"$pathname":"/x","$current_url":1,"k":"\"$lib\":"}"#), 0, "u");
         let v = json::parse(&e.text).unwrap();
         assert_eq!(v.get("properties").unwrap().get("$pathname").unwrap().as_str(), Some("/p"));
         assert_eq!(v.get("properties").unwrap().get("k").unwrap().as_str(), Some("\"$lib\":"));
@@ -717,9 +722,9 @@ mod tests {
     #[test]
     fn byte_loop_edges() {
         // Fast path (nothing reserved) and the slow path for a name only containing `distinct_id`.
-        assert_eq!(custom_members(r#" {"a":1,"b":"x"} "#), r#""a":1,"b":"x""#);
-        assert_eq!(custom_members(r#"{"my_distinct_id":1,"distinct_id":2}"#), r#""my_distinct_id":1"#);
-        assert_eq!(custom_members(r#"{"distinct_i":1}"#), r#""distinct_i":1"#);
+        assert_eq!(cm(r#" {"a":1,"b":"x"} "#), r#""a":1,"b":"x""#);
+        assert_eq!(cm(r#"{"my_distinct_id":1,"distinct_id":2}"#), r#""my_distinct_id":1"#);
+        assert_eq!(cm(r#"{"distinct_i":1}"#), r#""distinct_i":1"#);
         // A trailing dot leaves an empty last label, which counts as numeric (address only).
         assert_eq!(cookie_domains("example.com.", None), ["example.com."]);
         assert_eq!(cookie_domains("10.0.0.x", None), ["10.0.0.x", "0.0.x", "0.x"]);

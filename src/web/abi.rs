@@ -12,6 +12,13 @@ use core::cell::RefCell;
 
 use super::exports as x;
 use super::global::Global;
+use crate::core::json::Value;
+use crate::core::tape;
+
+/// `Option<Option<Value>>` → the `Stored` the engine takes.
+fn stored(d: &Option<Option<Value>>) -> Option<Option<&Value>> {
+    d.as_ref().map(Option::as_ref)
+}
 
 static INPUT: Global<RefCell<Vec<u8>>> = Global(RefCell::new(Vec::new()));
 static OUTPUT: Global<RefCell<String>> = Global(RefCell::new(String::new()));
@@ -55,12 +62,15 @@ impl<'a> Args<'a> {
     }
     /// A text, or None for -1 (and for bytes that are not UTF-8, which the shell never sends).
     fn opt(&mut self, len: i32) -> Option<&'a str> {
-        let b = self.bytes(len)?;
-        // SAFETY: `is_utf8` accepts exactly what `core::str::from_utf8` accepts (tested natively).
-        crate::core::is_utf8(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
+        self.bytes(len).and_then(crate::core::utf8)
     }
     fn text(&mut self, len: i32) -> &'a str {
         self.opt(len).unwrap_or("")
+    }
+    /// A document the shell parsed, as a tape: None for -1, Some(None) for a tape that does not
+    /// decode (the shell sends an empty one for text that is not JSON).
+    fn doc(&mut self, len: i32) -> Option<Option<Value>> {
+        self.bytes(len).map(tape::decode)
     }
 }
 
@@ -75,22 +85,25 @@ fn answer(f: impl FnOnce(&mut Args) -> Option<String>) -> i32 {
 
 #[no_mangle]
 pub extern "C" fn start(config: i32, table: i32, langs: i32) -> i32 {
-    answer(|a| Some(x::start(a.text(config), a.text(table), a.text(langs))))
+    answer(|a| {
+        let (config, table) = (a.doc(config), a.doc(table));
+        Some(x::start(config.flatten().as_ref(), stored(&table), a.text(langs)))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn load(stored: i32, origin: i32, path: i32, random: i32, gpc: i32, now: f64) -> i32 {
     answer(|a| {
-        let stored = a.opt(stored);
-        Some(x::load(stored, gpc != 0, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+        let stored = a.doc(stored);
+        Some(x::load(self::stored(&stored), gpc != 0, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn decide(choices: i32, method: i32, stored: i32, origin: i32, path: i32, random: i32, now: f64) -> i32 {
     answer(|a| {
-        let (choices, method, stored) = (a.text(choices), a.text(method), a.opt(stored));
-        Some(x::decide(choices, method, stored, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+        let (choices, method, stored) = (a.doc(choices), a.text(method), a.doc(stored));
+        Some(x::decide(choices.flatten().as_ref(), method, self::stored(&stored), now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
     })
 }
 
@@ -106,7 +119,7 @@ pub extern "C" fn export_log() -> i32 {
 
 #[no_mangle]
 pub extern "C" fn verify(stored: i32) -> i32 {
-    answer(|a| Some(x::verify(a.opt(stored))))
+    answer(|a| Some(x::verify(self::stored(&a.doc(stored)))))
 }
 
 #[no_mangle]
@@ -134,11 +147,11 @@ pub extern "C" fn track_page(href: i32, host: i32, path: i32, referrer: i32, sw:
 }
 
 #[no_mangle]
-pub extern "C" fn track(name: i32, custom: i32, random: i32, now: f64) -> i32 {
+pub extern "C" fn track(name: i32, custom: i32, doc: i32, random: i32, now: f64) -> i32 {
     let mut n = 0;
     answer(|a| {
-        let (name, custom) = (a.text(name), a.text(custom));
-        n = x::track(name, custom, now, a.bytes(random).unwrap_or(&[]));
+        let (name, custom, doc) = (a.text(name), a.text(custom), a.doc(doc));
+        n = x::track(name, custom, doc.flatten().as_ref(), now, a.bytes(random).unwrap_or(&[]));
         None
     });
     n as i32

@@ -11,9 +11,9 @@ use crate::prelude::*;
 use core::cell::RefCell;
 
 use super::global::Global;
-use crate::core::engine::{Engine, Facts, Step};
+use crate::core::engine::{Engine, Facts, Step, Stored};
 use crate::core::evidence::Method;
-use crate::core::json::{self, push_int, push_str, Value};
+use crate::core::json::{push_int, push_str, Value};
 use crate::core::{backoff, tracker};
 
 static ENGINE: Global<RefCell<Option<Engine>>> = Global(RefCell::new(None));
@@ -23,10 +23,11 @@ fn with<R: Default>(f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|e| e.try_borrow_mut().ok().and_then(|mut e| e.as_mut().map(f)).unwrap_or_default())
 }
 
-/// Starts the engine with the config text, the language table the shell fetched ("" for none)
-/// and the page's and browser's languages (one per line). `{"view":…,"warning"?:…}`, or
-/// `{"error":…}` naming the config field (nothing is started then).
-pub fn start(config: &str, table: &str, wanted: &str) -> String {
+/// Starts the engine with the config document (None: its text was not JSON), the language table
+/// the shell fetched (see `Stored`) and the page's and browser's languages (one per line).
+/// `{"view":…,"warning"?:…}`, or `{"error":…}` naming the config field (nothing is started then).
+/// Documents arrive parsed by the browser, as tapes (`core::tape`, read in `abi`).
+pub fn start(config: Option<&Value>, table: Stored, wanted: &str) -> String {
     let mut langs: Vec<&str> = Vec::new();
     let mut rest = wanted;
     while !rest.is_empty() {
@@ -61,7 +62,7 @@ pub fn start(config: &str, table: &str, wanted: &str) -> String {
 
 /// At load, and when another tab wrote the log: the stored log (`undefined` when none), the GPC
 /// signal and the page's facts. A step (see `Engine::step_json`).
-pub fn load(stored: Option<&str>, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+pub fn load(stored: Stored, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
     let f = Facts { now_ms: now as i64, origin, path, random };
     with(|e| {
         let step = e.load(stored, gpc, &f);
@@ -69,16 +70,14 @@ pub fn load(stored: Option<&str>, gpc: bool, now: f64, origin: &str, path: &str,
     })
 }
 
-/// A decision: `method` is `accept-all`, `reject-all`, `custom` or `api`; `choices` a JSON object
+/// A decision: `method` is `accept-all`, `reject-all`, `custom` or `api`; `choices` an object
 /// of purpose → boolean for the last two. `stored` is the log in storage now.
-pub fn decide(choices: &str, method: &str, stored: Option<&str>, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
+pub fn decide(choices: Option<&Value>, method: &str, stored: Stored, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
     let f = Facts { now_ms: now as i64, origin, path, random };
     let mut requested = Vec::new();
-    if let Ok(Value::Obj(members)) = json::parse(choices) {
-        for (k, v) in members {
-            if let Some(b) = v.as_bool() {
-                requested.push((k, b));
-            }
+    for (k, v) in choices.and_then(Value::as_object).unwrap_or(&[]) {
+        if let Some(b) = v.as_bool() {
+            requested.push((k.clone(), b));
         }
     }
     let asked = Method::parse(method).unwrap_or(Method::Api);
@@ -98,9 +97,9 @@ pub fn export_log() -> String {
     with(|e| e.log.export_json())
 }
 
-/// `{"ok":true,"count":N}` or `{"ok":false,"count":I,"brokenAt":I,"reason":…}` for the log text
-/// as stored now (`undefined`: the log in memory).
-pub fn verify(stored: Option<&str>) -> String {
+/// `{"ok":true,"count":N}` or `{"ok":false,"count":I,"brokenAt":I,"reason":…}` for the log
+/// as stored now (None: the log in memory).
+pub fn verify(stored: Stored) -> String {
     let mut j = String::from("{\"ok\":");
     match with(|e| Some(e.verify(stored))).unwrap_or(Ok(0)) {
         Ok(n) => {
@@ -161,12 +160,13 @@ pub fn track_page(href: &str, host: &str, path: &str, referrer: &str, sizes: [i6
 }
 
 /// Queues an event: 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a name
-/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`.
-pub fn track(name: &str, custom: &str, now: f64, random: &[u8]) -> u32 {
+/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`,
+/// `doc` its parsed form when it may name a reserved property (see `tracker::custom_members`).
+pub fn track(name: &str, custom: &str, doc: Option<&Value>, now: f64, random: &[u8]) -> u32 {
     if name.is_empty() || name.len() > 200 {
         return 3;
     }
-    with(|e| match e.track(name, custom, now as i64, random) {
+    with(|e| match e.track(name, custom, doc, now as i64, random) {
         0 if e.queue.is_some() => 4,
         n => n,
     })

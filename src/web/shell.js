@@ -64,8 +64,36 @@ function shell(x, config, table) {
     }
     return i;
   }
+  // A JSON text as the module reads documents (src/core/tape.rs): parsed here by the browser, so
+  // the .wasm carries no JSON reader. Throws when the text is not JSON.
+  function tape(json) {
+    var out = [];
+    function len(n) { out.push(n & 255, n >> 8 & 255, n >> 16 & 255, n >>> 24); }
+    function str(tag, s) {
+      var b = enc.encode(s), i;
+      if (tag) out.push(tag);
+      len(b.length);
+      for (i = 0; i < b.length; i++) out.push(b[i]);
+    }
+    function put(v) {
+      var t = typeof v, k;
+      if (t == 'string') str(115, v); // s
+      else if (t == 'number' && isFinite(v)) str(100, String(v)); // d
+      else if (t == 'boolean') out.push(v ? 116 : 102); // t, f
+      else if (!v || t != 'object') out.push(110); // n
+      else if (Array.isArray(v)) { out.push(97); len(v.length); v.forEach(put); } // a
+      else { k = Object.keys(v); out.push(111); len(k.length); k.forEach(function (n) { str(0, n); put(v[n]); }); } // o
+    }
+    put(JSON.parse(json));
+    return new Uint8Array(out);
+  }
+  // A stored text as a document: none, a tape, or an empty tape when it is not JSON.
+  function doc(text) {
+    try { return text == null ? text : tape(text); } catch (e) { return new Uint8Array(0); }
+  }
+  try { config = tape(config); } catch (e) { throw new Error('Consentry config: not valid JSON: ' + e.message); }
   var langs = [d.documentElement.getAttribute('lang')].concat(nav.languages || []).join('\n');
-  var started = JSON.parse(call('start', [config, table, langs]));
+  var started = JSON.parse(call('start', [config, doc(table || null), langs]));
   if (started.error) throw new Error(started.error);
   if (started.warning) console.warn(started.warning);
   var view = started.view, t = view.t, tr = view.tracker;
@@ -87,7 +115,7 @@ function shell(x, config, table) {
 
   // ---- decisions: the core records, this applies ----
   function load(stored) {
-    return call('load', [stored, loc.origin, loc.pathname, rnd(32)], [gpc, Date.now()]);
+    return call('load', [doc(stored), loc.origin, loc.pathname, rnd(32)], [gpc, Date.now()]);
   }
   // kind: 0 the page's first load, 1 a reload of the stored log (another tab, a failed
   // verification), 2 a decision.
@@ -112,7 +140,7 @@ function shell(x, config, table) {
     else if (s.changed && kind == 1) tell('api');
   }
   function decide(choices, method) {
-    settle(call('decide', [JSON.stringify(choices || {}), method, read(KEY), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
+    settle(call('decide', [doc(JSON.stringify(choices || {})), method, doc(read(KEY)), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
   }
   function consent() { return Object.assign({}, step.consent); }
   function tell(method) {
@@ -272,7 +300,9 @@ function shell(x, config, table) {
       T.page = 1;
     }
     if (T.used > 240) { T.pool = rnd(256); T.used = 0; }
-    var r = call('track', [name, custom, T.pool.subarray(T.used, T.used += 16)], [Date.now()], 1);
+    // The parsed form only when the text may name a reserved property (the core decides).
+    var parsed = /\$|distinct_id/.test(custom) ? doc(custom) : null;
+    var r = call('track', [name, custom, parsed, T.pool.subarray(T.used, T.used += 16)], [Date.now()], 1);
     if (r == 3) console.error('Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.');
     if (r == 4) console.error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
     if (r == 2 && !T.retry) send();
@@ -574,7 +604,7 @@ function shell(x, config, table) {
     // The log as stored now (an edit since the page loaded is caught); a bad one is put aside
     // and the visitor asked again at once.
     verifyEvidence: function () {
-      var stored = read(KEY), r = JSON.parse(call('verify', [stored]));
+      var stored = read(KEY), r = JSON.parse(call('verify', [doc(stored)]));
       if (!r.ok) settle(load(stored), 1, stored);
       return r;
     },

@@ -77,7 +77,7 @@ test('npm-build page (bundled with esbuild), first visit: banner shown; nothing 
 for (const [file, field, what] of [
   ['basic-bad-config.html', 'privacyPolicyURL', 'an unknown field'],
   ['basic-bad-type.html', 'consentDays', 'a wrong type'],
-  ['basic-bad-json.html', 'JSON at byte', 'bad JSON'],
+  ['basic-bad-json.html', 'not valid JSON', 'bad JSON'],
 ]) {
   test(`invalid config (${what}): console error names "${field}"; no banner, nothing set or sent`, T, async () => {
     const before = await stats(server.url);
