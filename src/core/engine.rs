@@ -9,7 +9,7 @@
 use crate::prelude::*;
 use crate::core::config::{self, Config};
 use crate::core::consent::{self, Choices};
-use crate::core::evidence::{receipts_json, verify_chain, EvidenceLog, Method, Receipt, ReceiptDraft};
+use crate::core::evidence::{receipts_json, EvidenceLog, Method, ReceiptDraft};
 use crate::core::json::{push_int, push_str, Value};
 use crate::core::texts::{self, Lang, Texts};
 use crate::core::tracker::{self, Page, Queue};
@@ -343,15 +343,10 @@ impl Engine {
     /// `(count)` when the log text (as stored now) verifies, else the first bad receipt's index
     /// and why. `None` (nothing stored) checks the log in memory.
     pub fn verify(&self, stored: Stored) -> Result<usize, (usize, &'static str)> {
-        let Some(doc) = stored else { return Ok(self.log.receipts.len()) };
-        let doc = doc.ok_or((0, "the stored record is not valid JSON"))?;
-        let list = doc.get("receipts").and_then(Value::as_array).ok_or((0, "the stored record has no receipts"))?;
-        let mut receipts = Vec::with_capacity(list.len());
-        for (i, v) in list.iter().enumerate() {
-            receipts.push(Receipt::from_value(v).map_err(|why| (i, why))?);
+        match stored {
+            None => Ok(self.log.receipts.len()),
+            Some(doc) => EvidenceLog::read(doc).map(|l| l.receipts.len()),
         }
-        verify_chain(&receipts, false).map_err(|b| (b.index, b.reason))?;
-        EvidenceLog::from_value(Some(doc)).map(|l| l.receipts.len()).map_err(|why| (receipts.len(), why))
     }
 
     /// The undelivered receipts as one body (a JSON array), with the seq that acknowledges them.
@@ -571,6 +566,12 @@ mod tests {
         a.decide(&Vec::new(), Method::AcceptAll, Some(Some(&doc(&second))), &facts(4_000));
         assert_eq!(a.log.receipts.len(), 3);
         assert_eq!(a.verify(Some(Some(&doc(&a.log.to_json())))), Ok(3));
+        // An edit to the third receipt is found there; a log that is not JSON at the start.
+        let log = a.log.to_json();
+        let at = log.rfind("\"accept_all\"").expect("the third receipt's method");
+        let edited = format!("{}\"api\"{}", &log[..at], &log[at + 12..]);
+        assert_eq!(a.verify(Some(Some(&doc(&edited)))).map_err(|e| e.0), Err(2));
+        assert_eq!(a.verify(Some(None)), Err((0, "log: not valid JSON")));
     }
 
     #[test]

@@ -551,45 +551,52 @@ impl EvidenceLog {
 
     /// `from_json` on the parsed document (None: the stored text was not JSON).
     pub fn from_value(doc: Option<&Value>) -> Result<EvidenceLog, &'static str> {
-        let doc = doc.ok_or("log: not valid JSON")?;
+        EvidenceLog::read(doc).map_err(|(_, why)| why)
+    }
+
+    /// `from_value`, with where it failed: the index of the first receipt that does not read or
+    /// verify (0 for a problem before the receipts, their count for one after them).
+    pub fn read(doc: Option<&Value>) -> Result<EvidenceLog, (usize, &'static str)> {
+        let doc = doc.ok_or((0, "log: not valid JSON"))?;
         let Some(obj) = doc.as_object() else {
-            return Err("log: expected an object");
+            return Err((0, "log: expected an object"));
         };
         if obj
             .iter()
             .any(|(k, _)| !["v", "subject", "delivered", "receipts"].contains(&k.as_str()))
         {
-            return Err("log: unknown field");
+            return Err((0, "log: unknown field"));
         }
         if doc.get("v").and_then(Value::as_i64) != Some(1) {
-            return Err("log: v: expected 1");
+            return Err((0, "log: v: expected 1"));
         }
         let log = EvidenceLog {
             subject: String::from(
                 doc.get("subject")
                     .and_then(Value::as_str)
-                    .ok_or("log: subject: expected a string")?,
+                    .ok_or((0, "log: subject: expected a string"))?,
             ),
             delivered: doc
                 .get("delivered")
                 .and_then(Value::as_i64)
-                .ok_or("log: delivered: expected a whole number")?,
+                .ok_or((0, "log: delivered: expected a whole number"))?,
             receipts: receipts_of(doc.get("receipts"))?,
         };
+        let after = |why| Err((log.receipts.len(), why));
         let (first_seq, last_seq) = match (log.receipts.first(), log.receipts.last()) {
             (Some(f), Some(l)) => (f.seq, l.seq),
             _ => (1, 0),
         };
         if log.receipts.is_empty() && !log.subject.is_empty() {
-            return Err("log: subject: expected \"\" while there are no receipts");
+            return after("log: subject: expected \"\" while there are no receipts");
         }
         if log.delivered < 0 || log.delivered > last_seq {
-            return Err("log: delivered: beyond the last receipt");
+            return after("log: delivered: beyond the last receipt");
         }
         if log.delivered < first_seq - 1 {
-            return Err("log: undelivered receipts are missing");
+            return after("log: undelivered receipts are missing");
         }
-        log.verify().map_err(|b| b.reason)?;
+        log.verify().map_err(|b| (b.index, b.reason))?;
         Ok(log)
     }
 
@@ -643,13 +650,14 @@ impl EvidenceLog {
     }
 }
 
-fn receipts_of(v: Option<&Value>) -> Result<Vec<Receipt>, &'static str> {
+/// The receipts of an array, or the index of the first one that does not read, and why.
+fn receipts_of(v: Option<&Value>) -> Result<Vec<Receipt>, (usize, &'static str)> {
     let list = v
         .and_then(Value::as_array)
-        .ok_or("receipts: expected an array")?;
+        .ok_or((0, "receipts: expected an array"))?;
     let mut out = Vec::with_capacity(list.len());
-    for item in list {
-        out.push(Receipt::from_value(item)?);
+    for (i, item) in list.iter().enumerate() {
+        out.push(Receipt::from_value(item).map_err(|why| (i, why))?);
     }
     Ok(out)
 }
@@ -679,7 +687,7 @@ fn push_receipts(s: &mut String, receipts: &[Receipt]) {
 pub fn parse_export(s: &str) -> Result<Vec<Receipt>, &'static str> {
     let doc = json::parse(s).map_err(|_| "document: not valid JSON")?;
     let (allowed, subject): (&[&str], _) = match &doc {
-        Value::Arr(_) => return receipts_of(Some(&doc)),
+        Value::Arr(_) => return receipts_of(Some(&doc)).map_err(|(_, why)| why),
         Value::Obj(_) if doc.get("format").is_some() => {
             if doc.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
                 return Err("format: expected \"consentry-evidence\"");
@@ -704,7 +712,7 @@ pub fn parse_export(s: &str) -> Result<Vec<Receipt>, &'static str> {
     let subject = subject
         .and_then(Value::as_str)
         .ok_or("subject: expected a string")?;
-    let receipts = receipts_of(doc.get("receipts"))?;
+    let receipts = receipts_of(doc.get("receipts")).map_err(|(_, why)| why)?;
     if receipts.iter().any(|r| r.subject != subject) {
         return Err("subject: differs from a receipt's subject");
     }

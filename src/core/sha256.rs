@@ -79,25 +79,26 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
             compress(&mut h, b);
         }
     }
-    // Zipped iterators, no slicing: nothing here can panic, so no panic path is compiled in.
-    let mut tail = [0u8; 128];
+    // The tail, byte by byte: no slicing or copying that could panic, so no panic path is
+    // compiled in. `i % 64` is always in bounds.
     let n = rest.len(); // < 64
-    for (t, b) in tail.iter_mut().zip(rest.iter().chain(&[0x80])) {
-        *t = *b;
-    }
-    let end = if n < 56 { 64 } else { 128 };
-    let bits = (data.len() as u64).wrapping_mul(8).to_be_bytes();
-    for (t, b) in tail.iter_mut().skip(end - 8).zip(bits) {
-        *t = b;
-    }
-    for block in tail.chunks_exact(64).take(end / 64) {
-        if let Ok(b) = block.try_into() {
-            compress(&mut h, b);
+    let total = if n < 56 { 64 } else { 128 };
+    let bits = (data.len() as u64).wrapping_mul(8);
+    let mut block = [0u8; 64];
+    for i in 0..total {
+        block[i % 64] = match rest.get(i) {
+            Some(&b) => b,
+            None if i == n => 0x80,
+            None if i >= total - 8 => (bits >> (8 * (total - 1 - i))) as u8,
+            None => 0,
+        };
+        if i % 64 == 63 {
+            compress(&mut h, &block);
         }
     }
     let mut out = [0u8; 32];
-    for (o, b) in out.iter_mut().zip(h.iter().flat_map(|w| w.to_be_bytes())) {
-        *o = b;
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (h[i / 4] >> (24 - 8 * (i % 4))) as u8;
     }
     out
 }
