@@ -108,11 +108,6 @@ pub extern "C" fn decide(choices: i32, method: i32, stored: i32, origin: i32, pa
 }
 
 #[no_mangle]
-pub extern "C" fn receipts() -> i32 {
-    answer(|_| Some(x::receipts()))
-}
-
-#[no_mangle]
 pub extern "C" fn export_log() -> i32 {
     answer(|_| Some(x::export_log()))
 }

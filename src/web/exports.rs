@@ -87,11 +87,6 @@ pub fn decide(choices: Option<&Value>, method: &str, stored: Stored, now: f64, o
     })
 }
 
-/// The receipts kept in this browser, oldest first, as a JSON array.
-pub fn receipts() -> String {
-    with(|e| crate::core::evidence::receipts_json(&e.log.receipts))
-}
-
 /// The visitor's consent record as a JSON document ("Download my consent record").
 pub fn export_log() -> String {
     with(|e| e.log.export_json())

@@ -599,7 +599,7 @@ function shell(x, config, table) {
       if (event != 'change' || typeof f != 'function') throw new TypeError('Consentry.on: the only event is "change", with a function');
       listeners.push(f);
     },
-    evidence: function () { return JSON.parse(call('receipts', [])); },
+    evidence: function () { return JSON.parse(call('export_log', [])).receipts; },
     exportEvidence: function () { return call('export_log', []); },
     // The log as stored now (an edit since the page loaded is caught); a bad one is put aside
     // and the visitor asked again at once.
