@@ -67,25 +67,34 @@ function shell(x, config, table) {
   // A JSON text as the module reads documents (src/core/tape.rs): parsed here by the browser, so
   // the .wasm carries no JSON reader. Throws when the text is not JSON.
   function tape(json) {
-    var out = [];
-    function len(n) { out.push(n & 255, n >> 8 & 255, n >> 16 & 255, n >>> 24); }
-    function str(tag, s) {
-      var b = enc.encode(s), i;
-      if (tag) out.push(tag);
-      len(b.length);
-      for (i = 0; i < b.length; i++) out.push(b[i]);
+    var buf = new Uint8Array(1024), at = 0;
+    function room(n) {
+      if (at + n > buf.length) { var b = new Uint8Array(2 * (at + n)); b.set(buf); buf = b; }
     }
-    function put(v) {
+    function len(n, i) { buf[i] = n; buf[i + 1] = n >> 8; buf[i + 2] = n >> 16; buf[i + 3] = n >> 24; }
+    function str(tag, s) { // the bytes written straight into the tape, as `put` writes the module's
+      room(5 + 3 * s.length);
+      if (tag) buf[at++] = tag;
+      var n = put(s, buf, at + 4);
+      len(n, at);
+      at += 4 + n;
+    }
+    function one(tag) { room(5); buf[at++] = tag; }
+    function value(v) {
       var t = typeof v, k;
       if (t == 'string') str(115, v); // s
       else if (t == 'number' && isFinite(v)) str(100, String(v)); // d
-      else if (t == 'boolean') out.push(v ? 116 : 102); // t, f
-      else if (!v || t != 'object') out.push(110); // n
-      else if (Array.isArray(v)) { out.push(97); len(v.length); v.forEach(put); } // a
-      else { k = Object.keys(v); out.push(111); len(k.length); k.forEach(function (n) { str(0, n); put(v[n]); }); } // o
+      else if (t == 'boolean') one(v ? 116 : 102); // t, f
+      else if (!v || t != 'object') one(110); // n
+      else if (Array.isArray(v)) { one(97); len(v.length, at); at += 4; v.forEach(value); } // a
+      else { // o
+        k = Object.keys(v);
+        one(111); len(k.length, at); at += 4;
+        k.forEach(function (n) { str(0, n); value(v[n]); });
+      }
     }
-    put(JSON.parse(json));
-    return new Uint8Array(out);
+    value(JSON.parse(json));
+    return buf.subarray(0, at);
   }
   // A stored text as a document: none, a tape, or an empty tape when it is not JSON.
   function doc(text) {
