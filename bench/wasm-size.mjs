@@ -24,7 +24,7 @@ if (!file) {
   const pre = path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'wasm32-unknown-unknown/release/consentry.wasm');
   if (!fs.existsSync(pre)) { console.error(`No FILE given and no build output at ${pre}: run \`cargo xtask build\` first.`); process.exit(1); }
   file = path.join(os.tmpdir(), `consentry-named-${process.pid}.wasm`);
-  execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '--flatten', '--rereloop', '-Oz', '--converge', '-g', '--strip-producers', '-o', file]);
+  execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '--flatten', '--rereloop', '-Oz', '--merge-similar-functions', '-Oz', '--converge', '-g', '--strip-producers', '-o', file]);
 }
 const buf = fs.readFileSync(file);
 

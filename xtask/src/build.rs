@@ -246,8 +246,9 @@ fn wasm_opt(root: &Path, input: &Path, out: &Path) -> Result<()> {
     sh(Command::new("node")
         .arg(root.join("node_modules/binaryen/bin/wasm-opt"))
         .arg(input)
-        // -Oz, then restructured control flow and -Oz again until nothing changes: 0.7% smaller.
-        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "--converge", "--strip-debug", "--strip-producers", "-o"])
+        // -Oz, then restructured control flow, similar functions merged, and -Oz again until
+        // nothing changes: 1% smaller than -Oz alone.
+        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "--merge-similar-functions", "-Oz", "--converge", "--strip-debug", "--strip-producers", "-o"])
         .arg(out))
 }
 
