@@ -168,9 +168,10 @@ function shell(x, config, table) {
     }).then(function (r) { done(r.status); }, function () { done(0); });
   }
   // A tracker batch, gzip-compressed where the browser can (about a tenth of the bytes):
-  // `done(body, zipped)`. Asynchronous, so the page-hide beacons go uncompressed.
+  // `done(body, zipped)`. Compressing is asynchronous, so a hidden page (which may be unloading)
+  // sends at once, uncompressed, like the page-hide beacons.
   function gzip(body, done) {
-    if (!w.CompressionStream) return done(body);
+    if (!w.CompressionStream || d.visibilityState == 'hidden') return done(body);
     new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()
       .then(function (b) { done(new Uint8Array(b), 1); }, function () { done(body); });
   }
@@ -324,10 +325,12 @@ function shell(x, config, table) {
     if (!T || T.retry) return;
     clearTimeout(T.timer);
     T.timer = 0;
-    var body = call('track_next', [], [Date.now()]), run = runs;
+    var body = call('track_next', [], [Date.now()]), run = runs, mine;
     if (body == null) return;
+    T.zip = mine = [body]; // being compressed: the page-hide beacon takes it if the page goes first
     gzip(body, function (body, zipped) {
-      if (run != runs) return; // stopped while compressing: nothing leaves
+      if (run != runs || T.zip != mine) return; // stopped, or gone by beacon meanwhile
+      T.zip = null;
       // As posthog-js says it: PostHog and the collector unpack it.
       var url = zipped ? tr.endpoint + (/\?/.test(tr.endpoint) ? '&' : '?') + 'compression=gzip-js' : tr.endpoint;
       post(url, body, function (status) {
@@ -347,7 +350,13 @@ function shell(x, config, table) {
     record('$pageview', '');
   }
   function trackerHide() {
-    if (T) x.track_beacon(Date.now());
+    if (!T) return;
+    // A batch still being compressed goes now, uncompressed (and counts as sent, as beacons do).
+    if (T.zip && nav.sendBeacon(tr.endpoint, T.zip[0])) {
+      T.zip = null;
+      x.track_done(200, 0);
+    }
+    x.track_beacon(Date.now());
   }
   // A single-page-app navigation: the page is read again; a new path is a new $pageview.
   function navigated() {

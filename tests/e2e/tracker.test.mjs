@@ -175,6 +175,39 @@ test('accept: $pageview, SPA views, a custom event and $pageleave arrive in Post
   });
 });
 
+test('a batch still being compressed when the page goes is sent by the page-hide beacon, not lost', T, async () => {
+  await withBrowser({}, async (b) => {
+    const batches = requestsTo(b.page, BATCH_PATHS);
+    await b.page.goto(url('/test/tracker.html'));
+    await ready(b.page, b);
+    await banner(b.page, 'button[data-a=accept]').click();
+    const subject = await subjectOf(b.page);
+    await until(async () => (await eventsOf(subject)).length >= 1, 'the $pageview');
+    // From now on compression never finishes: a due batch stays "being compressed".
+    await b.page.evaluate(() => {
+      window.CompressionStream = class {
+        constructor() {
+          const t = new TransformStream({ transform() {}, flush() { return new Promise(() => {}); } });
+          this.readable = t.readable;
+          this.writable = t.writable;
+        }
+      };
+      for (let i = 0; i < 5; i++) Consentry.capture('stuck_' + i);
+    });
+    await b.page.waitForTimeout(500);
+    assert.equal(batches.filter((r) => r.body.includes('stuck_')).length, 0, 'nothing sent while compressing');
+    await b.page.click('#next');
+    await b.page.waitForURL(/tracker-2\.html$/);
+    const events = await until(async () => {
+      const e = names(await eventsOf(subject));
+      return e.filter((n) => n.startsWith('stuck_')).length === 5 && e;
+    }, 'the five events of the batch that was being compressed');
+    // Compression never finished, so only the page-hide beacon can have carried them (Playwright
+    // does not report a beacon sent while the page unloads, so the collector is the witness).
+    assert.ok(events.includes('$pageleave'), `events: ${events}`);
+  });
+});
+
 test('reject: no cookie, capture() dropped, no request in the next 10 s', T, async () => {
   await withBrowser({}, async (b) => {
     const batches = requestsTo(b.page, BATCH_PATHS);
