@@ -20,7 +20,9 @@
   var inline = !src && document.getElementById('consentry-config');
   var asked = [document.documentElement.getAttribute('lang')].concat(navigator.languages);
   function language(config) {
-    try { var c = [JSON.parse(config).language].concat(asked); } catch (e) { c = asked; }
+    // No config text yet (it comes from a URL): no parse, since a thrown SyntaxError costs ms.
+    var c = asked;
+    if (config) try { c = [JSON.parse(config).language].concat(asked); } catch (e) {}
     for (var i = 0; i < c.length; i++) {
       var p = String(c[i]).split(/[-_]/)[0].toLowerCase();
       if (LANGS.indexOf(p) >= 0) return p;
