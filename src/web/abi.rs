@@ -2,8 +2,9 @@
 //!
 //! Why not wasm-bindgen: its glue for twenty text-passing functions weighed more than the banner
 //! code, and every visitor pays for it. Here the module has no imports but one (`env.send`, for
-//! beacons) and every export has the same shape: the shell writes the call's texts, one after
-//! another as UTF-8, into the buffer `buf` returns, and passes their byte lengths (-1: none)
+//! beacons) and every export has the same shape: the shell writes the call's texts (UTF-8),
+//! bytes (random bytes) and documents (JSON the browser parsed, as a tape: `core::tape`), one
+//! after another, into the buffer `buf` returns, and passes their byte lengths (-1: none)
 //! followed by the numbers; a text answer is left in `out` and its byte length returned (-1:
 //! none). The answer stays valid until the next call. Single-threaded: one call at a time.
 #[allow(unused_imports)]
