@@ -64,9 +64,9 @@ function shell(x, config, table) {
     }
     return i;
   }
-  // A JSON text as the module reads documents (src/core/tape.rs): parsed here by the browser, so
-  // the .wasm carries no JSON reader. Throws when the text is not JSON.
-  function tape(json) {
+  // A JSON value as the module reads documents (src/core/tape.rs): the browser parses JSON, so
+  // the .wasm carries no JSON reader.
+  function tape(v) {
     var buf = new Uint8Array(1024), at = 0;
     function room(n) {
       if (at + n > buf.length) { var b = new Uint8Array(2 * (at + n)); b.set(buf); buf = b; }
@@ -93,14 +93,14 @@ function shell(x, config, table) {
         k.forEach(function (n) { str(0, n); value(v[n]); });
       }
     }
-    value(JSON.parse(json));
+    value(v);
     return buf.subarray(0, at);
   }
   // A stored text as a document: none, a tape, or an empty tape when it is not JSON.
   function doc(text) {
-    try { return text == null ? text : tape(text); } catch (e) { return new Uint8Array(0); }
+    try { return text == null ? text : tape(JSON.parse(text)); } catch (e) { return new Uint8Array(0); }
   }
-  try { config = tape(config); } catch (e) { throw new Error('Consentry config: not valid JSON: ' + e.message); }
+  try { config = tape(JSON.parse(config)); } catch (e) { throw new Error('Consentry config: not valid JSON: ' + e.message); }
   var langs = [d.documentElement.getAttribute('lang')].concat(nav.languages || []).join('\n');
   var started = JSON.parse(call('start', [config, doc(table || null), langs]));
   if (started.error) throw new Error(started.error);
@@ -149,7 +149,7 @@ function shell(x, config, table) {
     else if (s.changed && kind == 1) tell('api');
   }
   function decide(choices, method) {
-    settle(call('decide', [doc(JSON.stringify(choices || {})), method, doc(read(KEY)), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
+    settle(call('decide', [tape(choices || {}), method, doc(read(KEY)), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
   }
   function consent() { return Object.assign({}, step.consent); }
   function tell(method) {
