@@ -12,7 +12,7 @@ use crate::core::consent::{self, Choices};
 use crate::core::evidence::{receipts_json, EvidenceLog, Method, ReceiptDraft};
 use crate::core::json::{push_int, push_str, Value};
 use crate::core::texts::{self, Lang, Texts};
-use crate::core::tracker::{self, Page, Queue};
+use crate::core::tracker::{Event, Queue};
 use crate::core::{sha256, time};
 
 /// The stored log as the shell read it: `None` when nothing is stored, `Some(None)` when the
@@ -40,19 +40,6 @@ pub struct Engine {
     pub gpc_honoured: bool,
     /// The tracker's queue, only while its purpose is granted.
     pub queue: Option<Queue>,
-    /// The tracker's distinct id (set with its cookie by `cookie_set`).
-    distinct: String,
-    /// Where events happen now, read once per page view (`track_page`).
-    page: Option<PageFacts>,
-}
-
-/// The page context of events, already stripped of what must not be sent.
-struct PageFacts {
-    url: String,
-    host: String,
-    path: String,
-    referrer: String,
-    sizes: [i64; 4],
 }
 
 /// What one load or decision asks the shell to do (see `Step::to_json`).
@@ -122,8 +109,6 @@ impl Engine {
             gpc: false,
             gpc_honoured: false,
             queue: None,
-            distinct: String::new(),
-            page: None,
         };
         Ok((engine, warning))
     }
@@ -334,7 +319,17 @@ impl Engine {
             s.push_str(bool_text(tr.pageleave));
             s.push_str(",\"flushMs\":");
             push_int(&mut s, tr.flush_ms as i64);
-            s.push('}');
+            s.push_str(",\"cookieDays\":");
+            push_int(&mut s, tr.cookie_days);
+            push_opt(&mut s, "cookieDomain", tr.cookie_domain.as_deref());
+            s.push_str(",\"allow\":[");
+            for (i, a) in tr.allow_params.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                push_str(&mut s, a);
+            }
+            s.push_str("]}");
         }
         s.push('}');
         s
@@ -364,79 +359,20 @@ impl Engine {
         }
     }
 
-    /// The page events happen on (at the first event of a page view, and again after a
-    /// navigation or a resize): the URL keeps only the allowed query parameters, the referrer
-    /// none (`$direct` when there is none).
-    pub fn track_page(&mut self, href: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4]) {
-        let allow = self.config.tracker.as_ref().map_or(&[][..], |t| t.allow_params.as_slice());
-        let mut referrer = tracker::strip_url(referrer, &[]);
-        if referrer.is_empty() {
-            referrer = String::from("$direct");
-        }
-        let url = tracker::strip_url(href, allow);
-        self.page = Some(PageFacts { url, host: String::from(host), path: String::from(path), referrer, sizes });
-    }
-
-    /// Builds an event on the current page and queues it. 0: not running or too large
-    /// (dropped); 1: queued; 2: queued and a batch is due now.
-    pub fn track(&mut self, name: &str, custom: &str, custom_doc: Option<&Value>, now_ms: i64, random: &[u8]) -> u32 {
+    /// Queues an event the shell composed (see `Event::new`). 0: not running (dropped); 1:
+    /// queued; 2: queued and a batch is due now; 3: a name that is not 1 to 200 bytes; 4: too
+    /// large (dropped).
+    pub fn track(&mut self, name: &str, rest: &str) -> u32 {
         let (Some(q), Some(cfg)) = (self.queue.as_mut(), self.config.tracker.as_ref()) else { return 0 };
-        let mut r = [0u8; 16];
-        for (i, b) in r.iter_mut().enumerate() {
-            *b = random.get(i).copied().unwrap_or(0);
-        }
-        let uuid = tracker::uuid_v7(now_ms, r);
-        let p = self.page.as_ref();
-        let text = |f: fn(&PageFacts) -> &String| p.map_or("", |p| f(p).as_str());
-        let page = Page {
-            url: text(|p| &p.url),
-            host: text(|p| &p.host),
-            path: text(|p| &p.path),
-            referrer: text(|p| &p.referrer),
-            sizes: p.map_or([0; 4], |p| p.sizes),
-        };
-        let e = tracker::event(name, &self.distinct, &self.log.subject, &page, &tracker::custom_members(custom, custom_doc), now_ms, &uuid);
+        let Some(e) = Event::new(name, rest) else { return 3 };
         if !q.push(e) {
-            return 0;
+            return 4;
         }
         if q.due(cfg.batch_size) {
             2
         } else {
             1
         }
-    }
-
-    /// The tracker starts: its distinct id (the one in `cookies` when well-formed, else a new v4
-    /// uuid from `random`) and the `document.cookie` text that (re)sets it for its full lifetime.
-    pub fn cookie_set(&mut self, cookies: &str, random: &[u8], secure: bool) -> String {
-        let Some(cfg) = self.config.tracker.as_ref() else { return String::new() };
-        let id = match tracker::cookie_value(cookies, tracker::COOKIE) {
-            Some(v) if tracker::is_uuid(v) => String::from(v),
-            _ => {
-                let mut r = [0u8; 16];
-                for (i, b) in r.iter_mut().enumerate() {
-                    *b = random.get(i).copied().unwrap_or(0);
-                }
-                tracker::uuid_v4(r)
-            }
-        };
-        let text = tracker::cookie_text(&id, cfg.cookie_days * 86_400, cfg.cookie_domain.as_deref(), secure);
-        self.distinct = id;
-        text
-    }
-
-    /// The tracker stops: the `document.cookie` texts that delete its cookie host-only and on
-    /// every Domain it may have been set with; none when `cookies` holds no tracker cookie.
-    pub fn cookie_clear(&self, cookies: &str, host: &str, secure: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        if tracker::cookie_value(cookies, tracker::COOKIE).is_some() {
-            let configured = self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref());
-            out.push(tracker::cookie_text("", 0, None, secure));
-            for d in tracker::cookie_domains(host, configured) {
-                out.push(tracker::cookie_text("", 0, Some(&d), secure));
-            }
-        }
-        out
     }
 
     /// The next body to send (a retry, or a new batch), marking it under way.
@@ -610,32 +546,14 @@ mod tests {
     #[test]
     fn the_tracker_queues_only_while_started() {
         let mut e = engine();
-        e.track_page("https://shop.example/a?q=secret#x", "shop.example", "/a", "https://other.example/?s=1", [1, 2, 3, 4]);
-        assert_eq!(e.track("$pageview", "", None, 1, &[1; 16]), 0, "not started: dropped");
+        let rest = r#""distinct_id":"d"},"timestamp":"2026-01-01T00:00:00.000Z","uuid":"u"}"#;
+        assert_eq!(e.track("$pageview", rest), 0, "not started: dropped");
         e.track_start();
-        e.cookie_set("", &[2; 16], false);
-        assert_eq!(e.track("$pageview", "", None, 1, &[1; 16]), 1);
+        assert_eq!(e.track("", rest), 3, "no name");
+        assert_eq!(e.track("$pageview", rest), 1);
+        assert_eq!(e.track("big", &"x".repeat(crate::core::tracker::MAX_EVENT)), 4, "too large");
         let body = e.track_next(2).expect("a batch");
-        assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\""));
-        assert!(body.contains("\"$current_url\":\"https://shop.example/a\"") && !body.contains("secret"), "{body}");
-        assert!(body.contains("\"$referrer\":\"https://other.example/\""), "{body}");
-        assert!(body.contains(&format!("\"distinct_id\":\"{}\"", e.distinct)), "{body}");
-    }
-
-    #[test]
-    fn the_cookie_keeps_a_good_id_and_is_deleted_on_every_domain() {
-        let mut e = new(&CONFIG.replace("\"purpose\":\"analytics\"}", "\"purpose\":\"analytics\",\"cookieDomain\":\"shop.example\"}"), &[]).unwrap().0;
-        let text = e.cookie_set("a=1", &[5; 16], true);
-        let id = e.distinct.clone();
-        assert!(tracker::is_uuid(&id));
-        assert!(text.starts_with(&format!("cs_id={id}; Path=/; Max-Age=34128000; Domain=shop.example")) && text.ends_with("; Secure"), "{text}");
-        e.cookie_set(&format!("cs_id={id}"), &[6; 16], false);
-        assert_eq!(e.distinct, id, "a well-formed id is kept");
-        e.cookie_set("cs_id=forged", &[6; 16], false);
-        assert_ne!(e.distinct, "forged");
-        assert!(e.cookie_clear("a=1", "www.shop.example", false).is_empty(), "no cookie, nothing written");
-        let gone = e.cookie_clear("cs_id=x", "www.shop.example", false);
-        assert_eq!(gone.len(), 3, "host-only, shop.example, www.shop.example: {gone:?}");
-        assert!(gone.iter().all(|t| t.contains("Max-Age=0")));
+        assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\"") && !body.contains("big"), "{body}");
+        assert!(crate::core::json::parse(&body).is_ok(), "{body}");
     }
 }

@@ -134,20 +134,10 @@ pub extern "C" fn track_run(on: i32) {
 }
 
 #[no_mangle]
-pub extern "C" fn track_page(href: i32, host: i32, path: i32, referrer: i32, sw: f64, sh: f64, vw: f64, vh: f64) {
-    answer(|a| {
-        let (href, host, path, referrer) = (a.text(href), a.text(host), a.text(path), a.text(referrer));
-        x::track_page(href, host, path, referrer, [sw as i64, sh as i64, vw as i64, vh as i64]);
-        None
-    });
-}
-
-#[no_mangle]
-pub extern "C" fn track(name: i32, custom: i32, doc: i32, random: i32, now: f64) -> i32 {
+pub extern "C" fn track(name: i32, rest: i32) -> i32 {
     let mut n = 0;
     answer(|a| {
-        let (name, custom, doc) = (a.text(name), a.text(custom), a.doc(doc));
-        n = x::track(name, custom, doc.flatten().as_ref(), now, a.bytes(random).unwrap_or(&[]));
+        n = x::track(a.text(name), a.text(rest));
         None
     });
     n as i32
@@ -172,19 +162,6 @@ pub extern "C" fn track_waiting() -> u32 {
 pub extern "C" fn track_beacon(now: f64) {
     // SAFETY: `send` only reads `len` bytes at `ptr`, which `b` keeps alive during the call.
     x::track_beacon(now, &mut |b| unsafe { send(b.as_ptr(), b.len()) } == 1)
-}
-
-#[no_mangle]
-pub extern "C" fn cookie_set(cookies: i32, random: i32, secure: i32) -> i32 {
-    answer(|a| {
-        let cookies = a.text(cookies);
-        Some(x::cookie_set(cookies, a.bytes(random).unwrap_or(&[]), secure != 0))
-    })
-}
-
-#[no_mangle]
-pub extern "C" fn cookie_clear(cookies: i32, host: i32, secure: i32) -> i32 {
-    answer(|a| Some(x::cookie_clear(a.text(cookies), a.text(host), secure != 0)))
 }
 
 #[no_mangle]

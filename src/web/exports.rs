@@ -148,23 +148,11 @@ pub fn track_run(on: bool) {
     })
 }
 
-/// The page events happen on (see `Engine::track_page`); `sizes` are screen and viewport
-/// width and height.
-pub fn track_page(href: &str, host: &str, path: &str, referrer: &str, sizes: [i64; 4]) {
-    with(|e| e.track_page(href, host, path, referrer, sizes))
-}
-
-/// Queues an event: 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a name
-/// that is not 1 to 200 bytes, 4 properties too large. `custom` is `JSON.stringify(properties)`,
-/// `doc` its parsed form when it may name a reserved property (see `tracker::custom_members`).
-pub fn track(name: &str, custom: &str, doc: Option<&Value>, now: f64, random: &[u8]) -> u32 {
-    if name.is_empty() || name.len() > 200 {
-        return 3;
-    }
-    with(|e| match e.track(name, custom, doc, now as i64, random) {
-        0 if e.queue.is_some() => 4,
-        n => n,
-    })
+/// Queues an event the shell composed: its name and the rest of its JSON text (see
+/// `tracker::Event::new`). 0 not running (dropped), 1 queued, 2 queued and a batch is due, 3 a
+/// name that is not 1 to 200 bytes, 4 too large (dropped).
+pub fn track(name: &str, rest: &str) -> u32 {
+    with(|e| e.track(name, rest))
 }
 
 /// The next batch body to send, marking it under way (`undefined` when none is due or one is
@@ -198,29 +186,6 @@ pub fn track_beacon(now: f64, send: &mut dyn FnMut(&str) -> bool) {
         let sent_at = crate::core::time::format_utc_iso(now as i64);
         q.beacon(cfg.batch_size, &cfg.api_key, &sent_at, send);
     })
-}
-
-/// The tracker starts: the `document.cookie` text that (re)sets its cookie with the kept or a
-/// new distinct id (which the engine then puts in every event).
-pub fn cookie_set(cookies: &str, random: &[u8], secure: bool) -> String {
-    with(|e| e.cookie_set(cookies, random, secure))
-}
-
-/// The tracker stops: the `document.cookie` texts that delete its cookie everywhere, one per
-/// line ("" when there is no such cookie).
-pub fn cookie_clear(cookies: &str, host: &str, secure: bool) -> String {
-    with(|e| lines(&e.cookie_clear(cookies, host, secure)))
-}
-
-fn lines(list: &[String]) -> String {
-    let mut s = String::new();
-    for (i, l) in list.iter().enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
-        s.push_str(l);
-    }
-    s
 }
 
 /// Milliseconds before retry number `attempt` (from 1), with jitter.

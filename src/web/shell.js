@@ -273,13 +273,63 @@ function shell(x, config, table) {
   }
 
   // ---- the tracker: cookie, page views, batches; only while its purpose is granted ----
+  // The core keeps the queue (bounds, batches, retries); what an event says is written here,
+  // with the browser's own JSON, Date and URL handling (src/core/tracker.rs says why).
   var T, runs = 0, hooked;
+  // Properties the tracker sets itself, and person-profile updates (events are anonymous): a
+  // caller's properties with these names are left out.
+  var RESERVED = /^(distinct_id|\$(lib|lib_version|current_url|host|pathname|referrer|(screen|viewport)_(width|height)|process_person_profile|consentry_subject|dropped|set|set_once))$/;
   function secure() { return loc.protocol == 'https:'; }
+  // The tracker cookie's value, or null when there is none.
+  function cookie() { var m = /(?:^|;)\s*cs_id\s*=([^;]*)/.exec(d.cookie); return m && m[1].trim(); }
+  // The `document.cookie` text that sets the tracker cookie to `v` for its lifetime, or deletes
+  // it (no `v`); host-only, or on `domain`.
+  function crumb(v, domain) {
+    return 'cs_id=' + v + '; Path=/; Max-Age=' + (v ? tr.cookieDays * 86400 : 0) + (domain ? '; Domain=' + domain : '') +
+      '; SameSite=Lax' + (secure() ? '; Secure' : '');
+  }
+  // Every Domain the cookie may have been set with: the configured one, the host and each parent
+  // with at least two labels. An IPv4 address (a numeric last label) has only itself, IPv6 none.
+  function domains() {
+    var h = loc.hostname, out = [], i, p;
+    function add(x) {
+      x = x.replace(/^\./, '');
+      if (x && !out.some(function (o) { return o.toLowerCase() == x.toLowerCase(); })) out.push(x);
+    }
+    if (tr.cookieDomain) add(tr.cookieDomain);
+    if (!/:/.test(h)) {
+      if (/(^|\.)\d*$/.test(h)) add(h);
+      else for (p = h.split('.'), i = 0; i < p.length - 1; i++) add(p.slice(i).join('.'));
+    }
+    return out;
+  }
+  // A UUID of `version` from 16 random bytes `b` (RFC 9562): 4 random, 7 with the Unix
+  // milliseconds `ms` in its first 48 bits (time-ordered, as posthog-js makes event ids).
+  function uuid(version, b, ms) {
+    for (var i = 0; ms && i < 6; i++) b[i] = ms / Math.pow(2, 40 - 8 * i) & 255; // big-endian
+    b[6] = b[6] & 15 | version << 4;
+    b[8] = b[8] & 63 | 128;
+    for (var s = '', h = '0123456789abcdef', i = 0; i < 16; i++) s += (i == 4 || i == 6 || i == 8 || i == 10 ? '-' : '') + h[b[i] >> 4] + h[b[i] & 15];
+    return s;
+  }
+  // The URL without its fragment and without every query parameter `allow` does not name
+  // (`utm_*` names every one starting `utm_`); the kept ones keep their order and text.
+  function strip(u, allow) {
+    var q = (u = u.split('#')[0]).indexOf('?');
+    if (q < 0) return u;
+    var kept = u.slice(q + 1).split('&').filter(function (pair) {
+      var n = pair.split('=')[0];
+      return n && allow.some(function (a) { return a.slice(-1) == '*' ? !n.indexOf(a.slice(0, -1)) : n == a; });
+    });
+    return u.slice(0, q) + (kept.length ? '?' + kept.join('&') : '');
+  }
   function trackStart() {
     if (T) return;
-    d.cookie = call('cookie_set', [d.cookie, rnd(16)], [secure()]); // refreshed once per page
+    var id = cookie();
+    if (!/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/.test(id)) id = uuid(4, rnd(16));
+    d.cookie = crumb(id, tr.cookieDomain); // refreshed once per page
     x.track_run(1);
-    T = { path: '', pool: rnd(256), used: 0 };
+    T = { id: id, path: '', pool: rnd(256), used: 0 };
     hook();
     if (tr.pageviews) pageview();
   }
@@ -293,9 +343,7 @@ function shell(x, config, table) {
       T = null;
     }
     x.track_run(0);
-    call('cookie_clear', [d.cookie, loc.hostname], [secure()]).split('\n').forEach(function (c) {
-      if (c) d.cookie = c;
-    });
+    if (cookie() != null) [''].concat(domains()).forEach(function (dm) { d.cookie = crumb('', dm); });
   }
   function capture(name, props) {
     if (!T) return; // dropped, never kept for later
@@ -303,16 +351,28 @@ function shell(x, config, table) {
     if (props && typeof props == 'object') try { custom = JSON.stringify(props); } catch (e) {}
     record(String(name), custom);
   }
+  // `custom` is the JSON text of the caller's properties (anything but an object adds none).
   function record(name, custom) {
-    if (!T.page) { // read once per page view: the core strips and keeps it
+    if (!T.page || T.subject != step.subject) { // once per page view: where events happen
       var sc = screen;
-      call('track_page', [loc.href, loc.host, loc.pathname, d.referrer], [sc.width, sc.height, w.innerWidth, w.innerHeight]);
-      T.page = 1;
+      T.subject = step.subject;
+      T.page = JSON.stringify({
+        distinct_id: T.id, $lib: 'consentry', $lib_version: '{{version}}',
+        $current_url: strip(loc.href, tr.allow), $host: loc.host, $pathname: loc.pathname,
+        $referrer: strip(d.referrer, []) || '$direct',
+        $screen_width: sc.width, $screen_height: sc.height, $viewport_width: w.innerWidth, $viewport_height: w.innerHeight,
+        $process_person_profile: false, $consentry_subject: T.subject || undefined
+      }).slice(1, -1);
+    }
+    if (custom[0] != '{') custom = '';
+    else if (/\$|distinct_id/.test(custom)) { // may name a reserved property: parsed only then
+      var o = JSON.parse(custom), k;
+      for (k in o) if (RESERVED.test(k)) delete o[k];
+      custom = JSON.stringify(o);
     }
     if (T.used > 240) { T.pool = rnd(256); T.used = 0; }
-    // The parsed form only when the text may name a reserved property (the core decides).
-    var parsed = /\$|distinct_id/.test(custom) ? doc(custom) : null;
-    var r = call('track', [name, custom, parsed, T.pool.subarray(T.used, T.used += 16)], [Date.now()], 1);
+    var now = Date.now(), r = call('track', [name, T.page + (custom.length > 2 ? ',' + custom.slice(1, -1) : '') +
+      '},"timestamp":"' + new Date(now).toISOString() + '","uuid":"' + uuid(7, T.pool.slice(T.used, T.used += 16), now) + '"}'], 0, 1);
     if (r == 3) console.error('Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.');
     if (r == 4) console.error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
     if (r == 2 && !T.retry) send();

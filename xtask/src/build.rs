@@ -172,12 +172,15 @@ pub fn build() -> Result<()> {
     Ok(())
 }
 
-/// The browser shell (`src/web/shell.js`) with the banner's stylesheet inlined as a string
-/// (newlines dropped: the sheet has no comments, so nothing else changes).
+/// The browser shell (`src/web/shell.js`) with the crate's version (the tracker's `$lib_version`)
+/// and the banner's stylesheet inlined as strings (newlines dropped: the sheet has no comments,
+/// so nothing else changes).
 fn shell_js(root: &Path) -> Result<String> {
     let shell = std::fs::read_to_string(root.join("src/web/shell.js"))?;
     let css = std::fs::read_to_string(root.join("src/web/banner.css"))?;
     let css: String = css.lines().map(str::trim).collect();
+    let version = cargo_field(&std::fs::read_to_string(root.join("Cargo.toml"))?, "version")?;
+    let shell = fill(&shell, "'{{version}}'", &serde_json::to_string(&version)?)?;
     fill(&shell, "'{{css}}'", &serde_json::to_string(&css)?)
 }
 
