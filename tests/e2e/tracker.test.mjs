@@ -175,6 +175,40 @@ test('accept: $pageview, SPA views, a custom event and $pageleave arrive in Post
   });
 });
 
+test('what a caller cannot set, what of a URL is kept, and a malformed cookie id is replaced', T, async () => {
+  await withBrowser({}, async (b) => {
+    const origin = server.url.replace(/\/$/, '');
+    await b.page.goto(url('/test/tracker.html?&&utm_a&utm_=1&=x&utm_source=s=t&x=1&UTM_b=2#f?utm_c=3'));
+    await ready(b.page, b);
+    // A malformed identifier (set after the load, which deletes a stale one) is not adopted.
+    await b.context.addCookies([{ name: 'cs_id', value: 'FFFFFFFF-ffff-4fff-bfff-ffffffffffff', url: origin + '/' }]);
+    await banner(b.page, 'button[data-a=accept]').click();
+    await b.page.evaluate(() => {
+      Consentry.capture('odd', { $set: { email: 'e' }, $set_once: { a: 1 }, $lib: 'evil', $dropped: 9, $screen_width: 1, $own: 2, note: '$lib distinct_id' });
+      Consentry.capture('list', [1, 2]);
+      Consentry.capture('plain', 'not an object');
+      Consentry.capture('x'.repeat(201), {});
+    });
+    const subject = await subjectOf(b.page);
+    const events = await until(async () => { const e = await eventsOf(subject); return e.length >= 4 && e; }, '4 events in the collector');
+    assert.deepEqual(names(events), ['$pageview', 'odd', 'list', 'plain'], 'the over-long name was dropped');
+    const [view, odd, list, plain] = events.map((e) => e.properties);
+    assert.equal(view.$current_url, `${origin}/test/tracker.html?utm_a&utm_=1&utm_source=s=t`, 'only utm_* (case-sensitive), in order, text kept');
+    assert.equal(view.$referrer, '$direct', 'no referrer');
+    const ours = Object.keys(view).sort();
+    for (const k of ['$set', '$set_once', '$dropped']) assert.ok(!(k in odd), `${k} from the caller was sent`);
+    assert.equal(odd.$lib, 'consentry');
+    assert.equal(odd.$screen_width, view.$screen_width);
+    assert.deepEqual([odd.$own, odd.note], [2, '$lib distinct_id'], 'other names and values are kept');
+    assert.deepEqual(Object.keys(list).sort(), ours, 'an array adds no properties');
+    assert.deepEqual(Object.keys(plain).sort(), ours, 'a string adds no properties');
+    const cookie = (await trackerCookies(b.context))[0];
+    assert.match(cookie.value, UUID4);
+    assert.equal(view.distinct_id, cookie.value, 'a new id, not the malformed one');
+    assert.ok(b.console.some((m) => m.type === 'error' && /event name must be a text of 1 to 200/.test(m.text)), JSON.stringify(b.console));
+  });
+});
+
 test('a batch still being compressed when the page goes is sent by the page-hide beacon, not lost', T, async () => {
   await withBrowser({}, async (b) => {
     const batches = requestsTo(b.page, BATCH_PATHS);
