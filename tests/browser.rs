@@ -65,11 +65,11 @@ fn started() {
 }
 
 fn load(stored: Option<&str>, gpc: bool) -> JsValue {
-    parse(&x::load(self::stored(stored).as_ref().map(Option::as_ref), gpc, 1.7e12, "https://shop.example", "/p?q=1", &RANDOM))
+    parse(&x::load(self::stored(stored).as_ref().map(Option::as_ref), gpc, "2023-11-14T22:13:20.000Z", "https://shop.example", "/p?q=1", &RANDOM))
 }
 
 fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
-    parse(&x::decide(doc(choices).as_ref(), method, self::stored(stored).as_ref().map(Option::as_ref), 1.7e12 + 1000.0, "https://shop.example", "/p", &RANDOM))
+    parse(&x::decide(doc(choices).as_ref(), method, self::stored(stored).as_ref().map(Option::as_ref), "2023-11-14T22:13:21.000Z", "https://shop.example", "/p", &RANDOM))
 }
 
 #[wasm_bindgen_test]
@@ -97,6 +97,25 @@ fn the_view_has_texts_purposes_and_settings() {
     let purposes: Array = get(&s, "view.purposes").dyn_into().expect("purposes is an array");
     let ids: Vec<String> = purposes.iter().map(|p| text(&p, "id")).collect();
     assert_eq!(ids, ["necessary", "analytics", "marketing"]);
+}
+
+#[wasm_bindgen_test]
+fn a_time_a_receipt_cannot_hold_is_recorded_as_the_epoch() {
+    started();
+    load(None, false);
+    let mut saved = String::new();
+    for (i, now) in ["+010000-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "not a time"].iter().enumerate() {
+        let step = parse(&x::decide(None, "accept_all", None, now, "https://shop.example", "/p", &RANDOM));
+        saved = text(&step, "save");
+        let receipts: Array = get(&parse(&saved), "receipts").dyn_into().expect("receipts");
+        assert_eq!(receipts.length() as usize, i + 1);
+        assert_eq!(text(&receipts.get(i as u32), "time"), "1970-01-01T00:00:00.000Z", "{now}");
+    }
+    assert_eq!(get(&parse(&verify(None)), "ok"), JsValue::TRUE, "and the log still verifies");
+    let kept = stored(Some(&saved));
+    let later = parse(&x::load(kept.as_ref().map(Option::as_ref), false, "2026-11-23T10:00:00.000Z", "https://shop.example", "/p", &RANDOM));
+    assert!(get(&later, "bad").is_undefined(), "the stored log is good");
+    assert_eq!(get(&later, "ask"), JsValue::TRUE, "so old a decision is asked again");
 }
 
 #[wasm_bindgen_test]
@@ -177,26 +196,26 @@ fn the_tracker_queue_runs_only_while_started() {
     x::track_run(false);
     let rest = |n: u8| format!(r#""distinct_id":"d","plan":"pro"}},"timestamp":"2026-01-01T00:00:00.000Z","uuid":"u-{n}"}}"#);
     assert_eq!(x::track("signup", &rest(1)), 0, "not running: dropped");
-    assert_eq!(x::track_next(1.7e12), None);
+    assert_eq!(x::track_next("2023-11-14T22:13:20.000Z"), None);
     x::track_run(true);
     assert_eq!(x::track("", &rest(1)), 3, "an empty name is refused");
     assert_eq!(x::track("signup", &rest(1)), 1);
     assert_eq!(x::track_waiting() & 1, 1, "an event waits for the flush timer");
     assert_eq!(x::track("signup", &rest(2)), 2, "the batch of 2 is due");
-    let body = x::track_next(1.7e12).expect("a batch");
+    let body = x::track_next("2023-11-14T22:13:20.000Z").expect("a batch");
     let batch = parse(&body);
     assert_eq!(text(&batch, "api_key"), "phc_test");
     assert_eq!(Array::from(&get(&batch, "batch")).length(), 2);
     assert_eq!(text(&batch, "sent_at"), "2023-11-14T22:13:20.000Z");
     assert!(body.contains("\"plan\":\"pro\""), "{body}");
-    assert_eq!(x::track_next(1.7e12), None, "one batch under way at a time");
+    assert_eq!(x::track_next("2023-11-14T22:13:20.000Z"), None, "one batch under way at a time");
     let wait = x::track_done(503, 0);
     assert!((1000..=1250).contains(&wait), "a 503 is retried after about a second, not {wait}");
-    assert_eq!(x::track_next(1.7e12 + 2000.0).as_deref().map(|b| b.contains("signup")), Some(true), "the same batch again");
+    assert_eq!(x::track_next("2023-11-14T22:13:22.000Z").as_deref().map(|b| b.contains("signup")), Some(true), "the same batch again");
     assert_eq!(x::track_done(200, 0), 0);
     assert_eq!(x::track("later", &rest(3)), 1);
     let mut sent = Vec::new();
-    x::track_beacon(1.7e12, &mut |b| {
+    x::track_beacon("2023-11-14T22:13:20.000Z", &mut |b| {
         sent.push(String::from(b));
         true
     });

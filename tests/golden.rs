@@ -222,7 +222,7 @@ fn tampered_hash_broken_link_wrong_seq_and_mixed_subjects() {
 
 fn draft(i: i64) -> ReceiptDraft {
     ReceiptDraft {
-        time_ms: 1_795_000_000_000 + i * 1000,
+        time: consentry::core::time::format_utc_iso(1_795_000_000_000 + i * 1000),
         origin: "https://shop.example".into(),
         path: "/a?b=c".into(),
         policy: "2026-11".into(),

@@ -21,6 +21,10 @@ pub type Stored<'a> = Option<Option<&'a Value>>;
 
 /// What the page tells the engine with a decision or a load.
 pub struct Facts<'a> {
+    /// Now, as the receipt records it: UTC text like `2026-11-23T10:00:00.000Z` (the shell's
+    /// `Date.prototype.toISOString`, so the `.wasm` carries no calendar code to write it).
+    pub now: &'a str,
+    /// The same moment in Unix milliseconds, for the consent rules.
     pub now_ms: i64,
     pub origin: &'a str,
     pub path: &'a str,
@@ -188,7 +192,7 @@ impl Engine {
 
     fn record(&mut self, method: Method, choices: &[(String, bool)], f: &Facts) {
         let draft = ReceiptDraft {
-            time_ms: f.now_ms,
+            time: String::from(f.now),
             origin: String::from(f.origin),
             path: String::from(f.path),
             policy: self.config.policy_version.clone(),
@@ -376,9 +380,10 @@ impl Engine {
     }
 
     /// The next body to send (a retry, or a new batch), marking it under way.
-    pub fn track_next(&mut self, now_ms: i64) -> Option<String> {
+    /// `sent_at` is now as UTC text (see `Facts::now`).
+    pub fn track_next(&mut self, sent_at: &str) -> Option<String> {
         let (q, cfg) = (self.queue.as_mut()?, self.config.tracker.as_ref()?);
-        q.next(cfg.batch_size, &cfg.api_key, &time::format_utc_iso(now_ms))
+        q.next(cfg.batch_size, &cfg.api_key, sent_at)
     }
 }
 
@@ -409,7 +414,8 @@ mod tests {
         "tracker":{"apiKey":"k","path":"/t","purpose":"analytics"}}"#;
 
     fn facts(now_ms: i64) -> Facts<'static> {
-        Facts { now_ms, origin: "https://shop.example", path: "/a?q=1", random: &[7; 32] }
+        let now = String::leak(time::format_utc_iso(now_ms));
+        Facts { now, now_ms, origin: "https://shop.example", path: "/a?q=1", random: &[7; 32] }
     }
 
     fn doc(text: &str) -> Value {
@@ -552,7 +558,7 @@ mod tests {
         assert_eq!(e.track("", rest), 3, "no name");
         assert_eq!(e.track("$pageview", rest), 1);
         assert_eq!(e.track("big", &"x".repeat(crate::core::tracker::MAX_EVENT)), 4, "too large");
-        let body = e.track_next(2).expect("a batch");
+        let body = e.track_next("2026-01-01T00:00:00.002Z").expect("a batch");
         assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\"") && !body.contains("big"), "{body}");
         assert!(crate::core::json::parse(&body).is_ok(), "{body}");
     }

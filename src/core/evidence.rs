@@ -122,7 +122,8 @@ impl Method {
 /// What the shell knows when a decision is made; `EvidenceLog::append` turns it into a receipt.
 #[derive(Clone)]
 pub struct ReceiptDraft {
-    pub time_ms: i64,
+    /// UTC time as `time::format_utc_iso` writes it (in the browser: `Date.prototype.toISOString`).
+    pub time: String,
     pub origin: String,
     pub path: String,
     pub policy: String,
@@ -500,7 +501,7 @@ impl EvidenceLog {
             id: sha256::hex_of(&id),
             subject: self.subject.clone(),
             seq,
-            time: time::format_utc_iso(d.time_ms),
+            time: d.time,
             origin: d.origin,
             path,
             policy: d.policy,
@@ -725,7 +726,7 @@ mod tests {
 
     fn draft(t: i64, choices: &[(&str, bool)], method: Method) -> ReceiptDraft {
         ReceiptDraft {
-            time_ms: t,
+            time: time::format_utc_iso(t),
             origin: String::from("https://shop.example"),
             path: String::from("/checkout?coupon=x#top"),
             policy: String::from("2026-11"),

@@ -93,18 +93,19 @@ pub extern "C" fn start(config: i32, table: i32, langs: i32) -> i32 {
 }
 
 #[no_mangle]
-pub extern "C" fn load(stored: i32, origin: i32, path: i32, random: i32, gpc: i32, now: f64) -> i32 {
+pub extern "C" fn load(stored: i32, origin: i32, path: i32, random: i32, now: i32, gpc: i32) -> i32 {
     answer(|a| {
-        let stored = a.doc(stored);
-        Some(x::load(self::stored(&stored), gpc != 0, now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+        let (stored, origin, path, random) = (a.doc(stored), a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[]));
+        Some(x::load(self::stored(&stored), gpc != 0, a.text(now), origin, path, random))
     })
 }
 
 #[no_mangle]
-pub extern "C" fn decide(choices: i32, method: i32, stored: i32, origin: i32, path: i32, random: i32, now: f64) -> i32 {
+pub extern "C" fn decide(choices: i32, method: i32, stored: i32, origin: i32, path: i32, random: i32, now: i32) -> i32 {
     answer(|a| {
         let (choices, method, stored) = (a.doc(choices), a.text(method), a.doc(stored));
-        Some(x::decide(choices.flatten().as_ref(), method, self::stored(&stored), now, a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[])))
+        let (origin, path, random) = (a.text(origin), a.text(path), a.bytes(random).unwrap_or(&[]));
+        Some(x::decide(choices.flatten().as_ref(), method, self::stored(&stored), a.text(now), origin, path, random))
     })
 }
 
@@ -144,8 +145,8 @@ pub extern "C" fn track(name: i32, rest: i32) -> i32 {
 }
 
 #[no_mangle]
-pub extern "C" fn track_next(now: f64) -> i32 {
-    answer(|_| x::track_next(now))
+pub extern "C" fn track_next(now: i32) -> i32 {
+    answer(|a| x::track_next(a.text(now)))
 }
 
 #[no_mangle]
@@ -159,9 +160,12 @@ pub extern "C" fn track_waiting() -> u32 {
 }
 
 #[no_mangle]
-pub extern "C" fn track_beacon(now: f64) {
+pub extern "C" fn track_beacon(now: i32) {
     // SAFETY: `send` only reads `len` bytes at `ptr`, which `b` keeps alive during the call.
-    x::track_beacon(now, &mut |b| unsafe { send(b.as_ptr(), b.len()) } == 1)
+    answer(|a| {
+        x::track_beacon(a.text(now), &mut |b| unsafe { send(b.as_ptr(), b.len()) } == 1);
+        None
+    });
 }
 
 #[no_mangle]

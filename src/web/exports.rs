@@ -60,10 +60,21 @@ pub fn start(config: Option<&Value>, table: Stored, wanted: &str) -> String {
     }
 }
 
+/// The page's facts; `now` is UTC text from `Date.prototype.toISOString`. A time the receipt
+/// format cannot hold (before 1970, after 9999) counts as the epoch: the decision is recorded
+/// and, being that old, asked again on the next page.
+fn facts<'a>(now: &'a str, origin: &'a str, path: &'a str, random: &'a [u8]) -> Facts<'a> {
+    let (now, now_ms) = match crate::core::time::parse_utc_iso(now) {
+        Some(ms) => (now, ms),
+        None => ("1970-01-01T00:00:00.000Z", 0),
+    };
+    Facts { now, now_ms, origin, path, random }
+}
+
 /// At load, and when another tab wrote the log: the stored log (`undefined` when none), the GPC
 /// signal and the page's facts. A step (see `Engine::step_json`).
-pub fn load(stored: Stored, gpc: bool, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
-    let f = Facts { now_ms: now as i64, origin, path, random };
+pub fn load(stored: Stored, gpc: bool, now: &str, origin: &str, path: &str, random: &[u8]) -> String {
+    let f = facts(now, origin, path, random);
     with(|e| {
         let step = e.load(stored, gpc, &f);
         e.step_json(&step)
@@ -72,8 +83,8 @@ pub fn load(stored: Stored, gpc: bool, now: f64, origin: &str, path: &str, rando
 
 /// A decision: `method` is `accept-all`, `reject-all`, `custom` or `api`; `choices` an object
 /// of purpose → boolean for the last two. `stored` is the log in storage now.
-pub fn decide(choices: Option<&Value>, method: &str, stored: Stored, now: f64, origin: &str, path: &str, random: &[u8]) -> String {
-    let f = Facts { now_ms: now as i64, origin, path, random };
+pub fn decide(choices: Option<&Value>, method: &str, stored: Stored, now: &str, origin: &str, path: &str, random: &[u8]) -> String {
+    let f = facts(now, origin, path, random);
     let mut requested = Vec::new();
     for (k, v) in choices.and_then(Value::as_object).unwrap_or(&[]) {
         if let Some(b) = v.as_bool() {
@@ -157,8 +168,8 @@ pub fn track(name: &str, rest: &str) -> u32 {
 
 /// The next batch body to send, marking it under way (`undefined` when none is due or one is
 /// under way).
-pub fn track_next(now: f64) -> Option<String> {
-    with(|e| e.track_next(now as i64))
+pub fn track_next(now: &str) -> Option<String> {
+    with(|e| e.track_next(now))
 }
 
 /// The answer to the body `trackNext` gave (0 for a network failure): -1 refused (dropped),
@@ -180,11 +191,10 @@ pub fn track_waiting() -> u32 {
 }
 
 /// The page is being hidden: hands every body to `send` (sendBeacon) until it returns false.
-pub fn track_beacon(now: f64, send: &mut dyn FnMut(&str) -> bool) {
+pub fn track_beacon(now: &str, send: &mut dyn FnMut(&str) -> bool) {
     with(|e| {
         let (Some(q), Some(cfg)) = (e.queue.as_mut(), e.config.tracker.as_ref()) else { return };
-        let sent_at = crate::core::time::format_utc_iso(now as i64);
-        q.beacon(cfg.batch_size, &cfg.api_key, &sent_at, send);
+        q.beacon(cfg.batch_size, &cfg.api_key, now, send);
     })
 }
 

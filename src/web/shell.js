@@ -120,11 +120,13 @@ function shell(x, config, table) {
     if (!write(KEY, log)) console.error('Consentry: storage is blocked or full; this choice holds for this page only.');
   }
   function rnd(n) { return crypto.getRandomValues(new Uint8Array(n)); }
+  // Now (or `ms`) as the receipts and events write time: UTC, like 2026-11-23T10:00:00.000Z.
+  function iso(ms) { return new Date(ms || Date.now()).toISOString(); }
   function jitter() { return new Uint32Array(rnd(4).buffer)[0]; }
 
   // ---- decisions: the core records, this applies ----
   function load(stored) {
-    return call('load', [doc(stored), loc.origin, loc.pathname, rnd(32)], [gpc, Date.now()]);
+    return call('load', [doc(stored), loc.origin, loc.pathname, rnd(32), iso()], [gpc]);
   }
   // kind: 0 the page's first load, 1 a reload of the stored log (another tab, a failed
   // verification), 2 a decision.
@@ -149,7 +151,7 @@ function shell(x, config, table) {
     else if (s.changed && kind == 1) tell('api');
   }
   function decide(choices, method) {
-    settle(call('decide', [tape(choices || {}), method, doc(read(KEY)), loc.origin, loc.pathname, rnd(32)], [Date.now()]), 2);
+    settle(call('decide', [tape(choices || {}), method, doc(read(KEY)), loc.origin, loc.pathname, rnd(32), iso()]), 2);
   }
   function consent() { return Object.assign({}, step.consent); }
   function tell(method) {
@@ -372,7 +374,7 @@ function shell(x, config, table) {
     }
     if (T.used > 240) { T.pool = rnd(256); T.used = 0; }
     var now = Date.now(), r = call('track', [name, T.page + (custom.length > 2 ? ',' + custom.slice(1, -1) : '') +
-      '},"timestamp":"' + new Date(now).toISOString() + '","uuid":"' + uuid(7, T.pool.slice(T.used, T.used += 16), now) + '"}'], 0, 1);
+      '},"timestamp":"' + iso(now) + '","uuid":"' + uuid(7, T.pool.slice(T.used, T.used += 16), now) + '"}'], 0, 1);
     if (r == 3) console.error('Consentry.capture: the event name must be a text of 1 to 200 characters; dropped.');
     if (r == 4) console.error("Consentry.capture: the event's properties are too large (16 KB at most); dropped.");
     if (r == 2 && !T.retry) send();
@@ -385,7 +387,7 @@ function shell(x, config, table) {
     if (!T || T.retry) return;
     clearTimeout(T.timer);
     T.timer = 0;
-    var body = call('track_next', [], [Date.now()]), run = runs, mine;
+    var body = call('track_next', [iso()]), run = runs, mine;
     if (body == null) return;
     T.zip = mine = [body]; // being compressed: the page-hide beacon takes it if the page goes first
     gzip(body, function (body, zipped) {
@@ -416,7 +418,7 @@ function shell(x, config, table) {
       T.zip = null;
       x.track_done(200, 0);
     }
-    x.track_beacon(Date.now());
+    call('track_beacon', [iso()], 0, 1);
   }
   // A single-page-app navigation: the page is read again; a new path is a new $pageview.
   function navigated() {

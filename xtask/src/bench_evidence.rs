@@ -14,7 +14,7 @@ pub fn run() -> Result<()> {
         println!("note: unoptimised build (cargo's dev profile); figures are several times below release");
     }
     let draft = |i: usize| ReceiptDraft {
-        time_ms: 1_795_000_000_000 + i as i64 * 1000,
+        time: consentry::core::time::format_utc_iso(1_795_000_000_000 + i as i64 * 1000),
         origin: "https://shop.example".into(),
         path: "/products/42".into(),
         policy: "2026-11".into(),

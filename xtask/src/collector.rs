@@ -439,7 +439,7 @@ mod tests {
         let mut log = EvidenceLog::new();
         for i in 0..n {
             let draft = ReceiptDraft {
-                time_ms: 1_795_000_000_000 + i as i64 * 1000,
+                time: consentry::core::time::format_utc_iso(1_795_000_000_000 + i as i64 * 1000),
                 origin: "https://shop.example".into(),
                 path: "/".into(),
                 policy: "2026-11".into(),

@@ -142,7 +142,7 @@ mod tests {
         let mut log = EvidenceLog::new();
         for i in 0..n {
             let d = ReceiptDraft {
-                time_ms: 1_795_000_000_000,
+                time: consentry::core::time::format_utc_iso(1_795_000_000_000),
                 origin: "https://a.example".into(),
                 path: "/".into(),
                 policy: "1".into(),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 fn draft(i: i64) -> ReceiptDraft {
     ReceiptDraft {
-        time_ms: 1_795_000_000_000 + i * 1000,
+        time: consentry::core::time::format_utc_iso(1_795_000_000_000 + i * 1000),
         origin: String::from("https://news.example"),
         path: String::from("/2026/11/the-quiet-harbour"),
         policy: String::from("2026-11"),
