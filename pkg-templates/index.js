@@ -1,6 +1,6 @@
 // Consentry for bundlers. Importing this module touches nothing: no window, no document, no
 // storage, no request. Everything starts when you call init(config).
-import { instantiate, shell } from './shell.js';
+import { instantiate, shell, explain } from './shell.js';
 // English is inside the .wasm; the other languages' texts are these files, fetched only for a
 // visitor who needs one. Static URLs, so that Vite and webpack emit the files with the .wasm.
 const FILES = {/*{{langFiles}}*/};
@@ -54,10 +54,10 @@ export function init(config, options = {}) {
         const text = typeof config === 'string' ? config : JSON.stringify(config);
         return (window.Consentry = shell(wasm, text, texts));
       })
-      .catch((e) => {
+      .catch((e) => explain(e, new URL('./errors.json', import.meta.url)).then((e) => {
         started = undefined;
         throw e instanceof Error ? e : new Error(String(e));
-      });
+      }));
   }
   return started;
 }

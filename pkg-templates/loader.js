@@ -55,5 +55,6 @@
       window.Consentry = shell(r[2], r[0], r[1]);
       document.dispatchEvent(new CustomEvent('consentry:ready'));
     })
-    .catch(function (e) { console.error(e && e.message ? e.message : e); });
+    .catch(function (e) { return explain(e, new URL('errors.json', base)); })
+    .then(function (e) { if (e) console.error(e.message || e); });
 })();

@@ -74,14 +74,16 @@ fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
 
 #[wasm_bindgen_test]
 fn a_bad_config_is_refused_with_the_field_named() {
-    for (config, field) in [
-        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#, "privacyPolicyURL"),
-        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#, "consentDays"),
-        ("{not json", "JSON"),
+    use consentry::core::config::Msg;
+    for (config, field, problem) in [
+        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#, "privacyPolicyURL", Msg::UnknownField),
+        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#, "consentDays", Msg::Days),
+        ("{not json", "", Msg::NotJson),
     ] {
         let s = parse(&start(config, ""));
         assert!(get(&s, "view").is_undefined(), "{config}: no view for a bad config");
-        assert!(text(&s, "error").contains(field), "{config}: the error names {field}: {:?}", get(&s, "error"));
+        assert_eq!(text(&s, "error.field"), field, "{config}: the error names the field");
+        assert_eq!(get(&s, "error.code").as_f64(), Some(problem as u8 as f64), "{config}: and the problem");
     }
 }
 

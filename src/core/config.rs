@@ -75,12 +75,100 @@ pub struct Config {
     pub consent_mode: bool,
 }
 
+/// What is wrong with a field. The words are in `MESSAGES`: the `.wasm` reports the number and
+/// the shell fetches the words (`errors.json`, written by the build from `MESSAGES`) only when a
+/// config is wrong, so no visitor of a well-configured site downloads them.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum Msg {
+    Days,
+    PolicyVersion,
+    Layout,
+    ReopenButton,
+    ServiceName,
+    ApiKey,
+    BatchSize,
+    FlushInterval,
+    MaxQueue,
+    Object,
+    UnknownField,
+    IdRequired,
+    Bool,
+    List,
+    ListItem,
+    Text,
+    TextLength,
+    Id,
+    Url,
+    Path,
+    Domain,
+    Lang,
+    Services,
+    Texts,
+    TextTable,
+    TextKey,
+    TextOverride,
+    Invalid,
+    PurposesRequired,
+    Purposes,
+    NecessaryGpc,
+    DuplicateId,
+    NoPurpose,
+    TrackerPurpose,
+    NotJson,
+}
+
+/// The words of each `Msg`, in its order.
+pub const MESSAGES: [&str; 35] = [
+    "expected days from 1 to 395 (13 months at most)",
+    "required: the version of your privacy policy, e.g. \"2026-11\"; change it to ask everyone again",
+    "expected \"box\" or \"bar\"",
+    "expected \"bottom-left\", \"bottom-right\" or \"none\"",
+    "required: the service or cookie name",
+    "required: the project API key your collector or PostHog expects",
+    "expected a whole number from 1 to 100",
+    "expected milliseconds from 100 to 600000",
+    "expected a whole number from 1 to 1000",
+    "expected an object { … }",
+    "unknown field: check its spelling against the README's config reference",
+    "required: a short id such as \"analytics\"",
+    "expected true or false",
+    "expected a list [\"…\", …]",
+    "expected a non-empty text in quotes",
+    "expected a text in quotes",
+    "expected a non-empty text of at most 2000 characters",
+    "expected lower-case letters, digits, '_' or '-' (at most 32)",
+    "expected an https:, http: or relative URL",
+    "expected a path starting with '/'",
+    "expected a domain such as \"example.com\"",
+    "expected a language code such as \"de\" or \"pt-BR\"",
+    "expected a list of services [{ \"name\": … }]",
+    "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }",
+    "expected an object of texts { \"title\": \"…\" }",
+    "unknown text key: see the README's list of text keys",
+    "expected a text in quotes (at most 2000 characters)",
+    "invalid",
+    "required: a list such as [{ \"id\": \"analytics\" }]",
+    "expected a list such as [{ \"id\": \"analytics\" }]",
+    "\"necessary\" cannot be covered by GPC",
+    "duplicate purpose id",
+    "name at least one purpose that needs consent, such as \"analytics\"",
+    "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary",
+    "not valid JSON",
+];
+
+impl Msg {
+    pub fn text(self) -> &'static str {
+        MESSAGES[self as usize]
+    }
+}
+
 /// What is wrong, and where: `field` is a path like `purposes[1].id`.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(test, derive(Debug))]
 pub struct ConfigError {
     pub field: String,
-    pub message: &'static str,
+    pub message: Msg,
 }
 
 impl ConfigError {
@@ -89,7 +177,7 @@ impl ConfigError {
         let mut s = String::from("Consentry config: ");
         s.push_str(if self.field.is_empty() { "(document)" } else { &self.field });
         s.push_str(": ");
-        s.push_str(self.message);
+        s.push_str(self.message.text());
         s
     }
 }
@@ -100,11 +188,11 @@ type Slot = Cell<Option<ConfigError>>;
 
 /// Records the error for `field` (never inlined: one copy for all sites).
 #[inline(never)]
-fn set(e: &Slot, field: &str, message: &'static str) {
+fn set(e: &Slot, field: &str, message: Msg) {
     e.set(Some(ConfigError { field: String::from(field), message }));
 }
 
-fn fail<T>(e: &Slot, field: &str, message: &'static str) -> Option<T> {
+fn fail<T>(e: &Slot, field: &str, message: Msg) -> Option<T> {
     set(e, field, message);
     None
 }
@@ -126,7 +214,6 @@ fn index(base: &str, i: usize) -> String {
     s
 }
 
-const DAYS: &str = "expected days from 1 to 395 (13 months at most)";
 
 /// What a field must be. Every rule and its message live once, in `Fields::check`; a checked
 /// field is then read without further tests, so building the `Config` cannot fail half way.
@@ -137,7 +224,7 @@ enum Kind {
     /// A non-blank text of at most 2000 bytes.
     Text,
     /// A `Text` that must be present; the message says what to put there.
-    Required(&'static str),
+    Required(Msg),
     /// A required `Text` that is a purpose id (see `is_id`).
     Id,
     /// A `Text` that is a safe link (see `is_safe_url`).
@@ -150,9 +237,9 @@ enum Kind {
     Lang,
     Bool,
     /// A whole number from the first to the second bound.
-    Int(i32, i32, &'static str),
+    Int(i32, i32, Msg),
     /// One of a few fixed texts.
-    Choice(&'static [&'static str], &'static str),
+    Choice(&'static [&'static str], Msg),
     /// A list of non-empty texts.
     List,
 }
@@ -161,17 +248,17 @@ enum Kind {
 type Schema = [(&'static str, Kind)];
 
 const TOP: &Schema = &[
-    ("policyVersion", Kind::Required("required: the version of your privacy policy, e.g. \"2026-11\"; change it to ask everyone again")),
+    ("policyVersion", Kind::Required(Msg::PolicyVersion)),
     ("purposes", Kind::Other),
     ("language", Kind::Lang),
     ("tracker", Kind::Other),
     ("privacyPolicyUrl", Kind::Url),
-    ("layout", Kind::Choice(&["box", "bar"], "expected \"box\" or \"bar\"")),
-    ("reopenButton", Kind::Choice(&["bottom-left", "bottom-right", "none"], "expected \"bottom-left\", \"bottom-right\" or \"none\"")),
+    ("layout", Kind::Choice(&["box", "bar"], Msg::Layout)),
+    ("reopenButton", Kind::Choice(&["bottom-left", "bottom-right", "none"], Msg::ReopenButton)),
     ("ccpa", Kind::Bool),
     ("honorGpc", Kind::Bool),
-    ("consentDays", Kind::Int(1, MAX_DAYS as i32, DAYS)),
-    ("refusalDays", Kind::Int(1, MAX_DAYS as i32, DAYS)),
+    ("consentDays", Kind::Int(1, MAX_DAYS as i32, Msg::Days)),
+    ("refusalDays", Kind::Int(1, MAX_DAYS as i32, Msg::Days)),
     ("texts", Kind::Other),
     ("evidenceEndpoint", Kind::Url),
     ("consentMode", Kind::Bool),
@@ -187,14 +274,14 @@ const PURPOSE: &Schema = &[
 ];
 
 const SERVICE: &Schema = &[
-    ("name", Kind::Required("required: the service or cookie name")),
+    ("name", Kind::Required(Msg::ServiceName)),
     ("provider", Kind::Text),
     ("purpose", Kind::Text),
     ("lifetime", Kind::Text),
 ];
 
 const TRACKER: &Schema = &[
-    ("apiKey", Kind::Required("required: the project API key your collector or PostHog expects")),
+    ("apiKey", Kind::Required(Msg::ApiKey)),
     ("apiHost", Kind::Url),
     ("path", Kind::Path),
     ("cookieDomain", Kind::Domain),
@@ -202,10 +289,10 @@ const TRACKER: &Schema = &[
     ("pageviews", Kind::Bool),
     ("pageleave", Kind::Bool),
     ("allowParams", Kind::List),
-    ("batchSize", Kind::Int(1, 100, "expected a whole number from 1 to 100")),
-    ("flushInterval", Kind::Int(100, 600_000, "expected milliseconds from 100 to 600000")),
-    ("maxQueue", Kind::Int(1, 1000, "expected a whole number from 1 to 1000")),
-    ("cookieDays", Kind::Int(1, MAX_DAYS as i32, "expected days from 1 to 395 (13 months at most)")),
+    ("batchSize", Kind::Int(1, 100, Msg::BatchSize)),
+    ("flushInterval", Kind::Int(100, 600_000, Msg::FlushInterval)),
+    ("maxQueue", Kind::Int(1, 1000, Msg::MaxQueue)),
+    ("cookieDays", Kind::Int(1, MAX_DAYS as i32, Msg::Days)),
 ];
 
 fn ascii_all(s: &str, extra: u8) -> bool {
@@ -230,11 +317,11 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn new(e: &'a Slot, v: &'a Value, path: &str, schema: &Schema) -> Option<Self> {
         let Some(fields) = v.as_object() else {
-            return fail(e, path, "expected an object { … }");
+            return fail(e, path, Msg::Object);
         };
         for (k, _) in fields {
             if !schema.iter().any(|(name, _)| k == name) {
-                return fail(e, &join(path, k), "unknown field: check its spelling against the README's config reference");
+                return fail(e, &join(path, k), Msg::UnknownField);
             }
         }
         Some(Fields { path: String::from(path), fields, e })
@@ -253,7 +340,7 @@ impl<'a> Fields<'a> {
             let Some(v) = self.get(key) else {
                 match kind {
                     Kind::Required(why) => return fail(self.e, &self.path(key), why),
-                    Kind::Id => return fail(self.e, &self.path(key), "required: a short id such as \"analytics\""),
+                    Kind::Id => return fail(self.e, &self.path(key), Msg::IdRequired),
                     _ => continue,
                 }
             };
@@ -261,7 +348,7 @@ impl<'a> Fields<'a> {
             let why = match kind {
                 Kind::Other => continue,
                 Kind::Bool if v.as_bool().is_some() => continue,
-                Kind::Bool => "expected true or false",
+                Kind::Bool => Msg::Bool,
                 Kind::Int(min, max, why) => match v.as_i64() {
                     Some(n) if n >= min as i64 && n <= max as i64 => continue,
                     _ => why,
@@ -271,21 +358,21 @@ impl<'a> Fields<'a> {
                     _ => why,
                 },
                 Kind::List => match v.as_array() {
-                    None => "expected a list [\"…\", …]",
+                    None => Msg::List,
                     Some(items) => match items.iter().position(|i| i.as_str().map_or(true, str::is_empty)) {
                         None => continue,
-                        Some(i) => return fail(self.e, &index(&self.path(key), i), "expected a non-empty text in quotes"),
+                        Some(i) => return fail(self.e, &index(&self.path(key), i), Msg::ListItem),
                     },
                 },
                 _ => match text {
-                    None => "expected a text in quotes",
-                    Some(s) if s.chars().all(char::is_whitespace) || s.len() > 2000 => "expected a non-empty text of at most 2000 characters",
+                    None => Msg::Text,
+                    Some(s) if s.chars().all(char::is_whitespace) || s.len() > 2000 => Msg::TextLength,
                     Some(s) => match kind {
-                        Kind::Id if !is_id(s) => "expected lower-case letters, digits, '_' or '-' (at most 32)",
-                        Kind::Url if !is_safe_url(s) => "expected an https:, http: or relative URL",
-                        Kind::Path if !s.starts_with('/') => "expected a path starting with '/'",
-                        Kind::Domain if !ascii_all(s, b'.') => "expected a domain such as \"example.com\"",
-                        Kind::Lang if s.len() > 35 || !ascii_all(s, b'-') => "expected a language code such as \"de\" or \"pt-BR\"",
+                        Kind::Id if !is_id(s) => Msg::Id,
+                        Kind::Url if !is_safe_url(s) => Msg::Url,
+                        Kind::Path if !s.starts_with('/') => Msg::Path,
+                        Kind::Domain if !ascii_all(s, b'.') => Msg::Domain,
+                        Kind::Lang if s.len() > 35 || !ascii_all(s, b'-') => Msg::Lang,
                         _ => continue,
                     },
                 },
@@ -352,7 +439,7 @@ fn purpose(e: &Slot, v: &Value, path: &str) -> Option<Purpose> {
     if let Some(list) = f.get("services") {
         let spath = f.path("services");
         let Some(items) = list.as_array() else {
-            return fail(e, &spath, "expected a list of services [{ \"name\": … }]");
+            return fail(e, &spath, Msg::Services);
         };
         for (i, s) in items.iter().enumerate() {
             let sf = Fields::new(e, s, &index(&spath, i), SERVICE)?;
@@ -408,23 +495,23 @@ fn tracker(e: &Slot, v: &Value) -> Option<TrackerConfig> {
 
 fn texts(e: &Slot, v: &Value, path: &str) -> Option<Vec<(String, Vec<(String, String)>)>> {
     let Some(langs) = v.as_object() else {
-        return fail(e, path, "expected { \"en\": { \"title\": \"…\" }, \"de\": { … } }");
+        return fail(e, path, Msg::Texts);
     };
     let mut out = Vec::new();
     for (lang, table) in langs {
         let lp = join(path, lang);
         let Some(entries) = table.as_object() else {
-            return fail(e, &lp, "expected an object of texts { \"title\": \"…\" }");
+            return fail(e, &lp, Msg::TextTable);
         };
         let mut list = Vec::new();
         for (key, text) in entries {
             let kp = join(&lp, key);
             if crate::core::texts::Key::from_name(key).is_none() && !key.starts_with("purpose.") {
-                return fail(e, &kp, "unknown text key: see the README's list of text keys");
+                return fail(e, &kp, Msg::TextKey);
             }
             match text.as_str() {
                 Some(t) if t.len() <= 2000 => list.push((key.clone(), String::from(t))),
-                _ => return fail(e, &kp, "expected a text in quotes (at most 2000 characters)"),
+                _ => return fail(e, &kp, Msg::TextOverride),
             }
         }
         out.push((lang.clone(), list));
@@ -439,8 +526,10 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
         Err(e) => {
             let mut field = String::from("(JSON at byte ");
             json::push_int(&mut field, e.pos as i64);
+            field.push_str(": ");
+            field.push_str(e.what);
             field.push(')');
-            return Err(ConfigError { field, message: e.what });
+            return Err(ConfigError { field, message: Msg::NotJson });
         }
     };
     from_value(&doc)
@@ -451,7 +540,7 @@ pub fn from_value(doc: &Value) -> Result<Config, ConfigError> {
     let e = Slot::new(None);
     match build(&e, doc) {
         Some(c) => Ok(c),
-        None => Err(e.take().unwrap_or(ConfigError { field: String::new(), message: "invalid" })),
+        None => Err(e.take().unwrap_or(ConfigError { field: String::new(), message: Msg::Invalid })),
     }
 }
 
@@ -466,29 +555,29 @@ fn build(e: &Slot, doc: &Value) -> Option<Config> {
         services: Vec::new(),
     }];
     let Some(list) = f.get("purposes") else {
-        return fail(e, "purposes", "required: a list such as [{ \"id\": \"analytics\" }]");
+        return fail(e, "purposes", Msg::PurposesRequired);
     };
     let Some(items) = list.as_array() else {
-        return fail(e, "purposes", "expected a list such as [{ \"id\": \"analytics\" }]");
+        return fail(e, "purposes", Msg::Purposes);
     };
     for (i, item) in items.iter().enumerate() {
         let at = index("purposes", i);
         let p = purpose(e, item, &at)?;
         if p.id == "necessary" {
             if p.gpc {
-                return fail(e, &at, "\"necessary\" cannot be covered by GPC");
+                return fail(e, &at, Msg::NecessaryGpc);
             }
             if let Some(first) = purposes.first_mut() {
                 *first = p;
             }
         } else if purposes.iter().any(|q| q.id == p.id) {
-            return fail(e, &join(&at, "id"), "duplicate purpose id");
+            return fail(e, &join(&at, "id"), Msg::DuplicateId);
         } else {
             purposes.push(p);
         }
     }
     if purposes.len() < 2 {
-        return fail(e, "purposes", "name at least one purpose that needs consent, such as \"analytics\"");
+        return fail(e, "purposes", Msg::NoPurpose);
     }
     f.check(&TOP[2..3])?;
     let tracker = match f.get("tracker") {
@@ -496,7 +585,7 @@ fn build(e: &Slot, doc: &Value) -> Option<Config> {
         Some(v) => {
             let t = tracker(e, v)?;
             if !purposes.iter().any(|p| p.id == t.purpose) || t.purpose == "necessary" {
-                return fail(e, "tracker.purpose", "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary");
+                return fail(e, "tracker.purpose", Msg::TrackerPurpose);
             }
             Some(t)
         }
@@ -567,12 +656,20 @@ mod tests {
 
     fn error_of(text: &str) -> (String, &'static str) {
         let e = parse(text).unwrap_err();
-        (e.field, e.message)
+        (e.field, e.message.text())
+    }
+
+    #[test]
+    fn every_problem_has_its_words() {
+        assert_eq!(MESSAGES.len(), Msg::NotJson as usize + 1, "one text per Msg, in its order");
+        assert!(MESSAGES.iter().all(|m| !m.is_empty()));
+        assert_eq!(Msg::Days.text(), "expected days from 1 to 395 (13 months at most)");
+        assert_eq!(Msg::TrackerPurpose.text(), "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary");
     }
 
     #[test]
     fn errors_name_the_field() {
-        assert_eq!(error_of("{").0, "(JSON at byte 1)");
+        assert_eq!(error_of("{"), (String::from("(JSON at byte 1: expected a quoted key)"), "not valid JSON"));
         assert_eq!(error_of(r#"{"purposes":[{"id":"analytics"}]}"#).0, "policyVersion");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"colour":"red"}"#).0, "colour");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"analytics"},{"id":7}]}"#).0, "purposes[1].id");
@@ -594,7 +691,7 @@ mod tests {
         let base = r#"{"policyVersion":"1","purposes":[{"id":"a"}],"#;
         let e = |rest: &str| {
             let e = parse(&(String::from(base) + rest)).unwrap_err();
-            (e.field, e.message)
+            (e.field, e.message.text())
         };
         let t = r#""tracker":{"apiKey":"k","purpose":"a","#;
         assert_eq!(e(&(String::from(t) + r#""path":"batch"}}"#)), (String::from("tracker.path"), "expected a path starting with '/'"));

@@ -68,12 +68,11 @@ impl Engine {
     /// when it is the table of the first language of `config.language`, then `wanted` (the
     /// page's and the browser's languages) that has one. The second value is a warning when
     /// that table was missing or wrong (English is shown).
-    pub fn new(config: Option<&Value>, table: Stored, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
+    pub fn new(config: Option<&Value>, table: Stored, wanted: &[&str]) -> Result<(Engine, Option<String>), config::ConfigError> {
         let config = match config {
             Some(doc) => config::from_value(doc),
-            None => Err(config::ConfigError { field: String::new(), message: "not valid JSON" }),
-        }
-        .map_err(|e| e.to_message())?;
+            None => Err(config::ConfigError { field: String::new(), message: config::Msg::NotJson }),
+        }?;
         let mut langs: Vec<&str> = Vec::new();
         if let Some(l) = &config.language {
             langs.push(l);
@@ -423,7 +422,7 @@ mod tests {
     }
 
     fn new(config: &str, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
-        Engine::new(Some(&doc(config)), None, wanted)
+        Engine::new(Some(&doc(config)), None, wanted).map_err(|e| e.to_message())
     }
 
     fn engine() -> Engine {
@@ -546,7 +545,7 @@ mod tests {
     #[test]
     fn a_config_that_is_not_json_is_named_so() {
         let err = Engine::new(None, None, &[]).err().expect("refused");
-        assert_eq!(err, "Consentry config: (document): not valid JSON");
+        assert_eq!(err.to_message(), "Consentry config: (document): not valid JSON");
     }
 
     #[test]

@@ -25,7 +25,8 @@ fn with<R: Default>(f: impl FnOnce(&mut Engine) -> R) -> R {
 
 /// Starts the engine with the config document (None: its text was not JSON), the language table
 /// the shell fetched (see `Stored`) and the page's and browser's languages (one per line).
-/// `{"view":…,"warning"?:…}`, or `{"error":…}` naming the config field (nothing is started then).
+/// `{"view":…,"warning"?:…}`, or `{"error":{"field":…,"code":…}}` naming the config field and
+/// the problem (`config::Msg`; the shell fetches its words); nothing is started then.
 /// Documents arrive parsed by the browser, as tapes (`core::tape`, read in `abi`).
 pub fn start(config: Option<&Value>, table: Stored, wanted: &str) -> String {
     let mut langs: Vec<&str> = Vec::new();
@@ -36,10 +37,12 @@ pub fn start(config: Option<&Value>, table: Stored, wanted: &str) -> String {
         rest = more;
     }
     match Engine::new(config, table, &langs) {
-        Err(msg) => {
-            let mut s = String::from("{\"error\":");
-            push_str(&mut s, &msg);
-            s.push('}');
+        Err(e) => {
+            let mut s = String::from("{\"error\":{\"field\":");
+            push_str(&mut s, &e.field);
+            s.push_str(",\"code\":");
+            push_int(&mut s, e.message as i64);
+            s.push_str("}}");
             s
         }
         Ok((engine, warning)) => {

@@ -11,7 +11,7 @@
 // a fetch Response or its bytes, and resolves to its exports. `shell(x, config, table)` then
 // starts Consentry on this page and returns the public API: `x` are those exports, `config` the
 // config text, `table` the language file's text ('' for none). It throws an Error naming the
-// field when the config is invalid; nothing happens then.
+// field when the config is invalid (nothing happens then); `explain` adds the words.
 
 // The .wasm's one import, `env.send`: a tracker beacon (set by the shell once started).
 var sink = function () { return 0; };
@@ -26,6 +26,18 @@ function instantiate(source) {
         : s.arrayBuffer().then(function (b) { return WebAssembly.instantiate(b, imports); });
     })
     .then(function (r) { return (r.instance || r).exports; });
+}
+
+// The Error to report for a failed start: a config error from the module names the field and
+// the problem's number (`Msg` in src/core/config.rs); its words are errors.json (`url`, next to
+// the .wasm), fetched only now, so no visitor of a well-configured site loads them.
+function explain(e, url) {
+  var c = e && e.config;
+  return !c ? Promise.resolve(e) : fetch(url).then(function (r) { return r.json(); }).then(function (m) { return m[c.code]; }, function () {})
+    .then(function (m) {
+      return new Error('Consentry config: ' + (c.field || '(document)') + ': ' +
+        (m || 'problem ' + c.code + " (the words are in errors.json next to consentry_bg.wasm, which did not load; see the README's config reference)"));
+    });
 }
 
 function shell(x, config, table) {
@@ -103,7 +115,11 @@ function shell(x, config, table) {
   try { config = tape(JSON.parse(config)); } catch (e) { throw new Error('Consentry config: not valid JSON: ' + e.message); }
   var langs = [d.documentElement.getAttribute('lang')].concat(nav.languages || []).join('\n');
   var started = JSON.parse(call('start', [config, doc(table || null), langs]));
-  if (started.error) throw new Error(started.error);
+  if (started.error) { // `explain` gives the words
+    var e = new Error('Consentry config: ' + started.error.field);
+    e.config = started.error;
+    throw e;
+  }
   if (started.warning) console.warn(started.warning);
   var view = started.view, t = view.t, tr = view.tracker;
   var gpc = nav.globalPrivacyControl === true;

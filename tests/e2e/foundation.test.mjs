@@ -74,10 +74,10 @@ test('npm-build page (bundled with esbuild), first visit: banner shown; nothing 
   });
 });
 
-for (const [file, field, what] of [
-  ['basic-bad-config.html', 'privacyPolicyURL', 'an unknown field'],
-  ['basic-bad-type.html', 'consentDays', 'a wrong type'],
-  ['basic-bad-json.html', 'not valid JSON', 'bad JSON'],
+for (const [file, field, what, words] of [
+  ['basic-bad-config.html', 'privacyPolicyURL', 'an unknown field', "privacyPolicyURL: unknown field: check its spelling against the README's config reference"],
+  ['basic-bad-type.html', 'consentDays', 'a wrong type', 'consentDays: expected days from 1 to 395 (13 months at most)'],
+  ['basic-bad-json.html', 'not valid JSON', 'bad JSON', 'Consentry config: not valid JSON: '],
 ]) {
   test(`invalid config (${what}): console error names "${field}"; no banner, nothing set or sent`, T, async () => {
     const before = await stats(server.url);
@@ -91,6 +91,8 @@ for (const [file, field, what] of [
       const errors = b.console.filter((m) => m.type === 'error').map((m) => m.text);
       assert.ok(errors.some((t) => t.includes('Consentry config') && t.includes(field)),
         `no console error naming ${field}; errors: ${JSON.stringify(errors)}`);
+      // The words come from errors.json, fetched only for a wrong config.
+      assert.ok(errors.some((t) => t.includes(words)), `no console error saying "${words}"; errors: ${JSON.stringify(errors)}`);
       const state = await b.page.evaluate(() => ({
         hosts: document.querySelectorAll('#consentry').length,
         api: typeof window.Consentry,

@@ -117,7 +117,7 @@ pub fn build() -> Result<()> {
     wasm_opt(&root, &wasm_in, &wasm)?;
     std::fs::copy(&wasm, npm.join("consentry_bg.wasm"))?;
     let shell = shell_js(&root)?;
-    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ instantiate, shell }};\n"))?;
+    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ instantiate, shell, explain }};\n"))?;
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
@@ -130,6 +130,7 @@ pub fn build() -> Result<()> {
     let index = std::fs::read_to_string(root.join("pkg-templates/index.js"))?;
     std::fs::write(npm.join("index.js"), fill(&index, "/*{{langFiles}}*/", files.trim_end())?)?;
     write_langs(&npm, &langs)?;
+    write_errors(&npm)?;
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
     // cdn: the shell and the script-tag loader in one minified classic script, and the .wasm.
@@ -156,6 +157,7 @@ pub fn build() -> Result<()> {
         .arg("--output")
         .arg(cdn.join("consentry.js")))?;
     write_langs(&cdn, &langs)?;
+    write_errors(&cdn)?;
     write_manifest(&cdn, &langs)?;
 
     // The demo's second page: a site bundle that imports the npm package, as a bundler user would.
@@ -168,6 +170,7 @@ pub fn build() -> Result<()> {
         .arg(format!("--outfile={}", dist.join("npm-demo.js").display())))?;
     std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
     write_langs(&dist, &langs)?;
+    write_errors(&dist)?;
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -222,6 +225,13 @@ fn write_langs(dir: &Path, langs: &[(String, String)]) -> Result<()> {
     for (code, text) in langs.iter().skip(1) {
         std::fs::write(dir.join(format!("lang/{code}.json")), text)?;
     }
+    Ok(())
+}
+
+/// Writes `<dir>/errors.json`: the words of each config problem (`config::MESSAGES`, indexed by
+/// the number the `.wasm` reports), fetched by the shell only when a config is wrong.
+fn write_errors(dir: &Path) -> Result<()> {
+    std::fs::write(dir.join("errors.json"), serde_json::to_string(&consentry::core::config::MESSAGES[..])?)?;
     Ok(())
 }
 
@@ -287,7 +297,8 @@ pub fn sizes(bytes: &[u8]) -> (usize, usize, usize) {
 
 /// `pkg/cdn/manifest.json`: every shipped file with its sizes and SRI value; `total` is what every
 /// visitor loads (loader and .wasm), `totalWithLanguage` the most any visitor loads (plus the
-/// largest language file; an English visitor loads none).
+/// largest language file; an English visitor loads none). `errors.json` is listed, in no total: it
+/// is fetched only to report a wrong config.
 fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let mut files = serde_json::Map::new();
     let (mut raw, mut gz, mut br) = (0, 0, 0);
@@ -295,11 +306,14 @@ fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let names = ["consentry.js", "consentry_bg.wasm"]
         .iter()
         .map(|n| n.to_string())
-        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")));
+        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")))
+        .chain(["errors.json".to_string()]);
     for name in names {
         let bytes = std::fs::read(cdn.join(&name))?;
         let (r, g, b) = sizes(&bytes);
-        if name.starts_with("lang/") {
+        if name == "errors.json" {
+            // Loaded only when a config is wrong: in no visitor's total.
+        } else if name.starts_with("lang/") {
             if b > largest.3 {
                 largest = (name.clone(), r, g, b);
             }
