@@ -69,9 +69,12 @@ pub fn utf8(b: &[u8]) -> Option<&str> {
 pub fn is_utf8(b: &[u8]) -> bool {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
+        if c < 0x80 {
+            i += 1; // ASCII, most of every text: one comparison
+            continue;
+        }
         // How many continuation bytes follow, and the range of the first (Unicode table 3-7).
         let (n, lo, hi) = match c {
-            0x00..=0x7f => (0, 0, 0),
             0xc2..=0xdf => (1, 0x80, 0xbf),
             0xe0 => (2, 0xa0, 0xbf),
             0xed => (2, 0x80, 0x9f),

@@ -30,14 +30,16 @@ extern "C" {
     fn send(ptr: *const u8, len: usize) -> i32;
 }
 
-/// A buffer of `len` bytes for the next call's texts.
+/// A buffer of at least `len` bytes for the next call's texts. It only grows: the call reads
+/// exactly the lengths it is given, so nothing needs clearing between calls.
 #[no_mangle]
 pub extern "C" fn buf(len: usize) -> *mut u8 {
     // try_borrow: a call that re-entered would get null, never a panic.
     INPUT.with(|b| {
         b.try_borrow_mut().map_or(core::ptr::null_mut(), |mut b| {
-            b.clear();
-            b.resize(len, 0);
+            if b.len() < len {
+                b.resize(len, 0);
+            }
             b.as_mut_ptr()
         })
     })
