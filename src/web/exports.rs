@@ -1,11 +1,13 @@
-//! What the JavaScript shell (`src/web/shell.js`) asks the `.wasm`: the engine of this page,
-//! and the tracker's and the cookie's rules, through texts, numbers and bytes only (`abi`
-//! carries them across; the browser tests call these functions directly).
+//! What the JavaScript shell (`src/web/shell.js`) asks the `.wasm`: the engine of this page and
+//! the tracker's queue, through texts, numbers and bytes only (`abi` carries them across; the
+//! browser tests call these functions directly).
 //!
 //! Why the shell is JavaScript: every DOM call made from Rust costs a glue function in JS plus
 //! its marshalling code in the `.wasm`; the banner, the gates and the network written as a small
-//! JS file weigh a fraction of that. Every rule stays here, in `crate::core`: the shell asks,
-//! stores what it is given, renders and sends. Answers that carry structure are JSON texts.
+//! JS file weigh a fraction of that. The consent, evidence and config rules stay here, in
+//! `crate::core`: the shell asks, stores what it is given, renders and sends. One exception, for
+//! size: what a tracker event says and the tracker cookie's text are written by the shell (see
+//! `core::tracker`). Answers that carry structure are JSON texts.
 #[allow(unused_imports)]
 use crate::prelude::*;
 use core::cell::RefCell;

@@ -1,5 +1,7 @@
-// Consentry's browser shell: renders, stores, sends and listens; every rule is in the .wasm
-// (src/core, through src/web/exports.rs), which this file asks and obeys.
+// Consentry's browser shell: renders, stores, sends and listens; the consent, evidence and config
+// rules are in the .wasm (src/core, through src/web/exports.rs), which this file asks and obeys.
+// What a tracker event says and the tracker cookie's text are written here (src/core/tracker.rs
+// says why); the tracker's queue is in the .wasm.
 //
 // Why JavaScript: a DOM call made from Rust costs a JS glue function plus its marshalling code
 // in the .wasm; this file does the same work in a fraction of the bytes every visitor loads.
