@@ -1,23 +1,19 @@
-//! Consentry: a consent banner, verifiable consent evidence and a consent-gated first-party tracker.
+//! Consentry: a consent banner, verifiable consent evidence and a consent-gated first-party
+//! tracker, as one WebAssembly module.
 //!
-//! `core` is sans-I/O: plain Rust, no browser bindings, unit-tested natively and reused by the
-//! native collector and verifier. `web` exports the core's engine to the browser shell
-//! (`src/web/shell.js`), which only renders, stores, sends and listens, and asks the core for
-//! every decision.
-//!
-//! The crate is `no_std` (with `alloc`): in the `.wasm`, std's panic formatting and allocator
-//! would cost every visitor more than the banner itself (see `web::runtime`).
-#![no_std]
-
-extern crate alloc;
-#[cfg(test)]
-#[macro_use]
-extern crate std;
-#[cfg(all(not(test), any(not(target_arch = "wasm32"), not(feature = "runtime"))))]
-extern crate std;
-
+//! `core` is sans-I/O (the shape of rustls or quinn-proto): plain Rust with private state and
+//! typed errors, unit-tested natively and reused by the native collector and verifier. It owns
+//! every rule: what the config may say, what is granted, when to ask again, what a receipt holds
+//! and how it chains, what a tracker event says and when it may be sent, when to retry. `web`
+//! (wasm32 only) is the browser shell on wasm-bindgen, web-sys, js-sys, serde-wasm-bindgen and
+//! gloo: it renders the banner, stores, sends and listens, and asks the core for every decision.
 pub mod core;
-mod prelude;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// A small maintained allocator instead of std's dlmalloc: a few kilobytes less for every
+/// visitor, and the page's live data is a few kilobytes.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

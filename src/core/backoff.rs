@@ -3,8 +3,6 @@
 //! Owns: how long to wait before attempt `n` after a failure. Exponential from 1 s, capped at
 //! one minute, with up to 25 % jitter so many tabs that lost the network do not retry in step.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
 /// Delay before retry number `attempt` (1 = first retry). `jitter` is any random u32.
 pub fn delay_ms(attempt: u32, jitter: u32) -> u32 {
     let base = 1000u32.saturating_mul(1u32 << attempt.saturating_sub(1).min(6)).min(60_000);

@@ -4,8 +4,6 @@
 //! The current decision is never stored twice: it is the newest receipt of the visitor's
 //! verified evidence log, passed in here as a `Last`. Must never grant a purpose the visitor
 //! did not grant: when in doubt, everything but `necessary` is refused.
-#[allow(unused_imports)]
-use crate::prelude::*;
 use crate::core::config::Config;
 use crate::core::evidence::Method;
 
@@ -13,6 +11,21 @@ const DAY_MS: i64 = 86_400_000;
 
 /// A choice per purpose id. `necessary` is always present and always true.
 pub type Choices = Vec<(String, bool)>;
+
+/// Choices as a JSON object (`{"necessary":true,"analytics":false}`) for serde: what
+/// `getConsent()` and the `change` event give, and a receipt's `choices`.
+pub struct ChoiceMap<'a>(pub &'a [(String, bool)]);
+
+impl serde::Serialize for ChoiceMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 /// The newest decision, as read from the newest receipt of the verified evidence log.
 pub struct Last<'a> {

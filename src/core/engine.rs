@@ -1,52 +1,31 @@
 //! One page's consent state behind plain values: the only thing the browser shell talks to.
 //!
-//! Owns the order of every decision: the receipt is appended to the evidence log, and the log
-//! text to store is handed back, before the shell is told what is now granted, so nothing is
-//! ever applied that was not first recorded. Sans-I/O: the shell passes in what it read (the
-//! stored log, the clock, the GPC signal, the location, random bytes) and stores, sends and
-//! renders what comes back; every answer is one JSON text the shell reads with `JSON.parse`.
-#[allow(unused_imports)]
-use crate::prelude::*;
-use crate::core::config::{self, Config};
+//! Owns: the order of every decision (the receipt is appended to the evidence log, and the log
+//! is handed back to store, before anything is granted, so nothing is ever applied that was not
+//! first recorded), the tracker's life (it exists only while its purpose is granted: `capture`
+//! refuses otherwise, and a refusal drops its queue at once), the evidence outbox's delivery and
+//! retry state, and when the shell next needs waking (`poll_timeout`, as quinn-proto's
+//! connection says it). Sans-I/O: the shell passes in what it read (the stored log, the clock, the
+//! GPC signal, the location, random bytes) and stores, sends and renders what comes back.
+use crate::core::config::{self, Config, ConfigError};
 use crate::core::consent::{self, Choices};
-use crate::core::evidence::{receipts_json, EvidenceLog, Method, ReceiptDraft};
-use crate::core::json::{push_int, push_str, Value};
-use crate::core::texts::{self, Lang, Texts};
-use crate::core::tracker::{Event, Queue};
-use crate::core::{sha256, time};
-
-/// The stored log as the shell read it: `None` when nothing is stored, `Some(None)` when the
-/// stored text is not JSON, else the parsed document.
-pub type Stored<'a> = Option<Option<&'a Value>>;
+use crate::core::doc::Doc;
+use crate::core::evidence::{receipts_json, Broken, EvidenceLog, Method, Receipt, ReceiptDraft};
+use crate::core::ids::sha256_hex;
+use crate::core::texts::{self, Lang, TableError, Texts};
+use crate::core::tracker::{self, Batch, CaptureError, Now, Outcome, PageFacts, Props, Tracker};
+use crate::core::{backoff, time};
 
 /// What the page tells the engine with a decision or a load.
 pub struct Facts<'a> {
-    /// Now, as the receipt records it: UTC text like `2026-11-23T10:00:00.000Z` (the shell's
-    /// `Date.prototype.toISOString`, so the `.wasm` carries no calendar code to write it).
-    pub now: &'a str,
-    /// The same moment in Unix milliseconds, for the consent rules.
-    pub now_ms: i64,
+    pub now: Now,
     pub origin: &'a str,
     pub path: &'a str,
-    /// 32 bytes from the browser's CSPRNG: a receipt id and, for a first receipt, the subject.
-    pub random: &'a [u8],
+    /// From the browser's CSPRNG: a receipt id, and for a new visitor the subject and the secret.
+    pub random: [u8; 64],
 }
 
-pub struct Engine {
-    pub config: Config,
-    pub lang: Lang,
-    /// The hash of exactly the texts shown (recorded in every receipt).
-    texts_hash: String,
-    pub log: EvidenceLog,
-    /// What the gates obey now.
-    pub effective: Choices,
-    pub gpc: bool,
-    pub gpc_honoured: bool,
-    /// The tracker's queue, only while its purpose is granted.
-    pub queue: Option<Queue>,
-}
-
-/// What one load or decision asks the shell to do (see `Step::to_json`).
+/// What one load or decision asks the shell to do.
 #[derive(Default)]
 #[cfg_attr(test, derive(Debug))]
 pub struct Step {
@@ -54,74 +33,170 @@ pub struct Step {
     pub ask: bool,
     /// GPC decided for the visitor at load: show the first layer as a notice, without asking.
     pub note: bool,
-    /// A receipt was appended: the method, told to listeners.
+    /// A receipt was appended (the method, told to listeners): store the log now (`log_json`).
     pub method: Option<Method>,
-    /// The stored log did not verify: why (the shell keeps it aside and asks again).
-    pub bad: Option<&'static str>,
+    /// The stored log did not verify (the shell keeps it aside and the visitor is asked again).
+    pub bad: Option<Broken>,
     /// The effective choices changed.
     pub changed: bool,
+    /// The tracker started with this step (set its cookie, count the page view).
+    pub tracker_started: bool,
+}
+
+/// The language table was not used: English is shown, and the shell warns.
+pub struct LangWarning {
+    /// The language wanted.
+    pub code: &'static str,
+    pub why: TableError,
+}
+
+impl LangWarning {
+    pub fn to_message(&self) -> String {
+        let mut s = String::from("Consentry: the texts for \"");
+        s.push_str(self.code);
+        s.push_str("\" (lang/");
+        s.push_str(self.code);
+        s.push_str(" next to consentry_bg.wasm) were ");
+        s.push_str(self.why.as_str());
+        s.push_str("; showing English.");
+        s
+    }
+}
+
+/// What to send now (see `poll_transmit`).
+pub enum Transmit<'a> {
+    /// The undelivered receipts (a JSON array) to the evidence endpoint; `upto` is the last seq.
+    Receipts { body: String, upto: u64 },
+    /// A tracker batch to its endpoint.
+    Events(Batch<'a>),
+}
+
+/// What the evidence collector's reply means for the page.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum Delivered {
+    /// Stored: the log (with its acknowledgement) is to be saved.
+    Saved,
+    /// Will be tried again (`poll_timeout` says when).
+    Later,
+    /// Refused for good (a 4xx): kept in the browser, tried again on the next page; say so once.
+    Refused,
+}
+
+/// The evidence outbox's delivery state.
+#[derive(Default)]
+struct Delivery {
+    sending: bool,
+    attempt: u32,
+    retry_at: Option<i64>,
+    refused: bool,
+}
+
+pub struct Engine {
+    config: Config,
+    lang: Lang,
+    /// The wording document shown and its hash (recorded in every receipt).
+    texts_doc: String,
+    texts_hash: String,
+    log: EvidenceLog,
+    /// What the gates obey now.
+    effective: Choices,
+    gpc: bool,
+    gpc_honoured: bool,
+    /// Only while the tracker's purpose is granted.
+    tracker: Option<Tracker>,
+    delivery: Delivery,
 }
 
 impl Engine {
-    /// Validates the config document (None: its text was not JSON; the error names the field)
-    /// and picks the texts: English, or `table` (a `lang/<code>.json` document; see `Stored`)
-    /// when it is the table of the first language of `config.language`, then `wanted` (the
-    /// page's and the browser's languages) that has one. The second value is a warning when
-    /// that table was missing or wrong (English is shown).
-    pub fn new(config: Option<&Value>, table: Stored, wanted: &[&str]) -> Result<(Engine, Option<String>), config::ConfigError> {
-        let config = match config {
-            Some(doc) => config::from_value(doc),
-            None => Err(config::ConfigError { field: String::new(), message: config::Msg::NotJson }),
-        }?;
-        let mut langs: Vec<&str> = Vec::new();
-        if let Some(l) = &config.language {
-            langs.push(l);
-        }
-        langs.extend_from_slice(wanted);
-        let want = texts::pick_language(langs.iter().copied());
+    /// Validates the config document and picks the texts: English, or `table` (a language table
+    /// document) when it is the table of the first language of `config.language`, then `wanted`
+    /// (the page's and the browser's languages) that has one. The warning says why a wanted
+    /// table was not used (English is shown).
+    pub fn new<D: Doc>(config: D, table: Option<D>, wanted: &[String]) -> Result<(Engine, Option<LangWarning>), ConfigError> {
+        let config = config::from_doc(config)?;
+        let candidates = config.language.iter().chain(wanted.iter()).map(String::as_str);
+        let want = texts::pick_language(candidates);
         let mut warning = None;
-        let lang = match table.map(Lang::from_value) {
+        let lang = match table.as_ref().map(Lang::from_doc) {
             _ if want == 0 => Lang::english(),
-            Some(Ok(lang)) if lang.index == want => lang,
+            Some(Ok(lang)) if lang.index() == want => lang,
             other => {
                 let why = match other {
-                    Some(Ok(_)) => "for another language",
+                    Some(Ok(_)) => TableError::OtherLanguage,
                     Some(Err(why)) => why,
-                    None => "not loaded",
+                    None => TableError::NotLoaded,
                 };
-                let mut msg = String::from("Consentry: the texts for \"");
-                msg.push_str(texts::LANGS[want]);
-                msg.push_str("\" (lang/");
-                msg.push_str(texts::LANGS[want]);
-                msg.push_str(".json next to consentry_bg.wasm) were ");
-                msg.push_str(why);
-                msg.push_str("; showing English.");
-                warning = Some(msg);
+                warning = Some(LangWarning { code: texts::LANGS[want], why });
                 Lang::english()
             }
         };
-        let texts_hash = sha256::hex(&sha256::sha256(Texts::new(&config, &lang).shown().as_bytes()));
+        let texts_doc = Texts::new(&config, &lang).document();
+        let texts_hash = sha256_hex(texts_doc.as_bytes());
         let effective = consent::all(&config, false);
-        let engine =
-            Engine {
+        let engine = Engine {
             config,
             lang,
+            texts_doc,
             texts_hash,
             log: EvidenceLog::new(),
             effective,
             gpc: false,
             gpc_honoured: false,
-            queue: None,
+            tracker: None,
+            delivery: Delivery::default(),
         };
         Ok((engine, warning))
     }
 
-    /// Applies the rules to the stored log: at load, and when another tab changed it. A log that
-    /// does not verify is not trusted (`bad`): the visitor is asked again.
-    pub fn load(&mut self, stored: Stored, gpc: bool, f: &Facts) -> Step {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    /// The texts this visitor sees.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(&self.config, &self.lang)
+    }
+    /// The wording document (see `Texts::document`) and its hash.
+    pub fn wording(&self) -> (&str, &str) {
+        (&self.texts_doc, &self.texts_hash)
+    }
+    /// What is granted now, `necessary` first.
+    pub fn consent(&self) -> &Choices {
+        &self.effective
+    }
+    pub fn granted(&self, purpose: &str) -> bool {
+        consent::granted(&self.effective, purpose)
+    }
+    /// Whether a Global Privacy Control opt-out is honoured (and the banner says so).
+    pub fn gpc_honoured(&self) -> bool {
+        self.gpc_honoured
+    }
+    pub fn receipts(&self) -> &[Receipt] {
+        self.log.receipts()
+    }
+    pub fn subject(&self) -> &str {
+        self.log.subject()
+    }
+    /// The log's storage form (what the shell saves after a step with a `method`).
+    pub fn log_json(&self) -> String {
+        self.log.to_json()
+    }
+    /// The visitor's consent record as a document ("Download my consent record").
+    pub fn export_json(&self) -> String {
+        self.log.export_json()
+    }
+    /// The tracker, while it runs.
+    pub fn tracker(&self) -> Option<&Tracker> {
+        self.tracker.as_ref()
+    }
+
+    /// Applies the rules to the stored log (None: nothing stored): at load, and when another tab
+    /// changed it. A log that does not verify is not trusted (`bad`): the visitor is asked again.
+    /// `cookie` is the tracker cookie's value, if any (the tracker keeps its id).
+    pub fn load<D: Doc>(&mut self, stored: Option<D>, gpc: bool, f: &Facts, cookie: Option<&str>) -> Step {
         let mut step = Step::default();
         self.gpc = gpc;
-        self.log = match stored.map(EvidenceLog::from_value) {
+        self.log = match stored.as_ref().map(EvidenceLog::from_doc) {
             None => EvidenceLog::new(),
             Some(Ok(log)) => log,
             Some(Err(why)) => {
@@ -129,29 +204,31 @@ impl Engine {
                 EvidenceLog::new()
             }
         };
+        if self.config.evidence_endpoint.is_none() {
+            self.log.mark_all_delivered();
+        }
         let last = self.log.last().map(|r| consent::Last {
             policy: &r.policy,
             at_ms: time::parse_utc_iso(&r.time).unwrap_or(i64::MAX),
             choices: &r.choices,
             gpc: r.gpc,
         });
-        let e = consent::evaluate(&self.config, last, f.now_ms, gpc);
+        let e = consent::evaluate(&self.config, last, f.now.ms, gpc);
         self.gpc_honoured = e.gpc_honoured;
         if let Some((method, choices)) = &e.record {
             self.record(*method, choices, f);
             step.method = Some(*method);
             step.note = e.gpc_honoured;
         }
-        step.changed = self.effective != e.effective;
         step.ask = e.ask;
-        self.effective = e.effective;
+        self.apply(e.effective, &mut step, f, cookie);
         step
     }
 
-    /// A decision by the visitor or the API: "accept" / "reject" (all purposes), or the
+    /// A decision by the visitor or the API: `AcceptAll` / `RejectAll` (all purposes), or the
     /// requested choices (purposes not named keep their state, unknown ones are ignored).
     /// `stored` is the log in storage now: another tab may have appended to it meanwhile.
-    pub fn decide(&mut self, requested: &Choices, asked: Method, stored: Stored, f: &Facts) -> Step {
+    pub fn decide<D: Doc>(&mut self, requested: &[(String, bool)], asked: Method, stored: Option<D>, f: &Facts, cookie: Option<&str>) -> Step {
         self.catch_up(stored);
         let requested = match asked {
             Method::AcceptAll => consent::accept_all(&self.config, self.gpc_honoured),
@@ -169,16 +246,34 @@ impl Engine {
         let choices = consent::complete(&self.config, &requested);
         let method = consent::method_for(&self.effective, &choices, asked);
         self.record(method, &choices, f);
-        let changed = self.effective != choices;
+        let mut step = Step { method: Some(method), ..Step::default() };
+        self.apply(choices, &mut step, f, cookie);
+        step
+    }
+
+    /// Makes `choices` effective: the tracker starts when its purpose is now granted and stops
+    /// (its queue dropped) when not.
+    fn apply(&mut self, choices: Choices, step: &mut Step, f: &Facts, cookie: Option<&str>) {
+        step.changed = self.effective != choices;
         self.effective = choices;
-        Step { method: Some(method), changed, ..Step::default() }
+        let wanted = self.config.tracker.as_ref().filter(|t| consent::granted(&self.effective, &t.purpose));
+        match (wanted, self.tracker.is_some()) {
+            (Some(cfg), false) => {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(&f.random[48..]);
+                self.tracker = Some(Tracker::new(cfg, cookie, id));
+                step.tracker_started = true;
+            }
+            (None, true) => self.tracker = None,
+            _ => {}
+        }
     }
 
     /// Another tab may have recorded a decision whose storage event has not arrived yet: adopt
     /// the stored log when it verifies and extends ours (same visitor, later receipt), so the
     /// next receipt follows it instead of forking the chain.
-    fn catch_up(&mut self, stored: Stored) {
-        let Some(Ok(stored)) = stored.map(EvidenceLog::from_value) else { return };
+    fn catch_up<D: Doc>(&mut self, stored: Option<D>) {
+        let Some(Ok(stored)) = stored.as_ref().map(EvidenceLog::from_doc) else { return };
         let newer = match (stored.last(), self.log.last()) {
             (Some(s), Some(m)) => s.subject == m.subject && s.seq > m.seq,
             (Some(_), None) => true,
@@ -186,12 +281,15 @@ impl Engine {
         };
         if newer {
             self.log = stored;
+            if self.config.evidence_endpoint.is_none() {
+                self.log.mark_all_delivered();
+            }
         }
     }
 
     fn record(&mut self, method: Method, choices: &[(String, bool)], f: &Facts) {
         let draft = ReceiptDraft {
-            time: String::from(f.now),
+            time: f.now.iso.clone(),
             origin: String::from(f.origin),
             path: String::from(f.path),
             policy: self.config.policy_version.clone(),
@@ -201,364 +299,356 @@ impl Engine {
             method,
             gpc: self.gpc,
         };
-        let mut id = [0u8; 16];
-        let mut subject = [0u8; 16];
-        for i in 0..16 {
-            id[i] = f.random.get(i).copied().unwrap_or(0);
-            subject[i] = f.random.get(16 + i).copied().unwrap_or(0);
-        }
-        self.log.append(draft, id, subject);
+        self.log.append(draft, &f.random);
         if self.config.evidence_endpoint.is_none() {
             // Nothing to deliver to: the log is only bounded, never waits for a collector.
             self.log.mark_all_delivered();
         }
     }
 
-    /// `{"necessary":true,"analytics":false,…}`.
-    pub fn consent_json(&self) -> String {
-        let mut s = String::from("{");
-        for (k, v) in &self.effective {
-            if s.len() > 1 {
-                s.push(',');
-            }
-            push_str(&mut s, k);
-            s.push_str(if *v { ":true" } else { ":false" });
-        }
-        s.push('}');
-        s
-    }
-
-    /// What the shell does after a load or a decision, with the log text to store when a
-    /// receipt was appended: `{"ask","note","bad","method","changed","consent","gpc","subject","save"}`.
-    pub fn step_json(&self, step: &Step) -> String {
-        let mut s = String::from("{\"ask\":");
-        s.push_str(bool_text(step.ask));
-        s.push_str(",\"note\":");
-        s.push_str(bool_text(step.note));
-        s.push_str(",\"changed\":");
-        s.push_str(bool_text(step.changed));
-        s.push_str(",\"gpc\":");
-        s.push_str(bool_text(self.gpc_honoured));
-        s.push_str(",\"subject\":");
-        push_str(&mut s, &self.log.subject);
-        if let Some(why) = step.bad {
-            s.push_str(",\"bad\":");
-            push_str(&mut s, why);
-        }
-        if let Some(m) = step.method {
-            s.push_str(",\"method\":");
-            push_str(&mut s, m.as_str());
-            s.push_str(",\"save\":");
-            push_str(&mut s, &self.log.to_json());
-        }
-        s.push_str(",\"consent\":");
-        s.push_str(&self.consent_json());
-        s.push('}');
-        s
-    }
-
-    /// Everything the shell renders and obeys, resolved once: the texts in the visitor's
-    /// language with the site's overrides, the purposes with their services, and the settings.
-    pub fn view_json(&self) -> String {
-        let c = &self.config;
-        let t = Texts::new(c, &self.lang);
-        let mut s = String::from("{\"lang\":");
-        push_str(&mut s, t.code());
-        s.push_str(",\"t\":{");
-        for i in 0..texts::UI_TEXTS {
-            if i > 0 {
-                s.push(',');
-            }
-            let k = texts::ALL[i];
-            push_str(&mut s, k.name());
-            s.push(':');
-            push_str(&mut s, t.get(k));
-        }
-        s.push_str("},\"purposes\":[");
-        for (i, p) in c.purposes.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str("{\"id\":");
-            push_str(&mut s, &p.id);
-            s.push_str(",\"title\":");
-            push_str(&mut s, t.purpose(&p.id, false));
-            s.push_str(",\"desc\":");
-            push_str(&mut s, t.purpose(&p.id, true));
-            s.push_str(",\"services\":[");
-            for (j, svc) in p.services.iter().enumerate() {
-                if j > 0 {
-                    s.push(',');
-                }
-                s.push('[');
-                for (n, v) in [&svc.name, &svc.provider, &svc.purpose, &svc.lifetime].iter().enumerate() {
-                    if n > 0 {
-                        s.push(',');
-                    }
-                    push_str(&mut s, v);
-                }
-                s.push(']');
-            }
-            s.push_str("]}");
-        }
-        s.push_str("],\"layout\":");
-        push_str(&mut s, &c.layout);
-        s.push_str(",\"reopen\":");
-        push_str(&mut s, &c.reopen_button);
-        s.push_str(",\"ccpa\":");
-        s.push_str(bool_text(c.ccpa));
-        s.push_str(",\"consentMode\":");
-        s.push_str(bool_text(c.consent_mode));
-        push_opt(&mut s, "policy", c.privacy_policy_url.as_deref());
-        push_opt(&mut s, "evidence", c.evidence_endpoint.as_deref());
-        if let Some(tr) = &c.tracker {
-            s.push_str(",\"tracker\":{\"endpoint\":");
-            push_str(&mut s, &tr.endpoint);
-            s.push_str(",\"purpose\":");
-            push_str(&mut s, &tr.purpose);
-            s.push_str(",\"pageviews\":");
-            s.push_str(bool_text(tr.pageviews));
-            s.push_str(",\"pageleave\":");
-            s.push_str(bool_text(tr.pageleave));
-            s.push_str(",\"flushMs\":");
-            push_int(&mut s, tr.flush_ms as i64);
-            s.push_str(",\"cookieDays\":");
-            push_int(&mut s, tr.cookie_days);
-            push_opt(&mut s, "cookieDomain", tr.cookie_domain.as_deref());
-            s.push_str(",\"allow\":[");
-            for (i, a) in tr.allow_params.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                push_str(&mut s, a);
-            }
-            s.push_str("]}");
-        }
-        s.push('}');
-        s
-    }
-
-    /// `(count)` when the log text (as stored now) verifies, else the first bad receipt's index
-    /// and why. `None` (nothing stored) checks the log in memory.
-    pub fn verify(&self, stored: Stored) -> Result<usize, (usize, &'static str)> {
+    /// Verifies the log as stored now (None: nothing stored; the log in memory is checked).
+    pub fn verify<D: Doc>(&self, stored: Option<D>) -> Result<usize, Broken> {
         match stored {
-            None => Ok(self.log.receipts.len()),
-            Some(doc) => EvidenceLog::read(doc).map(|l| l.receipts.len()),
+            None => self.log.verify(),
+            Some(doc) => EvidenceLog::from_doc(&doc).map(|l| l.receipts().len()),
         }
     }
 
-    /// The undelivered receipts as one body (a JSON array), with the seq that acknowledges them.
-    pub fn outbox(&self) -> Option<(String, i64)> {
-        let out = self.log.outbox();
-        let last = out.last()?.seq;
-        Some((receipts_json(out), last))
+    /// A custom event (or one of the tracker's own). Refused unless the tracker's purpose is
+    /// granted: nothing is kept for later.
+    pub fn capture(&mut self, name: &str, custom: Props, page: &PageFacts, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+        let subject = String::from(self.log.subject());
+        let t = self.tracker.as_mut().ok_or(CaptureError::NotConsented)?;
+        t.capture(name, custom, page, &subject, now, random)
     }
 
-    /// The tracker's purpose is granted: its queue exists (kept while it runs).
-    pub fn track_start(&mut self) {
-        if self.queue.is_none() {
-            let max = self.config.tracker.as_ref().map_or(1, |t| t.max_queue);
-            self.queue = Some(Queue::new(max));
+    /// A page view (at the tracker's start, a new path, back from the cache), when page views
+    /// are on; nothing without consent.
+    pub fn pageview(&mut self, page: &PageFacts, now: Now, random: [u8; 16]) {
+        let subject = String::from(self.log.subject());
+        if let Some(t) = self.tracker.as_mut() {
+            t.pageview(page, &subject, now, random);
         }
     }
 
-    /// Queues an event the shell composed (see `Event::new`). 0: not running (dropped); 1:
-    /// queued; 2: queued and a batch is due now; 3: a name that is not 1 to 200 bytes; 4: too
-    /// large (dropped).
-    pub fn track(&mut self, name: &str, rest: &str) -> u32 {
-        let (Some(q), Some(cfg)) = (self.queue.as_mut(), self.config.tracker.as_ref()) else { return 0 };
-        let Some(e) = Event::new(name, rest) else { return 3 };
-        if !q.push(e) {
-            return 4;
-        }
-        if q.due(cfg.batch_size) {
-            2
-        } else {
-            1
+    /// The page changed in place (a history navigation, a resize): the tracker reads it again.
+    pub fn page_changed(&mut self) {
+        if let Some(t) = self.tracker.as_mut() {
+            t.page_changed();
         }
     }
 
-    /// The next body to send (a retry, or a new batch), marking it under way.
-    /// `sent_at` is now as UTC text (see `Facts::now`).
-    pub fn track_next(&mut self, sent_at: &str) -> Option<String> {
-        let (q, cfg) = (self.queue.as_mut()?, self.config.tracker.as_ref()?);
-        q.next(cfg.batch_size, &cfg.api_key, sent_at)
+    /// Back from the back/forward cache: the next page view counts again.
+    pub fn restored(&mut self) {
+        if let Some(t) = self.tracker.as_mut() {
+            t.restored();
+        }
+    }
+
+    /// The `document.cookie` texts to write for the tracker cookie now: the cookie with its id
+    /// while the tracker runs (when `refresh`), else, when a cookie exists, its deletion on
+    /// every Domain it may have (host-only first).
+    pub fn cookie_writes(&self, hostname: &str, secure: bool, exists: bool, refresh: bool) -> Vec<String> {
+        let Some(cfg) = self.config.tracker.as_ref() else { return Vec::new() };
+        match &self.tracker {
+            Some(t) if refresh => vec![tracker::cookie_text(Some(t.id()), cfg.cookie_days, cfg.cookie_domain.as_deref(), secure)],
+            Some(_) => Vec::new(),
+            None if exists => {
+                let mut out = vec![tracker::cookie_text(None, 0, None, secure)];
+                for d in tracker::cookie_domains(hostname, cfg.cookie_domain.as_deref()) {
+                    out.push(tracker::cookie_text(None, 0, Some(&d), secure));
+                }
+                out
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// What to send now, if anything: the evidence outbox first (its own retry timing), then a
+    /// due tracker batch. Each is marked under way until its `*_sent` call.
+    pub fn poll_transmit(&mut self, now: &Now) -> Option<Transmit<'_>> {
+        let d = &mut self.delivery;
+        if self.config.evidence_endpoint.is_some() && !d.sending && !d.refused && d.retry_at.is_none_or(|t| t <= now.ms) {
+            let out = self.log.outbox();
+            if let Some(last) = out.last() {
+                d.sending = true;
+                return Some(Transmit::Receipts { upto: last.seq, body: receipts_json(out) });
+            }
+        }
+        self.tracker.as_mut()?.next(now.clone()).map(Transmit::Events)
+    }
+
+    /// The evidence collector answered `status` (0: no answer) for receipts up to `upto`.
+    pub fn receipts_sent(&mut self, upto: u64, status: u16, now: i64, jitter: u32) -> Delivered {
+        let d = &mut self.delivery;
+        d.sending = false;
+        match tracker::outcome(status, d.attempt) {
+            Outcome::Sent => {
+                d.attempt = 0;
+                d.retry_at = None;
+                self.log.acknowledge(upto);
+                Delivered::Saved
+            }
+            Outcome::Retry(n) => {
+                d.attempt = n;
+                d.retry_at = Some(now + backoff::delay_ms(n, jitter) as i64);
+                Delivered::Later
+            }
+            Outcome::Refused => {
+                d.refused = true;
+                Delivered::Refused
+            }
+        }
+    }
+
+    /// The tracker's endpoint answered `status` (0: no answer) for the batch it was given. An
+    /// answer for a tracker that has stopped since is ignored.
+    pub fn events_sent(&mut self, status: u16, now: i64, jitter: u32) -> Option<Outcome> {
+        Some(self.tracker.as_mut()?.done(status, now, jitter))
+    }
+
+    /// When the shell must next call `poll_transmit` (Unix ms), or None while nothing waits.
+    pub fn poll_timeout(&self) -> Option<i64> {
+        let d = &self.delivery;
+        let receipts = (self.config.evidence_endpoint.is_some() && !d.sending && !d.refused && !self.log.outbox().is_empty())
+            .then(|| d.retry_at.unwrap_or(i64::MIN));
+        let events = self.tracker.as_ref().and_then(Tracker::due_at);
+        match (receipts, events) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The page is being hidden: a `$pageleave` (once, when hidden for good), then every body
+    /// that can go by beacon: the undelivered receipts (unless a request for them is under way;
+    /// a beacon cannot tell whether they arrived, so they stay in the outbox and the collector
+    /// counts duplicates once) and the tracker's batches.
+    pub fn hide(&mut self, leaving: Option<&PageFacts>, now: &Now, random: [u8; 16], send: &mut dyn FnMut(Beacon) -> bool) {
+        let subject = String::from(self.log.subject());
+        if !self.delivery.sending && self.config.evidence_endpoint.is_some() {
+            let out = self.log.outbox();
+            if !out.is_empty() {
+                send(Beacon::Receipts(receipts_json(out)));
+            }
+        }
+        if let Some(t) = self.tracker.as_mut() {
+            if let Some(page) = leaving {
+                t.pageleave(page, &subject, now.clone(), random);
+            }
+            t.beacon(now, &mut |b| send(Beacon::Events(b)));
+        }
     }
 }
 
-fn bool_text(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
-/// `,"key":"value"` when there is a value.
-fn push_opt(s: &mut String, key: &str, v: Option<&str>) {
-    if let Some(v) = v {
-        s.push(',');
-        push_str(s, key);
-        s.push(':');
-        push_str(s, v);
-    }
+/// A body for `navigator.sendBeacon`.
+pub enum Beacon<'a, 'b> {
+    Receipts(String),
+    Events(&'b Batch<'a>),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json;
 
     const CONFIG: &str = r#"{"policyVersion":"1","purposes":[{"id":"necessary"},{"id":"analytics","gpc":true}],
-        "tracker":{"apiKey":"k","path":"/t","purpose":"analytics"}}"#;
+        "evidenceEndpoint":"/consentry/receipts","tracker":{"apiKey":"k","path":"/t","purpose":"analytics","batchSize":2}}"#;
 
-    fn facts(now_ms: i64) -> Facts<'static> {
-        let now = String::leak(time::format_utc_iso(now_ms));
-        Facts { now, now_ms, origin: "https://shop.example", path: "/a?q=1", random: &[7; 32] }
+    type V = serde_json::Value;
+
+    fn facts(ms: i64) -> Facts<'static> {
+        Facts { now: Now::at(ms), origin: "https://shop.example", path: "/a?q=1", random: [7; 64] }
     }
 
-    fn doc(text: &str) -> Value {
-        json::parse(text).expect("JSON")
+    fn doc(text: &str) -> V {
+        serde_json::from_str(text).expect("JSON")
     }
 
-    fn new(config: &str, wanted: &[&str]) -> Result<(Engine, Option<String>), String> {
-        Engine::new(Some(&doc(config)), None, wanted).map_err(|e| e.to_message())
+    fn new(config: &str, wanted: &[&str]) -> Result<(Engine, Option<LangWarning>), ConfigError> {
+        let wanted: Vec<String> = wanted.iter().map(|s| s.to_string()).collect();
+        Engine::new(&doc(config), None, &wanted)
     }
 
     fn engine() -> Engine {
-        new(CONFIG, &["en-GB"]).expect("valid config").0
+        new(CONFIG, &["en-GB"]).ok().expect("valid config").0
+    }
+
+    const NONE: Option<&V> = None;
+    const T0: i64 = 1_800_000_000_000;
+
+    fn page() -> PageFacts {
+        PageFacts { href: String::from("https://shop.example/a"), pathname: String::from("/a"), ..PageFacts::default() }
+    }
+
+    fn granted(e: &Engine) -> bool {
+        e.granted("analytics")
     }
 
     #[test]
     fn a_bad_config_names_the_field_and_makes_no_engine() {
         let err = new(r#"{"policyVersion":1}"#, &[]).err().expect("refused");
-        assert!(err.contains("policyVersion"), "{err}");
+        assert_eq!(err.field, "policyVersion");
     }
 
     #[test]
-    fn first_visit_asks_and_grants_nothing_and_records_nothing() {
+    fn first_visit_asks_grants_nothing_records_nothing_and_cannot_track() {
         let mut e = engine();
-        let step = e.load(None, false, &facts(1_000));
-        assert!(step.ask && step.method.is_none() && step.bad.is_none());
-        assert_eq!(e.consent_json(), r#"{"necessary":true,"analytics":false}"#);
-        assert!(!e.step_json(&step).contains("\"save\""), "nothing to store before a choice");
+        let step = e.load(NONE, false, &facts(T0), None);
+        assert!(step.ask && step.method.is_none() && step.bad.is_none() && !step.tracker_started);
+        assert!(!granted(&e) && e.receipts().is_empty());
+        // The core itself refuses to track: nothing is queued, nothing is due, no cookie.
+        assert_eq!(e.capture("x", Props::default(), &page(), Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
+        e.pageview(&page(), Now::at(T0), [1; 16]);
+        assert!(e.tracker().is_none());
+        assert!(e.poll_transmit(&Now::at(T0 + 60_000)).is_none());
+        assert_eq!(e.poll_timeout(), None);
+        assert!(e.cookie_writes("shop.example", true, false, true).is_empty());
+        // A stale cookie found at load is deleted on every variant.
+        assert_eq!(e.cookie_writes("shop.example", false, true, true).len(), 2);
     }
 
     #[test]
-    fn a_decision_is_recorded_before_it_is_reported_and_survives_a_reload() {
+    fn a_decision_is_recorded_before_anything_is_granted_and_survives_a_reload() {
         let mut e = engine();
-        e.load(None, false, &facts(1_000));
-        let step = e.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
+        e.load(NONE, false, &facts(T0), None);
+        let step = e.decide(&[], Method::AcceptAll, NONE, &facts(T0 + 1000), None);
         assert_eq!(step.method, Some(Method::AcceptAll));
-        let out = json::parse(&e.step_json(&step)).unwrap();
-        let saved = out.get("save").and_then(Value::as_str).map(String::from).expect("the log to store");
-        assert_eq!(out.get("consent").unwrap().get("analytics").unwrap().as_bool(), Some(true));
+        assert!(step.changed && step.tracker_started && granted(&e));
+        let saved = e.log_json();
         let mut again = engine();
-        let step = again.load(Some(Some(&doc(&saved))), false, &facts(3_000));
-        assert!(!step.ask && step.method.is_none());
-        assert_eq!(again.consent_json(), r#"{"necessary":true,"analytics":true}"#);
-        assert_eq!(again.verify(Some(Some(&doc(&saved)))), Ok(1));
-        assert_eq!(again.log.receipts[0].path, "/a", "the query is not recorded");
+        let step = again.load(Some(&doc(&saved)), false, &facts(T0 + 2000), e.tracker().map(Tracker::id));
+        assert!(!step.ask && step.method.is_none() && step.tracker_started);
+        assert!(granted(&again));
+        assert_eq!(again.tracker().unwrap().id(), e.tracker().unwrap().id(), "the cookie's id is kept");
+        assert_eq!(again.verify(Some(&doc(&saved))), Ok(1));
+        assert_eq!(again.receipts()[0].path, "/a", "the query is not recorded");
+        assert_eq!(again.receipts()[0].texts, sha256_hex(again.wording().0.as_bytes()));
     }
 
     #[test]
     fn a_tampered_log_is_refused_and_the_visitor_asked_again() {
         let mut e = engine();
-        e.load(None, false, &facts(1_000));
-        e.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
-        let forged = e.log.to_json().replace("\"analytics\":true", "\"analytics\":false");
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0 + 1000), None);
+        let forged = e.log_json().replace("\"analytics\":true", "\"analytics\":false");
         let mut again = engine();
-        let step = again.load(Some(Some(&doc(&forged))), false, &facts(3_000));
-        assert!(step.ask && step.bad.is_some());
-        assert!(again.verify(Some(Some(&doc(&forged)))).is_err());
+        let step = again.load(Some(&doc(&forged)), false, &facts(T0 + 2000), None);
+        assert!(step.bad.is_some() && step.ask && !granted(&again));
+        assert!(again.verify(Some(&doc(&forged))).is_err());
     }
 
     #[test]
-    fn gpc_refuses_covered_purposes_at_load_and_says_so() {
+    fn withdrawal_stops_the_tracker_and_drops_its_queue() {
         let mut e = engine();
-        let step = e.load(None, true, &facts(1_000));
-        assert_eq!(step.method, Some(Method::Gpc));
-        assert!(step.note && !step.ask, "only analytics needs consent and GPC covers it");
-        let accept = e.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
-        assert_eq!(accept.method, Some(Method::AcceptAll));
-        assert_eq!(e.consent_json(), r#"{"necessary":true,"analytics":false}"#, "accept all keeps the GPC opt-out");
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        e.capture("a", Props::default(), &page(), Now::at(T0), [1; 16]).unwrap();
+        assert_eq!(e.tracker().unwrap().queue().len(), 1);
+        let step = e.decide(&[(String::from("analytics"), false)], Method::Custom, NONE, &facts(T0 + 10), None);
+        assert_eq!(step.method, Some(Method::Withdraw));
+        assert!(e.tracker().is_none());
+        assert_eq!(e.capture("b", Props::default(), &page(), Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
+        // Only receipts are left to send; the cookie goes from every variant.
+        while let Some(t) = e.poll_transmit(&Now::at(T0 + 60_000)) {
+            assert!(matches!(t, Transmit::Receipts { .. }), "an event after withdrawal");
+            e.receipts_sent(2, 200, T0, 0);
+        }
+        assert!(e.cookie_writes("www.shop.example", true, true, true).iter().all(|c| c.contains("Max-Age=0")));
     }
 
     #[test]
-    fn a_custom_choice_keeps_unnamed_purposes_and_ignores_unknown_ones() {
+    fn the_outbox_delivers_retries_with_backoff_and_says_when_to_wake() {
         let mut e = engine();
-        e.load(None, false, &facts(1_000));
-        let req = vec![(String::from("analytics"), true), (String::from("ads"), true)];
-        e.decide(&req, Method::Custom, None, &facts(2_000));
-        assert_eq!(e.consent_json(), r#"{"necessary":true,"analytics":true}"#);
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[], Method::RejectAll, NONE, &facts(T0), None);
+        assert_eq!(e.poll_timeout(), Some(i64::MIN), "a receipt to deliver now");
+        let Some(Transmit::Receipts { body, upto }) = e.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
+        assert_eq!(upto, 1);
+        assert_eq!(doc(&body).as_array().unwrap().len(), 1);
+        assert!(e.poll_transmit(&Now::at(T0)).is_none(), "one request at a time");
+        assert_eq!(e.poll_timeout(), None);
+        assert_eq!(e.receipts_sent(upto, 0, T0, 0), Delivered::Later);
+        assert_eq!(e.poll_timeout(), Some(T0 + 1000));
+        assert!(e.poll_transmit(&Now::at(T0 + 999)).is_none());
+        assert!(e.poll_transmit(&Now::at(T0 + 1000)).is_some());
+        assert_eq!(e.receipts_sent(upto, 503, T0 + 1000, 0), Delivered::Later);
+        assert_eq!(e.poll_timeout(), Some(T0 + 3000));
+        e.poll_transmit(&Now::at(T0 + 3000)).unwrap();
+        assert_eq!(e.receipts_sent(upto, 200, T0 + 3000, 0), Delivered::Saved);
+        assert_eq!(e.poll_timeout(), None);
+        assert!(e.log_json().contains("\"delivered\":1"));
+        // A 4xx stops delivery on this page; the receipt stays.
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0 + 4000), None);
+        let Some(Transmit::Receipts { upto, .. }) = e.poll_transmit(&Now::at(T0 + 4000)) else { panic!() };
+        assert_eq!(e.receipts_sent(upto, 422, T0 + 4000, 0), Delivered::Refused);
+        assert!(matches!(e.poll_transmit(&Now::at(T0 + 99_000)), None | Some(Transmit::Events(_))));
+        assert_eq!(e.receipts().len(), 2);
     }
 
     #[test]
-    fn a_decision_continues_a_newer_chain_from_another_tab() {
-        let mut a = engine();
-        a.load(None, false, &facts(1_000));
-        a.decide(&Vec::new(), Method::AcceptAll, None, &facts(2_000));
-        let first = a.log.to_json();
-        let mut b = engine();
-        b.load(Some(Some(&doc(&first))), false, &facts(2_500));
-        b.decide(&Vec::new(), Method::RejectAll, None, &facts(3_000));
-        let second = b.log.to_json();
-        // Tab a never saw tab b's write: it must append after it, not beside it.
-        a.decide(&Vec::new(), Method::AcceptAll, Some(Some(&doc(&second))), &facts(4_000));
-        assert_eq!(a.log.receipts.len(), 3);
-        assert_eq!(a.verify(Some(Some(&doc(&a.log.to_json())))), Ok(3));
-        // An edit to the third receipt is found there; a log that is not JSON at the start.
-        let log = a.log.to_json();
-        let at = log.rfind("\"accept_all\"").expect("the third receipt's method");
-        let edited = format!("{}\"api\"{}", &log[..at], &log[at + 12..]);
-        assert_eq!(a.verify(Some(Some(&doc(&edited)))).map_err(|e| e.0), Err(2));
-        assert_eq!(a.verify(Some(None)), Err((0, "log: not valid JSON")));
+    fn tracker_batches_follow_its_timer() {
+        let mut e = engine();
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        while let Some(Transmit::Receipts { upto, .. }) = e.poll_transmit(&Now::at(T0)) {
+            e.receipts_sent(upto, 200, T0, 0);
+        }
+        e.pageview(&page(), Now::at(T0), [1; 16]);
+        assert_eq!(e.poll_timeout(), Some(T0 + 5000), "the flush interval");
+        assert!(e.poll_transmit(&Now::at(T0 + 4999)).is_none());
+        e.capture("x", Props::default(), &page(), Now::at(T0 + 10), [2; 16]).unwrap();
+        assert_eq!(e.poll_timeout(), Some(i64::MIN), "a full batch (2) is due at once");
+        let Some(Transmit::Events(b)) = e.poll_transmit(&Now::at(T0 + 10)) else { panic!("a batch") };
+        assert_eq!(b.batch.len(), 2);
+        let subject = b.batch[0].properties.get("$consentry_subject").cloned();
+        assert_eq!(subject, Some(tracker::Prop::Text(String::from(e.subject()))));
+        assert_eq!(e.events_sent(200, T0 + 20, 0), Some(Outcome::Sent));
     }
 
     #[test]
-    fn the_view_holds_resolved_texts_and_settings() {
-        let e = engine();
-        let v = json::parse(&e.view_json()).expect("valid JSON");
-        assert_eq!(v.get("lang").and_then(Value::as_str), Some("en"));
-        assert!(v.get("t").and_then(|t| t.get("acceptAll")).and_then(Value::as_str).is_some());
-        assert_eq!(v.get("purposes").and_then(Value::as_array).map(|p| p.len()), Some(2));
-        assert_eq!(v.get("tracker").and_then(|t| t.get("purpose")).and_then(Value::as_str), Some("analytics"));
+    fn hiding_the_page_beacons_receipts_and_events_and_leaves_once() {
+        let mut e = engine();
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        e.pageview(&page(), Now::at(T0), [1; 16]);
+        let mut sent = Vec::new();
+        e.hide(Some(&page()), &Now::at(T0), [2; 16], &mut |b| {
+            sent.push(match b {
+                Beacon::Receipts(r) => format!("receipts {}", doc(&r).as_array().unwrap().len()),
+                Beacon::Events(b) => format!("events {}", b.batch.len()),
+            });
+            true
+        });
+        assert_eq!(sent, ["receipts 1", "events 2"]);
     }
 
     #[test]
     fn a_missing_language_table_warns_and_shows_english() {
-        let (e, warning) = new(CONFIG, &["de-DE"]).unwrap();
-        assert_eq!(e.lang.code(), "en");
-        assert!(warning.expect("a warning").contains("\"de\" (lang/de.json next to consentry_bg.wasm) were not loaded"));
-        // A table that was not JSON, or is another language's, is named as such.
-        let (e, warning) = Engine::new(Some(&doc(CONFIG)), Some(None), &["de-DE"]).unwrap();
-        assert_eq!(e.lang.code(), "en");
-        assert!(warning.expect("a warning").contains("were not valid JSON"));
-        let fr = doc(include_str!("lang/fr.json"));
-        let (_, warning) = Engine::new(Some(&doc(CONFIG)), Some(Some(&fr)), &["de-DE"]).unwrap();
-        assert!(warning.expect("a warning").contains("for another language"));
+        let (e, warning) = new(CONFIG, &["de-DE"]).ok().unwrap();
+        assert_eq!(e.texts().code(), "en");
+        let w = warning.expect("a warning").to_message();
+        assert!(w.contains("\"de\"") && w.contains("not loaded"), "{w}");
         let de = doc(include_str!("lang/de.json"));
-        let (e, warning) = Engine::new(Some(&doc(CONFIG)), Some(Some(&de)), &["de-DE"]).unwrap();
-        assert_eq!((e.lang.code(), warning), ("de", None));
+        let fr = doc(include_str!("lang/fr.json"));
+        let wanted = [String::from("de-DE")];
+        let (_, warning) = Engine::new(&doc(CONFIG), Some(&fr), &wanted).ok().unwrap();
+        assert!(warning.expect("a warning").to_message().contains("for another language"));
+        let (e, warning) = Engine::new(&doc(CONFIG), Some(&de), &wanted).ok().unwrap();
+        assert_eq!(e.texts().code(), "de");
+        assert!(warning.is_none());
     }
 
     #[test]
-    fn a_config_that_is_not_json_is_named_so() {
-        let err = Engine::new(None, None, &[]).err().expect("refused");
-        assert_eq!(err.to_message(), "Consentry config: (document): not valid JSON");
-    }
-
-    #[test]
-    fn the_tracker_queues_only_while_started() {
-        let mut e = engine();
-        let rest = r#""distinct_id":"d"},"timestamp":"2026-01-01T00:00:00.000Z","uuid":"u"}"#;
-        assert_eq!(e.track("$pageview", rest), 0, "not started: dropped");
-        e.track_start();
-        assert_eq!(e.track("", rest), 3, "no name");
-        assert_eq!(e.track("$pageview", rest), 1);
-        assert_eq!(e.track("big", &"x".repeat(crate::core::tracker::MAX_EVENT)), 4, "too large");
-        let body = e.track_next("2026-01-01T00:00:00.002Z").expect("a batch");
-        assert!(body.contains("\"$pageview\"") && body.contains("\"api_key\":\"k\"") && !body.contains("big"), "{body}");
-        assert!(crate::core::json::parse(&body).is_ok(), "{body}");
+    fn a_decision_in_another_tab_is_followed_not_forked() {
+        let mut a = engine();
+        let mut b = engine();
+        a.load(NONE, false, &facts(T0), None);
+        b.load(NONE, false, &facts(T0), None);
+        a.decide(&[], Method::AcceptAll, NONE, &facts(T0 + 1), None);
+        let stored = a.log_json();
+        // Tab b decides without having heard of a's decision: it reads storage first.
+        b.decide(&[], Method::RejectAll, Some(&doc(&stored)), &facts(T0 + 2), None);
+        assert_eq!(b.receipts().len(), 2);
+        assert_eq!(b.receipts()[1].prev, a.receipts()[0].hash);
+        assert_eq!(b.verify(NONE), Ok(2));
     }
 }

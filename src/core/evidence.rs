@@ -9,7 +9,7 @@
 //!
 //! | field     | JSON type | shape                                                                 |
 //! |-----------|-----------|-----------------------------------------------------------------------|
-//! | `v`       | number    | `1`                                                                   |
+//! | `v`       | number    | `1` or `2` (the format version, see below)                            |
 //! | `id`      | string    | 32 lower-case hex digits (16 random bytes)                            |
 //! | `subject` | string    | 32 lower-case hex digits: the pseudonymous visitor (16 random bytes)  |
 //! | `seq`     | number    | 1, 2, 3 … per subject, whole, at most 2^53 - 1 (`MAX_SEQ`)            |
@@ -18,32 +18,26 @@
 //! | `path`    | string    | the page path, without `?query` or `#fragment`                        |
 //! | `policy`  | string    | the site's policy version                                             |
 //! | `lang`    | string    | the language of the texts shown                                       |
-//! | `texts`   | string    | 64 lower-case hex digits: SHA-256 of the exact texts shown            |
+//! | `texts`   | string    | 64 lower-case hex digits: SHA-256 of the wording shown (see below)    |
 //! | `choices` | object    | purpose id → true/false; ids are 1–64 of `a-z 0-9 _ -`, no repeats    |
 //! | `method`  | string    | accept_all reject_all custom withdraw gpc api expired policy_changed reset |
 //! | `gpc`     | boolean   | whether the browser sent Global Privacy Control                       |
 //! | `prev`    | string    | 64 hex digits: `hash` of this subject's previous receipt; 64 `0` at seq 1 |
+//! | `key`     | string    | version 2 only: 64 hex digits, SHA-256 of the visitor's secret (the same in every receipt of a subject); whoever presents the secret may ask the collector for this subject's data |
 //! | `hash`    | string    | 64 hex digits: SHA-256 of the canonical bytes below                   |
 //!
 //! # Canonical bytes (stable, byte-exact; changing them breaks every stored chain)
 //!
-//! The canonical form is the UTF-8 text of one compact JSON object:
+//! **Version 2** (what the browser writes): the receipt without `hash`, as RFC 8785 (JSON
+//! Canonicalization Scheme) writes it, so any JCS library reproduces the bytes: one compact
+//! object, keys sorted (`choices, gpc, id, key, lang, method, origin, path, policy, prev, seq,
+//! subject, texts, time, v`), choices' keys sorted, numbers in plain decimal, strings with only
+//! JCS's escapes (`canonical::push_str`). Its `texts` is the SHA-256 of the wording document
+//! (`texts::Texts::document`, itself JCS), which the collector keeps under that hash.
 //!
-//! ```text
-//! {"v":1,"id":"…","subject":"…","seq":N,"time":"…","origin":"…","path":"…","policy":"…",
-//!  "lang":"…","texts":"…","choices":{"a":true,"b":false},"method":"…","gpc":false,"prev":"…"}
-//! ```
-//!
-//! (shown wrapped; the real text has no line break.) Exactly:
-//! - the fourteen keys above in exactly that order, `hash` left out; no white space anywhere;
-//! - numbers (`v`, `seq`) in plain decimal: no sign, no leading zero, no fraction, no exponent;
-//! - booleans as `true` / `false`;
-//! - `choices` as an object whose keys are sorted by their bytes (the order a receipt lists them
-//!   in does not matter), an empty object as `{}`;
-//! - every string (keys and values) in double quotes with only these escapes: `"` → `\"`,
-//!   `\` → `\\`, U+000A → `\n`, U+000D → `\r`, U+0009 → `\t`, U+0008 → `\b`, U+000C → `\f`,
-//!   any other U+0000–U+001F → `\u00` + two lower-case hex digits. Everything else, `/` and all
-//!   non-ASCII included, is written as itself in UTF-8 (the choices RFC 8785 makes as well).
+//! **Version 1** (still read and verified): the same strings, numbers and sorted choices, but
+//! the keys in the fixed order `v, id, subject, seq, time, origin, path, policy, lang, texts,
+//! choices, method, gpc, prev`, and `texts` the SHA-256 of the texts joined with newlines.
 //!
 //! `hash` is the lower-case hex SHA-256 of those bytes. The stored and sent JSON of a receipt is
 //! the canonical text with `,"hash":"<hash>"` added before the closing `}`.
@@ -52,29 +46,33 @@
 //!
 //! A subject's receipts form a hash chain: receipt n+1 has `seq` one more than receipt n and
 //! `prev` equal to receipt n's `hash`; receipt 1 has `prev` of 64 zeros. `seq` is the order, not
-//! `time`: a visitor's clock can go backwards, so times are recorded as read and never checked
-//! against each other.
+//! `time`: a visitor's clock can go backwards, so times are recorded as read and never compared.
+//! A chain may change from version 1 to 2 (an old visitor's next decision), never back.
 //!
 //! The visitor's log keeps at most `MAX_KEPT` receipts but never drops one that the collector
 //! has not acknowledged, so a stored log may start after seq 1 (it is verified unanchored) while
 //! the collector, which keeps everything, verifies anchored chains.
-#[allow(unused_imports)]
-use crate::prelude::*;
-use crate::core::json::{self, Value};
-use crate::core::{sha256, time};
+use crate::core::canonical::{push_int, push_key, push_str};
+use crate::core::doc::Doc;
+use crate::core::ids::{hex, is_hex, sha256_hex};
+use crate::core::time;
+use serde::Serialize;
 
 /// `prev` of a subject's first receipt.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// The most receipts the visitor's log keeps once they are delivered.
 pub const MAX_KEPT: usize = 50;
 /// The largest `seq`: JavaScript reads JSON numbers as doubles, exact only up to 2^53 - 1.
-pub const MAX_SEQ: i64 = (1 << 53) - 1;
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
 /// The `format` of an exported evidence document.
 pub const EXPORT_FORMAT: &str = "consentry-evidence";
+/// The format version the browser writes.
+pub const VERSION: u8 = 2;
 
 /// How a decision was made.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Serialize)]
 #[cfg_attr(test, derive(Debug))]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     AcceptAll,
     RejectAll,
@@ -119,15 +117,112 @@ impl Method {
     }
 }
 
+/// Why a receipt, a chain, a log or an evidence document is refused. Each names the field.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum EvidenceError {
+    NotObject,
+    UnknownField,
+    Version,
+    Id,
+    Subject,
+    Seq,
+    Time,
+    Origin,
+    Path,
+    Policy,
+    Lang,
+    Texts,
+    Choices,
+    DuplicateChoice,
+    Method,
+    Gpc,
+    Prev,
+    Key,
+    Hash,
+    HashMismatch,
+    FirstPrev,
+    NotAnchored,
+    SubjectChanged,
+    SeqGap,
+    PrevMismatch,
+    KeyChanged,
+    VersionBack,
+    NotJson,
+    LogNotObject,
+    LogUnknownField,
+    LogVersion,
+    LogSubject,
+    LogDelivered,
+    LogSecret,
+    LogEmptySubject,
+    LogDeliveredBeyond,
+    LogMissing,
+    Receipts,
+    Format,
+    DocumentUnknownField,
+    DocumentSubject,
+}
+
+impl EvidenceError {
+    pub fn as_str(self) -> &'static str {
+        use EvidenceError as E;
+        match self {
+            E::NotObject => "receipt: expected an object",
+            E::UnknownField => "receipt: unknown field",
+            E::Version => "v: expected 1 or 2",
+            E::Id => "id: expected 32 hex digits",
+            E::Subject => "subject: expected 32 hex digits",
+            E::Seq => "seq: expected a whole number from 1 to 2^53-1",
+            E::Time => "time: expected UTC time like 2026-11-23T00:11:32.123Z",
+            E::Origin => "origin: expected a string",
+            E::Path => "path: expected a string without ? or #",
+            E::Policy => "policy: expected a string",
+            E::Lang => "lang: expected a string",
+            E::Texts => "texts: expected 64 hex digits",
+            E::Choices => "choices: expected an object of purpose ids (a-z 0-9 _ -) to true or false",
+            E::DuplicateChoice => "choices: a purpose id appears twice",
+            E::Method => "method: expected one of accept_all reject_all custom withdraw gpc api expired policy_changed reset",
+            E::Gpc => "gpc: expected true or false",
+            E::Prev => "prev: expected 64 hex digits",
+            E::Key => "key: expected 64 hex digits in a version 2 receipt, none in version 1",
+            E::Hash => "hash: expected 64 hex digits",
+            E::HashMismatch => "hash mismatch: the receipt was changed",
+            E::FirstPrev => "prev: a first receipt (seq 1) must have 64 zeros",
+            E::NotAnchored => "seq: the chain must start at 1",
+            E::SubjectChanged => "subject: differs from the previous receipt's",
+            E::SeqGap => "seq: not one more than the previous receipt's",
+            E::PrevMismatch => "prev: does not match the previous receipt's hash",
+            E::KeyChanged => "key: differs from the previous receipt's",
+            E::VersionBack => "v: a version 1 receipt after a version 2 one",
+            E::NotJson => "document: not valid JSON",
+            E::LogNotObject => "log: expected an object",
+            E::LogUnknownField => "log: unknown field",
+            E::LogVersion => "log: v: expected 1 or 2",
+            E::LogSubject => "log: subject: expected a string",
+            E::LogDelivered => "log: delivered: expected a whole number",
+            E::LogSecret => "log: secret: expected 64 hex digits",
+            E::LogEmptySubject => "log: subject: expected \"\" while there are no receipts",
+            E::LogDeliveredBeyond => "log: delivered: beyond the last receipt",
+            E::LogMissing => "log: undelivered receipts are missing",
+            E::Receipts => "receipts: expected an array",
+            E::Format => "format: expected \"consentry-evidence\"",
+            E::DocumentUnknownField => "document: unknown field",
+            E::DocumentSubject => "subject: differs from a receipt's subject",
+        }
+    }
+}
+
 /// What the shell knows when a decision is made; `EvidenceLog::append` turns it into a receipt.
 #[derive(Clone)]
 pub struct ReceiptDraft {
-    /// UTC time as `time::format_utc_iso` writes it (in the browser: `Date.prototype.toISOString`).
+    /// UTC time as `time::format_utc_iso` writes it.
     pub time: String,
     pub origin: String,
     pub path: String,
     pub policy: String,
     pub lang: String,
+    /// SHA-256 (hex) of the wording document shown.
     pub texts: String,
     pub choices: Vec<(String, bool)>,
     pub method: Method,
@@ -135,173 +230,146 @@ pub struct ReceiptDraft {
 }
 
 /// One recorded decision. See the module documentation for every field's shape.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(Debug))]
 pub struct Receipt {
-    pub v: i64,
+    pub v: u8,
     pub id: String,
     pub subject: String,
-    pub seq: i64,
+    pub seq: u64,
     pub time: String,
     pub origin: String,
     pub path: String,
     pub policy: String,
     pub lang: String,
     pub texts: String,
+    #[serde(serialize_with = "choices_map")]
     pub choices: Vec<(String, bool)>,
     pub method: Method,
     pub gpc: bool,
     pub prev: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub hash: String,
 }
 
-/// Where a chain breaks: the index into the slice given, and why.
+fn choices_map<S: serde::Serializer>(c: &[(String, bool)], s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&crate::core::consent::ChoiceMap(c), s)
+}
+
+/// Broken evidence: the index of the first bad receipt in the slice given, and why.
 #[derive(Clone, Copy, PartialEq)]
 #[cfg_attr(test, derive(Debug))]
 pub struct Broken {
     pub index: usize,
-    pub reason: &'static str,
+    pub reason: EvidenceError,
 }
 
-/// The keys of a stored receipt: the canonical fields in order, then `hash`.
-const FIELDS: [&str; 15] = [
-    "v", "id", "subject", "seq", "time", "origin", "path", "policy", "lang", "texts", "choices",
-    "method", "gpc", "prev", "hash",
-];
+/// The keys a stored receipt may have.
+const FIELDS: [&str; 16] =
+    ["v", "id", "subject", "seq", "time", "origin", "path", "policy", "lang", "texts", "choices", "method", "gpc", "prev", "key", "hash"];
 
 fn is_purpose_id(s: &str) -> bool {
     crate::core::is_id(s, 64)
 }
 
-/// Where a path's `?query` or `#fragment` starts (byte-wise: no `core::str` pattern code).
-fn query_at(path: &str) -> Option<usize> {
-    let mut i = 0;
-    loop {
-        match path.as_bytes().get(i)? {
-            b'?' | b'#' => return Some(i),
-            _ => i += 1,
+/// Choices sorted by the bytes of their ids (stable): insertion sort, since there are a handful
+/// and a library sort brings kilobytes of code into the `.wasm`.
+fn sort_choices(c: &mut [(String, bool)]) {
+    for i in 1..c.len() {
+        let mut j = i;
+        while j > 0 && c[j - 1].0 > c[j].0 {
+            c.swap(j - 1, j);
+            j -= 1;
         }
     }
-}
-
-/// The index of the choice that follows choice `after` in canonical order (the first when
-/// `after` is None): the smallest (id bytes, index) pair beyond `after`'s, so equal ids keep their
-/// order, as a stable sort would. No sorted copy, no sort code: there are a handful of choices.
-fn next_in_order(c: &[(String, bool)], after: Option<usize>) -> Option<usize> {
-    let prev = after.and_then(|a| Some((a, &c.get(a)?.0)));
-    let mut best: Option<(usize, &String)> = None;
-    for (i, (k, _)) in c.iter().enumerate() {
-        let later = match prev {
-            None => true,
-            Some((a, p)) => k > p || (k == p && i > a),
-        };
-        if later && best.map_or(true, |(_, b)| k < b) {
-            best = Some((i, k));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-/// The choices in canonical order (by the bytes of their ids).
-fn sorted_owned(c: &[(String, bool)]) -> Vec<(String, bool)> {
-    let mut out = Vec::with_capacity(c.len());
-    let mut at = next_in_order(c, None);
-    while let Some(i) = at {
-        if let Some(choice) = c.get(i) {
-            out.push(choice.clone());
-        }
-        at = next_in_order(c, Some(i));
-    }
-    out
-}
-
-/// Appends `,"k":` (receipt keys are plain ASCII and need no escaping).
-fn key(out: &mut String, k: &str) {
-    out.push_str(",\"");
-    out.push_str(k);
-    out.push_str("\":");
 }
 
 impl Receipt {
-    /// Writes the canonical text (see the module documentation), or with `with_hash` the stored
-    /// form: the same with `hash` last. The one serialiser of receipts.
+    /// Writes the canonical text of its version (see the module documentation); with `with_hash`
+    /// the stored form: the same with `hash` last. The one serialiser of receipts' bytes.
     fn write(&self, out: &mut String, with_hash: bool) {
-        out.push_str("{\"v\":");
-        json::push_int(out, self.v);
-        for (k, v) in [("id", &self.id), ("subject", &self.subject)] {
-            key(out, k);
-            json::push_str(out, v);
-        }
-        key(out, "seq");
-        json::push_int(out, self.seq);
-        for (k, v) in [
-            ("time", &self.time),
-            ("origin", &self.origin),
-            ("path", &self.path),
-            ("policy", &self.policy),
-            ("lang", &self.lang),
-            ("texts", &self.texts),
-        ] {
-            key(out, k);
-            json::push_str(out, v);
-        }
-        key(out, "choices");
-        out.push('{');
-        // In canonical order, as `sorted_owned` gives them.
-        let mut at = next_in_order(&self.choices, None);
-        let mut sep = "";
-        while let Some(i) = at {
-            if let Some((k, b)) = self.choices.get(i) {
-                out.push_str(sep);
-                sep = ",";
-                json::push_str(out, k);
+        let text = |out: &mut String, k: &str, v: &str| {
+            push_key(out, k);
+            push_str(out, v);
+            out.push(',');
+        };
+        let choices = |out: &mut String| {
+            push_key(out, "choices");
+            out.push('{');
+            // In canonical order whatever order the fields hold them in.
+            let mut sorted = self.choices.clone();
+            sort_choices(&mut sorted);
+            for (i, (k, b)) in sorted.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_str(out, k);
                 out.push_str(if *b { ":true" } else { ":false" });
             }
-            at = next_in_order(&self.choices, Some(i));
-        }
-        out.push('}');
-        key(out, "method");
-        json::push_str(out, self.method.as_str());
-        out.push_str(if self.gpc {
-            ",\"gpc\":true"
+            out.push_str("},");
+        };
+        let num = |out: &mut String, k: &str, n: u64| {
+            push_key(out, k);
+            push_int(out, n);
+            out.push(',');
+        };
+        let gpc = if self.gpc { "\"gpc\":true," } else { "\"gpc\":false," };
+        out.push('{');
+        if self.v == 1 {
+            num(out, "v", 1);
+            text(out, "id", &self.id);
+            text(out, "subject", &self.subject);
+            num(out, "seq", self.seq);
+            text(out, "time", &self.time);
+            text(out, "origin", &self.origin);
+            text(out, "path", &self.path);
+            text(out, "policy", &self.policy);
+            text(out, "lang", &self.lang);
+            text(out, "texts", &self.texts);
+            choices(out);
+            text(out, "method", self.method.as_str());
+            out.push_str(gpc);
+            text(out, "prev", &self.prev);
         } else {
-            ",\"gpc\":false"
-        });
-        key(out, "prev");
-        json::push_str(out, &self.prev);
-        if with_hash {
-            key(out, "hash");
-            json::push_str(out, &self.hash);
+            choices(out);
+            out.push_str(gpc);
+            text(out, "id", &self.id);
+            text(out, "key", self.key.as_deref().unwrap_or(""));
+            text(out, "lang", &self.lang);
+            text(out, "method", self.method.as_str());
+            text(out, "origin", &self.origin);
+            text(out, "path", &self.path);
+            text(out, "policy", &self.policy);
+            text(out, "prev", &self.prev);
+            num(out, "seq", self.seq);
+            text(out, "subject", &self.subject);
+            text(out, "texts", &self.texts);
+            text(out, "time", &self.time);
+            num(out, "v", self.v as u64);
         }
+        if with_hash {
+            text(out, "hash", &self.hash);
+        }
+        out.pop(); // the last ','
         out.push('}');
     }
 
     /// The canonical bytes (as text) that `hash` covers; see the module documentation.
     pub fn canonical(&self) -> String {
-        let mut s = String::with_capacity(512);
+        let mut s = String::with_capacity(560);
         self.write(&mut s, false);
         s
     }
 
     /// SHA-256 of the canonical bytes, lower-case hex.
     pub fn compute_hash(&self) -> String {
-        sha256::hex(&sha256::sha256(self.canonical().as_bytes()))
-    }
-
-    /// Sets `hash` from the other fields.
-    pub fn seal(&mut self) {
-        self.hash = self.compute_hash();
-    }
-
-    /// The stored form as a JSON value (the canonical fields, then `hash`).
-    pub fn to_value(&self) -> Value {
-        // Our own output always parses; Null is unreachable.
-        json::parse(&self.to_json()).unwrap_or(Value::Null)
+        sha256_hex(self.canonical().as_bytes())
     }
 
     /// The stored and sent form: the canonical text with `"hash"` last.
     pub fn to_json(&self) -> String {
-        let mut s = String::with_capacity(600);
+        let mut s = String::with_capacity(640);
         self.write(&mut s, true);
         s
     }
@@ -309,127 +377,86 @@ impl Receipt {
     /// Reads a receipt, checking every field's type and shape (see `validate`) and refusing
     /// unknown or missing fields. It does not check `hash` against the content: `verify_chain`
     /// does. Choices come back sorted by id.
-    pub fn from_value(v: &Value) -> Result<Receipt, &'static str> {
-        let Some(obj) = v.as_object() else {
-            return Err("receipt: expected an object");
-        };
-        if obj.iter().any(|(k, _)| !FIELDS.contains(&k.as_str())) {
-            return Err("receipt: unknown field");
+    pub fn from_doc<D: Doc>(v: &D) -> Result<Receipt, EvidenceError> {
+        use EvidenceError as E;
+        let keys = v.keys().ok_or(E::NotObject)?;
+        if keys.iter().any(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(E::UnknownField);
         }
-        let Some(choice_fields) = v.get("choices").and_then(Value::as_object) else {
-            return Err(CHOICES);
-        };
-        let mut choices = Vec::with_capacity(choice_fields.len());
-        for (k, b) in choice_fields {
-            choices.push((k.clone(), b.as_bool().ok_or(CHOICES)?));
+        let text = |k: &str, e: E| v.get(k).and_then(|x| x.text()).ok_or(e);
+        let choice_doc = v.get("choices").ok_or(E::Choices)?;
+        let mut choices = Vec::new();
+        for k in choice_doc.keys().ok_or(E::Choices)? {
+            let b = choice_doc.get(&k).and_then(|b| b.flag()).ok_or(E::Choices)?;
+            choices.push((k, b));
         }
-        // Every other field by its place in FIELDS, type-checked in that order before anything
-        // is built: texts, the two numbers (`v`, `seq`), `method` and `gpc`.
-        let mut text = [""; 15];
-        let (mut ver, mut seq) = (0, 0);
-        let mut method = Method::Reset;
-        let mut gpc = false;
-        for (i, (key, slot)) in FIELDS.iter().zip(text.iter_mut()).enumerate() {
-            let f = v.get(key);
-            let ok = match i {
-                0 => f.and_then(Value::as_i64).map(|n| ver = n).is_some(),
-                3 => f.and_then(Value::as_i64).map(|n| seq = n).is_some(),
-                10 => true,
-                11 => f.and_then(Value::as_str).and_then(Method::parse).map(|m| method = m).is_some(),
-                12 => f.and_then(Value::as_bool).map(|b| gpc = b).is_some(),
-                _ => f.and_then(Value::as_str).map(|s| *slot = s).is_some(),
-            };
-            if !ok {
-                return Err(wrong_type(i));
-            }
-        }
-        let [_, id, subject, _, time, origin, path, policy, lang, texts, _, _, _, prev, hash] = text.map(String::from);
+        sort_choices(&mut choices);
+        let ver = v.get("v").and_then(|n| n.int(1, 2)).ok_or(E::Version)? as u8;
         let r = Receipt {
             v: ver,
-            id,
-            subject,
-            seq,
-            time,
-            origin,
-            path,
-            policy,
-            lang,
-            texts,
-            choices: sorted_owned(&choices),
-            method,
-            gpc,
-            prev,
-            hash,
+            id: text("id", E::Id)?,
+            subject: text("subject", E::Subject)?,
+            seq: v.get("seq").and_then(|n| n.int(1, MAX_SEQ as i64)).ok_or(E::Seq)? as u64,
+            time: text("time", E::Time)?,
+            origin: text("origin", E::Origin)?,
+            path: text("path", E::Path)?,
+            policy: text("policy", E::Policy)?,
+            lang: text("lang", E::Lang)?,
+            texts: text("texts", E::Texts)?,
+            choices,
+            method: v.get("method").and_then(|m| m.text()).and_then(|m| Method::parse(&m)).ok_or(E::Method)?,
+            gpc: v.get("gpc").and_then(|g| g.flag()).ok_or(E::Gpc)?,
+            prev: text("prev", E::Prev)?,
+            key: match v.get("key") {
+                None => None,
+                Some(k) => Some(k.text().ok_or(E::Key)?),
+            },
+            hash: text("hash", E::Hash)?,
         };
         r.validate()?;
         Ok(r)
     }
 
-    /// Checks every field's shape (not the hash against the content, not the chain). The reason
-    /// names the field.
-    pub fn validate(&self) -> Result<(), &'static str> {
-        let hex = sha256::is_hex;
+    /// Checks every field's shape (not the hash against the content, not the chain).
+    pub fn validate(&self) -> Result<(), EvidenceError> {
+        use EvidenceError as E;
+        let key_ok = match (self.v, &self.key) {
+            (2, Some(k)) => is_hex(k, 64),
+            (1, None) => true,
+            _ => false,
+        };
         let checks = [
-            (self.v == 1, V),
-            (hex(&self.id, 32), ID),
-            (hex(&self.subject, 32), SUBJECT),
-            ((1..=MAX_SEQ).contains(&self.seq), SEQ),
-            (time::parse_utc_iso(&self.time).is_some(), TIME),
-            (query_at(&self.path).is_none(), PATH),
-            (hex(&self.texts, 64), TEXTS),
-            (self.choices.iter().all(|(k, _)| is_purpose_id(k)), CHOICES),
-            (hex(&self.prev, 64), PREV),
-            (hex(&self.hash, 64), HASH),
+            (self.v == 1 || self.v == 2, E::Version),
+            (is_hex(&self.id, 32), E::Id),
+            (is_hex(&self.subject, 32), E::Subject),
+            ((1..=MAX_SEQ).contains(&self.seq), E::Seq),
+            (time::parse_utc_iso(&self.time).is_some(), E::Time),
+            (!self.path.contains(['?', '#']), E::Path),
+            (is_hex(&self.texts, 64), E::Texts),
+            (self.choices.iter().all(|(k, _)| is_purpose_id(k)), E::Choices),
+            (is_hex(&self.prev, 64), E::Prev),
+            (key_ok, E::Key),
+            (is_hex(&self.hash, 64), E::Hash),
         ];
         if let Some((_, why)) = checks.iter().find(|(ok, _)| !ok) {
-            return Err(why);
+            return Err(*why);
         }
         for (i, (k, _)) in self.choices.iter().enumerate() {
-            if self.choices.iter().take(i).any(|(j, _)| j == k) {
-                return Err("choices: a purpose id appears twice");
+            if self.choices[..i].iter().any(|(j, _)| j == k) {
+                return Err(E::DuplicateChoice);
             }
         }
         Ok(())
     }
 }
 
-fn wrong_type(i: usize) -> &'static str {
-    match i {
-        0 => V,
-        1 => ID,
-        2 => SUBJECT,
-        3 => SEQ,
-        4 => TIME,
-        5 => "origin: expected a string",
-        6 => PATH,
-        7 => "policy: expected a string",
-        8 => "lang: expected a string",
-        9 => TEXTS,
-        10 => CHOICES,
-        11 => METHOD,
-        12 => "gpc: expected true or false",
-        13 => PREV,
-        _ => HASH,
-    }
-}
-const V: &str = "v: expected 1";
-const ID: &str = "id: expected 32 hex digits";
-const SUBJECT: &str = "subject: expected 32 hex digits";
-const SEQ: &str = "seq: expected a whole number from 1 to 2^53-1";
-const TIME: &str = "time: expected UTC time like 2026-11-23T00:11:32.123Z";
-const PATH: &str = "path: expected a string without ? or #";
-const TEXTS: &str = "texts: expected 64 hex digits";
-const CHOICES: &str = "choices: expected an object of purpose ids (a-z 0-9 _ -) to true or false";
-const METHOD: &str = "method: expected one of accept_all reject_all custom withdraw gpc api expired policy_changed reset";
-const PREV: &str = "prev: expected 64 hex digits";
-const HASH: &str = "hash: expected 64 hex digits";
-
 /// Verifies receipts given oldest first: each one's shape, its `hash` against its content, one
-/// subject throughout, `seq` rising by exactly 1, and `prev` equal to the previous `hash` (a
-/// receipt with seq 1 must have 64 zeros). With `anchored`, the first must be seq 1 (a complete
-/// chain, as the collector keeps it); without, it may start anywhere (a bounded log). `time` is
-/// not compared: clocks go backwards, `seq` is the order. Returns how many receipts were checked.
+/// subject throughout, `seq` rising by exactly 1, `prev` equal to the previous `hash` (a
+/// receipt with seq 1 must have 64 zeros), and one `key` for the version-2 part. With
+/// `anchored`, the first must be seq 1 (a complete chain, as the collector keeps it); without,
+/// it may start anywhere (a bounded log). Returns how many receipts were checked.
 pub fn verify_chain(receipts: &[Receipt], anchored: bool) -> Result<usize, Broken> {
+    use EvidenceError as E;
     let mut before: Option<&Receipt> = None;
     for (index, r) in receipts.iter().enumerate() {
         let broken = |reason| Err(Broken { index, reason });
@@ -437,24 +464,30 @@ pub fn verify_chain(receipts: &[Receipt], anchored: bool) -> Result<usize, Broke
             return broken(reason);
         }
         if r.hash != r.compute_hash() {
-            return broken("hash mismatch: the receipt was changed");
+            return broken(E::HashMismatch);
         }
         if r.seq == 1 && r.prev != ZERO_HASH {
-            return broken("prev: a first receipt (seq 1) must have 64 zeros");
+            return broken(E::FirstPrev);
         }
         match before {
-            None if anchored && r.seq != 1 => return broken("seq: the chain must start at 1"),
+            None if anchored && r.seq != 1 => return broken(E::NotAnchored),
             None => {}
             Some(p) => {
-                if r.subject != p.subject {
-                    return broken("subject: differs from the previous receipt's");
-                }
-                if r.seq - 1 != p.seq {
-                    return broken("seq: not one more than the previous receipt's");
-                }
-                if r.prev != p.hash {
-                    return broken("prev: does not match the previous receipt's hash");
-                }
+                let why = if r.subject != p.subject {
+                    E::SubjectChanged
+                } else if r.seq - 1 != p.seq {
+                    E::SeqGap
+                } else if r.prev != p.hash {
+                    E::PrevMismatch
+                } else if r.v < p.v {
+                    E::VersionBack
+                } else if p.v == 2 && r.key != p.key {
+                    E::KeyChanged
+                } else {
+                    before = Some(r);
+                    continue;
+                };
+                return broken(why);
             }
         }
         before = Some(r);
@@ -462,14 +495,17 @@ pub fn verify_chain(receipts: &[Receipt], anchored: bool) -> Result<usize, Broke
     Ok(receipts.len())
 }
 
-/// The visitor's consent record: one subject's newest receipts, and how far the collector has
-/// acknowledged them. A log without receipts has no subject yet ("") and `delivered` 0.
+/// The visitor's consent record: one subject's newest receipts, how far the collector has
+/// acknowledged them, and the visitor's secret (see `key`). A log without receipts has no
+/// subject yet ("") and `delivered` 0.
 #[derive(Default)]
 pub struct EvidenceLog {
-    pub subject: String,
-    pub receipts: Vec<Receipt>,
+    subject: String,
+    receipts: Vec<Receipt>,
     /// The highest `seq` the collector has acknowledged (0: none).
-    pub delivered: i64,
+    delivered: u64,
+    /// 64 hex digits, or "" until the first version-2 receipt is written.
+    secret: String,
 }
 
 impl EvidenceLog {
@@ -477,28 +513,46 @@ impl EvidenceLog {
         Self::default()
     }
 
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.receipts
+    }
+
+    /// The visitor's secret: presented to the collector to ask for this subject's data.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
     pub fn last(&self) -> Option<&Receipt> {
         self.receipts.last()
     }
 
-    /// Records a decision: the next receipt of the chain, with `id` as its id. `subject` is used
-    /// only for the first receipt of a log that has no subject yet. The path loses any `?query`
-    /// or `#fragment`; choices are stored sorted by id.
-    pub fn append(&mut self, d: ReceiptDraft, id: [u8; 16], subject: [u8; 16]) {
+    /// Records a decision: the next receipt of the chain. `random` gives the id (16 bytes), the
+    /// subject of a log that has none (16) and the secret of a log that has none (32). The path
+    /// loses any `?query` or `#fragment`; choices are stored sorted by id.
+    pub fn append(&mut self, d: ReceiptDraft, random: &[u8; 64]) {
         if self.subject.is_empty() {
-            self.subject = sha256::hex_of(&subject);
+            self.subject = hex(&random[16..32]);
+        }
+        if self.secret.is_empty() {
+            self.secret = hex(&random[32..]);
         }
         let (seq, prev) = match self.receipts.last() {
             Some(l) => (l.seq + 1, l.hash.clone()),
             None => (1, String::from(ZERO_HASH)),
         };
         let mut path = d.path;
-        if let Some(head) = query_at(&path).and_then(|cut| path.get(..cut)) {
-            path = String::from(head);
+        if let Some(cut) = path.find(['?', '#']) {
+            path.truncate(cut);
         }
+        let mut choices = d.choices;
+        sort_choices(&mut choices);
         let mut r = Receipt {
-            v: 1,
-            id: sha256::hex_of(&id),
+            v: VERSION,
+            id: hex(&random[..16]),
             subject: self.subject.clone(),
             seq,
             time: d.time,
@@ -507,13 +561,14 @@ impl EvidenceLog {
             policy: d.policy,
             lang: d.lang,
             texts: d.texts,
-            choices: sorted_owned(&d.choices),
+            choices,
             method: d.method,
             gpc: d.gpc,
             prev,
+            key: Some(sha256_hex(self.secret.as_bytes())),
             hash: String::new(),
         };
-        r.seal();
+        r.hash = r.compute_hash();
         self.receipts.push(r);
         self.prune();
     }
@@ -521,96 +576,79 @@ impl EvidenceLog {
     /// Drops the oldest delivered receipts beyond `MAX_KEPT`; undelivered ones always stay.
     fn prune(&mut self) {
         let extra = self.receipts.len().saturating_sub(MAX_KEPT);
-        let mut n = 0;
-        while n < extra && self.receipts.get(n).is_some_and(|r| r.seq <= self.delivered) {
-            n += 1;
-        }
-        crate::core::drop_front(&mut self.receipts, n);
+        let n = self.receipts.iter().take(extra).take_while(|r| r.seq <= self.delivered).count();
+        self.receipts.drain(..n);
     }
 
-    /// The storage form: `{"v":1,"subject":…,"delivered":N,"receipts":[…]}`.
+    /// The storage form: `{"v":2,"subject":…,"delivered":N,"secret":…,"receipts":[…]}`.
     pub fn to_json(&self) -> String {
-        let mut s = String::from("{\"v\":1,\"subject\":");
-        json::push_str(&mut s, &self.subject);
+        let mut s = String::from("{\"v\":2,\"subject\":");
+        push_str(&mut s, &self.subject);
         s.push_str(",\"delivered\":");
-        json::push_int(&mut s, self.delivered);
+        push_int(&mut s, self.delivered);
+        s.push_str(",\"secret\":");
+        push_str(&mut s, &self.secret);
         s.push_str(",\"receipts\":");
-        self.push_receipts(&mut s);
+        push_receipts(&mut s, &self.receipts);
         s.push('}');
         s
     }
 
-    fn push_receipts(&self, s: &mut String) {
-        push_receipts(s, &self.receipts);
-    }
-
-    /// Reads the storage form and verifies it (unanchored: the log is bounded). Any problem, from
-    /// bad JSON to a broken link, is an error: the caller must not trust such a log.
-    pub fn from_json(s: &str) -> Result<EvidenceLog, &'static str> {
-        EvidenceLog::from_value(json::parse(s).ok().as_ref())
-    }
-
-    /// `from_json` on the parsed document (None: the stored text was not JSON).
-    pub fn from_value(doc: Option<&Value>) -> Result<EvidenceLog, &'static str> {
-        EvidenceLog::read(doc).map_err(|(_, why)| why)
-    }
-
-    /// `from_value`, with where it failed: the index of the first receipt that does not read or
-    /// verify (0 for a problem before the receipts, their count for one after them).
-    pub fn read(doc: Option<&Value>) -> Result<EvidenceLog, (usize, &'static str)> {
-        let doc = doc.ok_or((0, "log: not valid JSON"))?;
-        let Some(obj) = doc.as_object() else {
-            return Err((0, "log: expected an object"));
+    /// Reads the storage form (version 1, without a secret, or 2) and verifies it (unanchored:
+    /// the log is bounded). Any problem, from a wrong type to a broken link, is an error with
+    /// where it is: the index of the first receipt that does not read or verify (0 for a problem
+    /// before the receipts, their count for one after them). The caller must not trust such a log.
+    pub fn from_doc<D: Doc>(doc: &D) -> Result<EvidenceLog, Broken> {
+        use EvidenceError as E;
+        let at0 = |reason| Broken { index: 0, reason };
+        let keys = doc.keys().ok_or(at0(E::LogNotObject))?;
+        if keys.iter().any(|k| !["v", "subject", "delivered", "secret", "receipts"].contains(&k.as_str())) {
+            return Err(at0(E::LogUnknownField));
+        }
+        let version = doc.get("v").and_then(|v| v.int(1, 2)).ok_or(at0(E::LogVersion))?;
+        let secret = match (version, doc.get("secret")) {
+            (1, None) => String::new(),
+            (2, Some(s)) => s.text().filter(|s| s.is_empty() || is_hex(s, 64)).ok_or(at0(E::LogSecret))?,
+            _ => return Err(at0(E::LogSecret)),
         };
-        if obj
-            .iter()
-            .any(|(k, _)| !["v", "subject", "delivered", "receipts"].contains(&k.as_str()))
-        {
-            return Err((0, "log: unknown field"));
-        }
-        if doc.get("v").and_then(Value::as_i64) != Some(1) {
-            return Err((0, "log: v: expected 1"));
-        }
         let log = EvidenceLog {
-            subject: String::from(
-                doc.get("subject")
-                    .and_then(Value::as_str)
-                    .ok_or((0, "log: subject: expected a string"))?,
-            ),
-            delivered: doc
-                .get("delivered")
-                .and_then(Value::as_i64)
-                .ok_or((0, "log: delivered: expected a whole number"))?,
-            receipts: receipts_of(doc.get("receipts"))?,
+            subject: doc.get("subject").and_then(|s| s.text()).ok_or(at0(E::LogSubject))?,
+            delivered: doc.get("delivered").and_then(|d| d.int(0, MAX_SEQ as i64)).ok_or(at0(E::LogDelivered))? as u64,
+            receipts: receipts_of(doc.get("receipts").and_then(|l| l.items()))?,
+            secret,
         };
-        let after = |why| Err((log.receipts.len(), why));
+        let after = |reason| Err(Broken { index: log.receipts.len(), reason });
         let (first_seq, last_seq) = match (log.receipts.first(), log.receipts.last()) {
             (Some(f), Some(l)) => (f.seq, l.seq),
             _ => (1, 0),
         };
         if log.receipts.is_empty() && !log.subject.is_empty() {
-            return after("log: subject: expected \"\" while there are no receipts");
+            return after(E::LogEmptySubject);
         }
-        if log.delivered < 0 || log.delivered > last_seq {
-            return after("log: delivered: beyond the last receipt");
+        if log.delivered > last_seq {
+            return after(E::LogDeliveredBeyond);
         }
-        if log.delivered < first_seq - 1 {
-            return after("log: undelivered receipts are missing");
+        if log.delivered + 1 < first_seq {
+            return after(E::LogMissing);
         }
-        log.verify().map_err(|b| (b.index, b.reason))?;
+        let newest_key = log.receipts.last().and_then(|r| r.key.as_deref());
+        if newest_key.is_some_and(|k| log.secret.is_empty() || sha256_hex(log.secret.as_bytes()) != k) {
+            return after(E::LogSecret);
+        }
+        log.verify()?;
         Ok(log)
     }
 
     /// A document for the visitor or an auditor:
-    /// `{"format":"consentry-evidence","v":1,"subject":…,"receipts":[…]}`. Read it back with
-    /// `parse_export`.
+    /// `{"format":"consentry-evidence","v":1,"subject":…,"receipts":[…]}` (the secret is not in
+    /// it). Read it back with `parse_export`.
     pub fn export_json(&self) -> String {
         let mut s = String::from("{\"format\":\"");
         s.push_str(EXPORT_FORMAT);
         s.push_str("\",\"v\":1,\"subject\":");
-        json::push_str(&mut s, &self.subject);
+        push_str(&mut s, &self.subject);
         s.push_str(",\"receipts\":");
-        self.push_receipts(&mut s);
+        push_receipts(&mut s, &self.receipts);
         s.push('}');
         s
     }
@@ -618,27 +656,20 @@ impl EvidenceLog {
     /// Verifies the kept receipts as an unanchored chain of this log's subject.
     pub fn verify(&self) -> Result<usize, Broken> {
         match self.receipts.first() {
-            Some(f) if f.subject != self.subject => Err(Broken {
-                index: 0,
-                reason: "subject: differs from the log's subject",
-            }),
+            Some(f) if f.subject != self.subject => Err(Broken { index: 0, reason: EvidenceError::SubjectChanged }),
             _ => verify_chain(&self.receipts, false),
         }
     }
 
     /// The receipts not yet acknowledged by the collector, oldest first.
     pub fn outbox(&self) -> &[Receipt] {
-        let start = self
-            .receipts
-            .iter()
-            .position(|r| r.seq > self.delivered)
-            .unwrap_or(self.receipts.len());
-        self.receipts.get(start..).unwrap_or(&[])
+        let start = self.receipts.iter().position(|r| r.seq > self.delivered).unwrap_or(self.receipts.len());
+        &self.receipts[start..]
     }
 
     /// The collector has stored every receipt up to `upto_seq`. Never moves backwards or past the
     /// last receipt.
-    pub fn acknowledge(&mut self, upto_seq: i64) {
+    pub fn acknowledge(&mut self, upto_seq: u64) {
         let last = self.receipts.last().map_or(0, |r| r.seq);
         self.delivered = self.delivered.max(upto_seq.min(last));
         self.prune();
@@ -647,23 +678,21 @@ impl EvidenceLog {
     /// For sites without an evidence endpoint: nothing will ever be delivered, so the log is
     /// bounded by `MAX_KEPT` alone.
     pub fn mark_all_delivered(&mut self) {
-        self.acknowledge(i64::MAX);
+        self.acknowledge(u64::MAX);
     }
 }
 
 /// The receipts of an array, or the index of the first one that does not read, and why.
-fn receipts_of(v: Option<&Value>) -> Result<Vec<Receipt>, (usize, &'static str)> {
-    let list = v
-        .and_then(Value::as_array)
-        .ok_or((0, "receipts: expected an array"))?;
+fn receipts_of<D: Doc>(list: Option<Vec<D>>) -> Result<Vec<Receipt>, Broken> {
+    let list = list.ok_or(Broken { index: 0, reason: EvidenceError::Receipts })?;
     let mut out = Vec::with_capacity(list.len());
-    for (i, item) in list.iter().enumerate() {
-        out.push(Receipt::from_value(item).map_err(|why| (i, why))?);
+    for (index, item) in list.iter().enumerate() {
+        out.push(Receipt::from_doc(item).map_err(|reason| Broken { index, reason })?);
     }
     Ok(out)
 }
 
-/// Receipts as a JSON array, oldest first: what the shell sends the collector and shows.
+/// Receipts as a JSON array, oldest first: what the shell sends the collector.
 pub fn receipts_json(receipts: &[Receipt]) -> String {
     let mut s = String::new();
     push_receipts(&mut s, receipts);
@@ -685,39 +714,53 @@ fn push_receipts(s: &mut String, receipts: &[Receipt]) {
 /// (`EvidenceLog::to_json`), an array of receipts (what the shell sends the collector) or one
 /// receipt. Each receipt's shape is checked, and a document's `subject` must match its receipts;
 /// the chain is NOT verified here, so that the caller can report where `verify_chain` breaks it.
-pub fn parse_export(s: &str) -> Result<Vec<Receipt>, &'static str> {
-    let doc = json::parse(s).map_err(|_| "document: not valid JSON")?;
-    let (allowed, subject): (&[&str], _) = match &doc {
-        Value::Arr(_) => return receipts_of(Some(&doc)).map_err(|(_, why)| why),
-        Value::Obj(_) if doc.get("format").is_some() => {
-            if doc.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
-                return Err("format: expected \"consentry-evidence\"");
-            }
-            (&["format", "v", "subject", "receipts"], doc.get("subject"))
+pub fn read_document<D: Doc>(doc: &D) -> Result<Vec<Receipt>, EvidenceError> {
+    use EvidenceError as E;
+    if let Some(items) = doc.items() {
+        return receipts_of(Some(items)).map_err(|b| b.reason);
+    }
+    let keys = doc.keys().ok_or(E::NotObject)?;
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    let allowed: &[&str] = if has("format") {
+        if doc.get("format").and_then(|f| f.text()).as_deref() != Some(EXPORT_FORMAT) {
+            return Err(E::Format);
         }
-        Value::Obj(_) if doc.get("delivered").is_some() => (
-            &["v", "subject", "delivered", "receipts"],
-            doc.get("subject"),
-        ),
-        _ => return Ok(vec![Receipt::from_value(&doc)?]),
+        &["format", "v", "subject", "receipts"]
+    } else if has("delivered") {
+        // The storage form: its own reader checks the log's fields too.
+        return EvidenceLog::from_doc(doc).map(|l| l.receipts).map_err(|b| b.reason);
+    } else {
+        return Ok(vec![Receipt::from_doc(doc)?]);
     };
-    if doc
-        .as_object()
-        .is_some_and(|o| o.iter().any(|(k, _)| !allowed.contains(&k.as_str())))
-    {
-        return Err("document: unknown field");
+    if keys.iter().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(E::DocumentUnknownField);
     }
-    if doc.get("v").and_then(Value::as_i64) != Some(1) {
-        return Err("v: expected 1");
+    if doc.get("v").and_then(|v| v.int(1, 1)).is_none() {
+        return Err(E::LogVersion);
     }
-    let subject = subject
-        .and_then(Value::as_str)
-        .ok_or("subject: expected a string")?;
-    let receipts = receipts_of(doc.get("receipts")).map_err(|(_, why)| why)?;
+    let subject = doc.get("subject").and_then(|s| s.text()).ok_or(E::LogSubject)?;
+    let receipts = receipts_of(doc.get("receipts").and_then(|l| l.items())).map_err(|b| b.reason)?;
     if receipts.iter().any(|r| r.subject != subject) {
-        return Err("subject: differs from a receipt's subject");
+        return Err(E::DocumentSubject);
     }
     Ok(receipts)
+}
+
+/// `read_document` on JSON text (natively: the collector, `xtask verify`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn parse_export(s: &str) -> Result<Vec<Receipt>, EvidenceError> {
+    let doc = crate::core::doc::parse(s).map_err(|_| EvidenceError::NotJson)?;
+    read_document(&&doc)
+}
+
+/// Natively a receipt also reads through serde (`serde_json::from_str::<Receipt>`), by the same
+/// strict reader as everywhere else.
+#[cfg(not(target_arch = "wasm32"))]
+impl<'de> serde::Deserialize<'de> for Receipt {
+    fn deserialize<De: serde::Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Receipt::from_doc(&&v).map_err(|e| serde::de::Error::custom(e.as_str()))
+    }
 }
 
 #[cfg(test)]
@@ -731,529 +774,157 @@ mod tests {
             path: String::from("/checkout?coupon=x#top"),
             policy: String::from("2026-11"),
             lang: String::from("en"),
-            texts: sha256::hex(&sha256::sha256(b"texts")),
-            choices: choices
-                .iter()
-                .map(|(k, v)| (String::from(*k), *v))
-                .collect(),
+            texts: sha256_hex(b"texts"),
+            choices: choices.iter().map(|(k, v)| (String::from(*k), *v)).collect(),
             method,
             gpc: false,
         }
     }
 
-    fn id(n: u8) -> [u8; 16] {
-        [n; 16]
+    fn random(n: u8) -> [u8; 64] {
+        [n; 64]
     }
 
     /// A log with `n` receipts, nothing delivered.
     fn log_of(n: usize) -> EvidenceLog {
         let mut log = EvidenceLog::new();
         for i in 0..n {
-            let m = if i % 2 == 0 {
-                Method::AcceptAll
-            } else {
-                Method::Withdraw
-            };
-            log.append(
-                draft(
-                    1_795_393_892_123 + i as i64,
-                    &[("necessary", true), ("analytics", i % 2 == 0)],
-                    m,
-                ),
-                id(i as u8),
-                id(0xab),
-            );
+            let m = if i % 2 == 0 { Method::AcceptAll } else { Method::Withdraw };
+            log.append(draft(1_795_393_892_123 + i as i64, &[("necessary", true), ("analytics", i % 2 == 0)], m), &random(i as u8));
         }
         log
     }
 
-    #[test]
-    fn methods_round_trip() {
-        let names = [
-            "accept_all",
-            "reject_all",
-            "custom",
-            "withdraw",
-            "gpc",
-            "api",
-            "expired",
-            "policy_changed",
-            "reset",
-        ];
-        for (m, n) in ALL_METHODS.into_iter().zip(names) {
-            assert_eq!(m.as_str(), n);
-            assert_eq!(Method::parse(n), Some(m));
-        }
-        assert_eq!(Method::parse("Accept_all"), None);
-        assert_eq!(Method::parse(""), None);
+    fn read(text: &str) -> Result<EvidenceLog, Broken> {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        EvidenceLog::from_doc(&&v)
     }
 
     #[test]
-    fn canonical_bytes_are_exact() {
-        let mut log = EvidenceLog::new();
-        let mut d = draft(
-            1_795_393_892_123,
-            &[("necessary", true), ("analytics", false), ("ads", true)],
-            Method::Custom,
-        );
-        d.lang = String::from("de\"\\\n\u{1}é/");
-        log.append(d, id(0x11), id(0x22));
-        let r = log.last().unwrap();
-        let want = concat!(
-            r#"{"v":1,"id":"11111111111111111111111111111111","subject":"22222222222222222222222222222222","#,
-            r#""seq":1,"time":"2026-11-23T00:31:32.123Z","origin":"https://shop.example","path":"/checkout","#,
-            r#""policy":"2026-11","lang":"de\"\\\n\u0001é/","#,
-            r#""texts":"a5a97eb8a9f5b9a4d0f1d1d5d3d6fb1bb9dd3f2d9b22c0aed96e4ac1e2f3c08f","#,
-            r#""choices":{"ads":true,"analytics":false,"necessary":true},"method":"custom","gpc":false,"#,
-            r#""prev":"0000000000000000000000000000000000000000000000000000000000000000"}"#
-        )
-        .replace("a5a97eb8a9f5b9a4d0f1d1d5d3d6fb1bb9dd3f2d9b22c0aed96e4ac1e2f3c08f", &r.texts);
-        assert_eq!(r.canonical(), want);
-        assert_eq!(r.hash, sha256::hex(&sha256::sha256(want.as_bytes())));
-        let mut full = String::from(&want[..want.len() - 1]);
-        full.push_str(",\"hash\":\"");
-        full.push_str(&r.hash);
-        full.push_str("\"}");
-        assert_eq!(r.to_json(), full);
-    }
-
-    #[test]
-    fn choice_order_does_not_change_the_hash() {
-        let r = log_of(1).receipts.remove(0);
-        let mut shuffled = r.clone();
-        shuffled.choices.reverse();
-        assert_ne!(shuffled.choices, r.choices);
-        assert_eq!(shuffled.canonical(), r.canonical());
-        assert_eq!(verify_chain(&[shuffled], true), Ok(1));
-    }
-
-    #[test]
-    fn canonical_order_is_a_stable_sort_by_id_bytes() {
-        let ids = ["b", "a", "b", "", "ab", "a", "é", "Z", "a"];
-        let c: Vec<(String, bool)> = ids.iter().enumerate().map(|(i, k)| (String::from(*k), i % 2 == 0)).collect();
-        for n in 0..=c.len() {
-            let mut want = c[..n].to_vec();
-            want.sort_by(|x, y| x.0.cmp(&y.0));
-            assert_eq!(sorted_owned(&c[..n]), want);
-            let mut rev = c[..n].to_vec();
-            rev.reverse();
-            let mut want = rev.clone();
-            want.sort_by(|x, y| x.0.cmp(&y.0));
-            assert_eq!(sorted_owned(&rev), want);
-        }
-    }
-
-    #[test]
-    fn from_value_round_trips_and_sorts_choices() {
-        let r = log_of(2).receipts.remove(1);
-        let back = Receipt::from_value(&json::parse(&r.to_json()).unwrap()).unwrap();
-        assert_eq!(back, r);
-        let reordered = r.to_json().replace(
-            r#""analytics":false,"necessary":true"#,
-            r#""necessary":true,"analytics":false"#,
-        );
-        assert_ne!(reordered, r.to_json());
-        assert_eq!(
-            Receipt::from_value(&json::parse(&reordered).unwrap()).unwrap(),
-            r
-        );
-    }
-
-    #[test]
-    fn from_value_names_the_bad_field() {
-        let r = log_of(1).receipts.remove(0);
-        let good = r.to_json();
-        let edit = |from: &str, to: &str| {
-            assert!(good.contains(from), "{from}");
-            let v = json::parse(&good.replacen(from, to, 1)).unwrap();
-            Receipt::from_value(&v).unwrap_err()
-        };
-        assert_eq!(edit(r#""v":1"#, r#""v":2"#), V);
-        assert_eq!(edit(r#""v":1"#, r#""v":"1""#), V);
-        assert_eq!(edit(r#""id":"0000"#, r#""id":"000"#), ID);
-        assert_eq!(edit(r#""id":"0000"#, r#""id":"000A"#), ID);
-        assert_eq!(edit(r#""subject":"abab"#, r#""subject":"ABab"#), SUBJECT);
-        assert_eq!(edit(r#""seq":1"#, r#""seq":0"#), SEQ);
-        assert_eq!(edit(r#""seq":1"#, r#""seq":-1"#), SEQ);
-        assert_eq!(edit(r#""seq":1"#, r#""seq":1.0"#), SEQ);
-        assert_eq!(edit(r#""seq":1"#, r#""seq":9007199254740992"#), SEQ);
-        let mut top = r.clone();
-        top.seq = MAX_SEQ;
-        assert_eq!(top.validate(), Ok(()));
-        assert_eq!(
-            edit(r#""time":"2026-11-23T"#, r#""time":"2026-11-31T"#),
-            TIME
-        );
-        assert_eq!(
-            edit(r#""origin":"https://shop.example""#, r#""origin":null"#),
-            "origin: expected a string"
-        );
-        assert_eq!(
-            edit(r#""path":"/checkout""#, r#""path":"/checkout?a=1""#),
-            PATH
-        );
-        assert_eq!(
-            edit(r#""policy":"2026-11""#, r#""policy":202611"#),
-            "policy: expected a string"
-        );
-        assert_eq!(
-            edit(r#""lang":"en""#, r#""lang":["en"]"#),
-            "lang: expected a string"
-        );
-        assert_eq!(edit(&r.texts[..10], "x"), TEXTS);
-        assert_eq!(edit(r#""necessary":true"#, r#""necessary":1"#), CHOICES);
-        assert_eq!(edit(r#""necessary":true"#, r#""Necessary":true"#), CHOICES);
-        assert_eq!(edit(r#""choices":{"#, r#""choices":{"":true,"#), CHOICES);
-        assert_eq!(
-            edit(r#""method":"accept_all""#, r#""method":"accept""#),
-            METHOD
-        );
-        assert_eq!(
-            edit(r#""gpc":false"#, r#""gpc":"false""#),
-            "gpc: expected true or false"
-        );
-        assert_eq!(edit(r#""prev":"0000"#, r#""prev":"000"#), PREV);
-        assert_eq!(
-            edit(&format!("\"hash\":\"{}", &r.hash[..4]), "\"hash\":\""),
-            HASH
-        );
-        assert_eq!(
-            edit(r#""gpc":false"#, r#""gpc":false,"extra":1"#),
-            "receipt: unknown field"
-        );
-        assert_eq!(edit(r#""gpc":false,"#, ""), "gpc: expected true or false");
-        assert_eq!(
-            Receipt::from_value(&Value::Arr(vec![])).unwrap_err(),
-            "receipt: expected an object"
-        );
-        let mut twice = r.clone();
-        twice.choices.push((String::from("analytics"), true));
-        assert_eq!(twice.validate(), Err("choices: a purpose id appears twice"));
-    }
-
-    #[test]
-    fn a_chain_verifies_and_every_break_is_found_where_it_is() {
-        let log = log_of(5);
-        assert_eq!(verify_chain(&log.receipts, true), Ok(5));
-        assert_eq!(verify_chain(&log.receipts[2..], false), Ok(3));
-        assert_eq!(verify_chain(&[], true), Ok(0));
-        let broken = |rs: &[Receipt], anchored| verify_chain(rs, anchored).unwrap_err();
-
-        // Unanchored tail presented as a complete chain.
-        assert_eq!(
-            broken(&log.receipts[2..], true),
-            Broken {
-                index: 0,
-                reason: "seq: the chain must start at 1"
-            }
-        );
-
-        // A field edited after the fact.
-        let mut rs = log.receipts.clone();
-        rs[3].choices[0].1 = !rs[3].choices[0].1;
-        assert_eq!(
-            broken(&rs, true),
-            Broken {
-                index: 3,
-                reason: "hash mismatch: the receipt was changed"
-            }
-        );
-
-        // The hash itself edited.
-        let mut rs = log.receipts.clone();
-        let first = if rs[2].hash.starts_with('0') {
-            "1"
-        } else {
-            "0"
-        };
-        rs[2].hash.replace_range(0..1, first);
-        assert_eq!(broken(&rs, true).index, 2);
-        assert_eq!(
-            broken(&rs, true).reason,
-            "hash mismatch: the receipt was changed"
-        );
-
-        // A receipt resealed after editing: its own hash is right, the next link is not.
-        let mut rs = log.receipts.clone();
-        rs[1].gpc = true;
-        rs[1].seal();
-        assert_eq!(
-            broken(&rs, true),
-            Broken {
-                index: 2,
-                reason: "prev: does not match the previous receipt's hash"
-            }
-        );
-
-        // A receipt removed from the middle.
-        let mut rs = log.receipts.clone();
-        rs.remove(2);
-        assert_eq!(
-            broken(&rs, true),
-            Broken {
-                index: 2,
-                reason: "seq: not one more than the previous receipt's"
-            }
-        );
-
-        // Two receipts swapped.
-        let mut rs = log.receipts.clone();
-        rs.swap(3, 4);
-        assert_eq!(broken(&rs, true).index, 3);
-
-        // A receipt of another subject spliced in, resealed and relinked.
-        let mut rs = log.receipts.clone();
-        rs[4].subject = "cd".repeat(16);
-        rs[4].seal();
-        assert_eq!(
-            broken(&rs, true),
-            Broken {
-                index: 4,
-                reason: "subject: differs from the previous receipt's"
-            }
-        );
-
-        // A forged first receipt with a non-zero prev.
-        let mut rs = log.receipts.clone();
-        rs[0].prev = "1".repeat(64);
-        rs[0].seal();
-        assert_eq!(
-            broken(&rs, false),
-            Broken {
-                index: 0,
-                reason: "prev: a first receipt (seq 1) must have 64 zeros"
-            }
-        );
-
-        // Shape problems come out of verify_chain too.
-        let mut rs = log.receipts.clone();
-        rs[1].time = String::from("yesterday");
-        assert_eq!(
-            broken(&rs, true),
-            Broken {
-                index: 1,
-                reason: TIME
-            }
-        );
-    }
-
-    #[test]
-    fn time_may_go_backwards() {
-        let mut log = log_of(1);
-        log.append(
-            draft(1_000_000, &[("analytics", true)], Method::Api),
-            id(9),
-            id(1),
-        );
-        assert!(log.receipts[1].time < log.receipts[0].time);
-        assert_eq!(log.verify(), Ok(2));
-    }
-
-    #[test]
-    fn append_builds_the_chain() {
+    fn appended_receipts_chain_and_verify() {
         let log = log_of(3);
-        assert_eq!(log.subject, "ab".repeat(16));
-        for (i, r) in log.receipts.iter().enumerate() {
-            assert_eq!(r.seq, i as i64 + 1);
-            assert_eq!(r.subject, log.subject);
-            assert_eq!(r.id, sha256::hex_of(&id(i as u8)));
-            assert_eq!(r.path, "/checkout");
-            assert_eq!(r.choices[0].0, "analytics");
-            assert_eq!(r.hash, r.compute_hash());
-            assert_eq!(
-                r.prev,
-                if i == 0 {
-                    ZERO_HASH
-                } else {
-                    &log.receipts[i - 1].hash
-                }
-            );
+        assert_eq!(log.verify(), Ok(3));
+        let r = &log.receipts()[0];
+        assert_eq!((r.v, r.seq, r.prev.as_str()), (2, 1, ZERO_HASH));
+        assert_eq!(r.path, "/checkout");
+        assert_eq!(r.choices[0].0, "analytics", "sorted");
+        assert_eq!(log.receipts()[1].prev, r.hash);
+        assert_eq!(log.receipts()[2].subject, r.subject, "one subject: the first random bytes");
+        assert_eq!(r.key.as_deref(), Some(sha256_hex(log.secret().as_bytes()).as_str()));
+        assert!(log.receipts().iter().all(|x| x.key == r.key), "one key per subject");
+    }
+
+    #[test]
+    fn v2_canonical_bytes_are_jcs() {
+        let log = log_of(2);
+        for r in log.receipts() {
+            let canonical = r.canonical();
+            let parsed: serde_json::Value = serde_json::from_str(&canonical).unwrap();
+            assert_eq!(serde_jcs::to_string(&parsed).unwrap(), canonical);
+            assert!(parsed.get("hash").is_none());
+            let stored: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+            assert_eq!(stored["hash"], r.hash.as_str());
         }
-        assert_eq!(log.receipts[1].method, Method::Withdraw);
-        assert_eq!(log.receipts[2].time, "2026-11-23T00:31:32.125Z");
     }
 
     #[test]
-    fn storage_form_round_trips_and_is_verified() {
-        let mut log = log_of(4);
-        log.acknowledge(2);
+    fn the_storage_form_round_trips_and_any_change_is_caught() {
+        let log = log_of(4);
         let text = log.to_json();
-        assert!(text.starts_with(&format!(
-            "{{\"v\":1,\"subject\":\"{}\",\"delivered\":2,\"receipts\":[{{",
-            log.subject
-        )));
-        let back = EvidenceLog::from_json(&text).unwrap();
-        assert_eq!(
-            (&back.subject, &back.receipts, back.delivered),
-            (&log.subject, &log.receipts, 2)
-        );
-        assert_eq!(back.to_json(), text);
-
-        let empty = EvidenceLog::new();
-        assert_eq!(
-            empty.to_json(),
-            r#"{"v":1,"subject":"","delivered":0,"receipts":[]}"#
-        );
-        assert!(EvidenceLog::from_json(&empty.to_json())
-            .unwrap()
-            .receipts
-            .is_empty());
-
-        let bad = |t: &str| EvidenceLog::from_json(t).err().unwrap();
-        assert_eq!(bad(&text[..text.len() - 1]), "log: not valid JSON");
-        assert_eq!(bad(""), "log: not valid JSON");
-        assert_eq!(bad("[]"), "log: expected an object");
-        assert_eq!(
-            bad(&text.replacen("{\"v\":1,", "{\"v\":1,\"x\":0,", 1)),
-            "log: unknown field"
-        );
-        assert_eq!(
-            bad(&text.replacen("{\"v\":1,", "{\"v\":2,", 1)),
-            "log: v: expected 1"
-        );
-        assert_eq!(
-            bad(&text.replace("\"delivered\":2", "\"delivered\":5")),
-            "log: delivered: beyond the last receipt"
-        );
-        assert_eq!(
-            bad(&text.replace("\"delivered\":2", "\"delivered\":-1")),
-            "log: delivered: beyond the last receipt"
-        );
-        assert_eq!(
-            bad(&text.replace("\"delivered\":2", "\"delivered\":\"2\"")),
-            "log: delivered: expected a whole number"
-        );
-        assert_eq!(
-            bad(
-                r#"{"v":1,"subject":"abababababababababababababababab","delivered":0,"receipts":[]}"#
-            ),
-            "log: subject: expected \"\" while there are no receipts"
-        );
-        assert_eq!(
-            bad(&text.replace("\"policy\":\"2026-11\"", "\"policy\":\"2026-12\"")),
-            "hash mismatch: the receipt was changed"
-        );
-        assert_eq!(
-            bad(&text.replace(&log.subject, &"cd".repeat(16))),
-            "hash mismatch: the receipt was changed"
-        );
-        assert_eq!(
-            bad(&text.replacen(&log.subject, &"cd".repeat(16), 1)),
-            "subject: differs from the log's subject"
-        );
-        assert_eq!(
-            bad(&text.replace("\"receipts\":[", "\"receipts\":[1,")),
-            "receipt: expected an object"
-        );
-        // A log missing its oldest undelivered receipts.
-        let mut cut = log_of(4);
-        cut.receipts.drain(..2);
-        assert_eq!(bad(&cut.to_json()), "log: undelivered receipts are missing");
-        cut.delivered = 2;
-        assert!(EvidenceLog::from_json(&cut.to_json()).is_ok());
+        let back = read(&text).unwrap();
+        assert_eq!(back.receipts(), log.receipts());
+        assert_eq!(back.secret(), log.secret());
+        // Any edit of a receipt breaks the chain at that receipt.
+        let tampered = text.replacen("\"analytics\":false", "\"analytics\":true", 1);
+        assert_ne!(tampered, text);
+        let b = read(&tampered).err().unwrap();
+        assert_eq!((b.index, b.reason), (1, EvidenceError::HashMismatch));
+        // A secret that does not match the receipts' key is refused.
+        let other = text.replace(log.secret(), &"a".repeat(64));
+        assert_eq!(read(&other).err().unwrap().reason, EvidenceError::LogSecret);
+        // Unknown fields anywhere are refused.
+        let extra = text.replacen("\"method\"", "\"x\":1,\"method\"", 1);
+        assert_eq!(read(&extra).err().unwrap().reason, EvidenceError::UnknownField);
+        assert_eq!(read("{\"v\":3}").err().unwrap().reason, EvidenceError::LogVersion);
+        assert_eq!(read("[]").err().unwrap().reason, EvidenceError::LogNotObject);
     }
 
     #[test]
-    fn outbox_and_acknowledge() {
-        let mut log = log_of(3);
-        assert_eq!(log.outbox().len(), 3);
-        log.acknowledge(2);
-        assert_eq!(log.delivered, 2);
-        assert_eq!(log.outbox().iter().map(|r| r.seq).collect::<Vec<_>>(), [3]);
-        log.acknowledge(1); // never backwards
-        assert_eq!(log.delivered, 2);
-        log.acknowledge(99); // never past the last
-        assert_eq!(log.delivered, 3);
-        assert!(log.outbox().is_empty());
-        assert!(EvidenceLog::new().outbox().is_empty());
+    fn a_version_1_log_is_read_and_continued_in_version_2() {
+        let v1 = r#"{"v":1,"subject":"c0ffee00c0ffee00c0ffee00c0ffee00","delivered":0,"receipts":[{"v":1,"id":"00112233445566778899aabbccddeeff","subject":"c0ffee00c0ffee00c0ffee00c0ffee00","seq":1,"time":"2026-11-23T09:15:02.250Z","origin":"https://shop.example","path":"/de/über-uns","policy":"2026-11 \"B\"\\1","lang":"de","texts":"3d0d4cb3f0146288497993446d5a26bdd2d2441b73fa1e39620468e14b09de91","choices":{"analytics":true,"marketing":true,"necessary":true},"method":"accept_all","gpc":false,"prev":"0000000000000000000000000000000000000000000000000000000000000000","hash":"13cda34de24dc9123920c3f42c5a73157ad2f0492af2970d1629ca45faa577a3"}]}"#;
+        let mut log = read(v1).unwrap();
+        assert_eq!(log.secret(), "");
+        log.append(draft(1_795_393_892_123, &[("necessary", true)], Method::Withdraw), &random(7));
+        assert_eq!(log.verify(), Ok(2));
+        let r = &log.receipts()[1];
+        assert_eq!((r.v, r.seq, r.subject.as_str()), (2, 2, "c0ffee00c0ffee00c0ffee00c0ffee00"));
+        let again = read(&log.to_json()).unwrap();
+        assert_eq!(again.receipts().len(), 2);
+        // Back from 2 to 1 is refused.
+        let mut back = again.receipts().to_vec();
+        back.swap(0, 1);
+        assert!(verify_chain(&back, false).is_err());
     }
 
     #[test]
-    fn pruning_keeps_undelivered_receipts() {
-        let mut log = log_of(MAX_KEPT + 20);
-        assert_eq!(
-            log.receipts.len(),
-            MAX_KEPT + 20,
-            "nothing delivered, nothing dropped"
-        );
-        log.acknowledge(10);
-        assert_eq!(log.receipts.len(), MAX_KEPT + 10);
-        assert_eq!(log.receipts[0].seq, 11);
+    fn undelivered_receipts_are_never_pruned() {
+        let mut log = log_of(MAX_KEPT + 10);
+        assert_eq!(log.receipts().len(), MAX_KEPT + 10, "nothing delivered: everything kept");
         assert_eq!(log.outbox().len(), MAX_KEPT + 10);
+        log.acknowledge(5);
+        assert_eq!(log.receipts().len(), MAX_KEPT + 5);
+        assert_eq!(log.outbox().first().map(|r| r.seq), Some(6));
+        log.acknowledge(1); // never backwards
+        assert_eq!(log.outbox().first().map(|r| r.seq), Some(6));
         log.mark_all_delivered();
-        assert_eq!(log.receipts.len(), MAX_KEPT);
-        assert_eq!(log.receipts[0].seq, 21);
+        assert_eq!(log.receipts().len(), MAX_KEPT);
         assert!(log.outbox().is_empty());
-        log.append(draft(0, &[], Method::Reset), id(1), id(2));
-        assert_eq!(
-            (
-                log.receipts.len(),
-                log.receipts[0].seq,
-                log.last().unwrap().seq
-            ),
-            (MAX_KEPT, 22, MAX_KEPT as i64 + 21)
-        );
-        assert_eq!(log.outbox().len(), 1);
-        assert_eq!(log.verify(), Ok(MAX_KEPT));
-        assert_eq!(
-            EvidenceLog::from_json(&log.to_json())
-                .unwrap()
-                .receipts
-                .len(),
-            MAX_KEPT
-        );
+        let back = read(&log.to_json()).unwrap();
+        assert_eq!(back.verify(), Ok(MAX_KEPT), "a pruned log verifies unanchored");
+        assert!(verify_chain(back.receipts(), true).is_err(), "but not anchored");
     }
 
     #[test]
-    fn export_reads_back_in_every_form() {
-        let mut log = log_of(3);
-        log.acknowledge(1);
-        let export = log.export_json();
-        assert!(export.starts_with(&format!(
-            "{{\"format\":\"consentry-evidence\",\"v\":1,\"subject\":\"{}\",\"receipts\":[",
-            log.subject
-        )));
-        assert_eq!(parse_export(&export).unwrap(), log.receipts);
-        assert_eq!(parse_export(&log.to_json()).unwrap(), log.receipts);
-        let array = format!(
-            "[{},{}]",
-            log.receipts[0].to_json(),
-            log.receipts[1].to_json()
-        );
-        assert_eq!(parse_export(&array).unwrap(), log.receipts[..2]);
-        assert_eq!(
-            parse_export(&log.receipts[2].to_json()).unwrap(),
-            log.receipts[2..]
-        );
-        assert_eq!(parse_export("{").unwrap_err(), "document: not valid JSON");
-        assert_eq!(
-            parse_export(&export.replace("consentry-evidence", "other")).unwrap_err(),
-            "format: expected \"consentry-evidence\""
-        );
-        assert_eq!(
-            parse_export(&export.replace("\"v\":1,\"subject\"", "\"v\":2,\"subject\""))
-                .unwrap_err(),
-            "v: expected 1"
-        );
-        assert_eq!(
-            parse_export(&export.replacen(&log.subject, &"cd".repeat(16), 1)).unwrap_err(),
-            "subject: differs from a receipt's subject"
-        );
-        assert_eq!(
-            parse_export(&export.replacen("\"v\":1,", "\"v\":1,\"x\":1,", 1)).unwrap_err(),
-            "document: unknown field"
-        );
-        assert_eq!(
-            parse_export("42").unwrap_err(),
-            "receipt: expected an object"
-        );
-        // The chain is left to verify_chain.
-        let mut rs = parse_export(&export.replace("\"gpc\":false", "\"gpc\":true")).unwrap();
-        assert_eq!(verify_chain(&rs, true).unwrap_err().index, 0);
-        rs.clear();
-        assert_eq!(
-            EvidenceLog::new().export_json(),
-            r#"{"format":"consentry-evidence","v":1,"subject":"","receipts":[]}"#
-        );
+    fn documents_of_every_form_are_read() {
+        let log = log_of(2);
+        for text in [log.export_json(), log.to_json(), receipts_json(log.receipts())] {
+            assert_eq!(parse_export(&text).unwrap(), log.receipts());
+        }
+        assert_eq!(parse_export(&log.receipts()[0].to_json()).unwrap().len(), 1);
+        let wrong = log.export_json().replace("consentry-evidence", "other");
+        assert_eq!(parse_export(&wrong), Err(EvidenceError::Format));
+        assert_eq!(parse_export("{"), Err(EvidenceError::NotJson));
+        let r: Receipt = serde_json::from_str(&log.receipts()[1].to_json()).unwrap();
+        assert_eq!(&r, &log.receipts()[1]);
+        assert!(serde_json::from_str::<Receipt>("{\"v\":2}").is_err());
+    }
+
+    #[test]
+    fn shapes_are_checked_field_by_field() {
+        let good = log_of(1).receipts()[0].clone();
+        let bad = |f: &dyn Fn(&mut Receipt)| {
+            let mut r = good.clone();
+            f(&mut r);
+            r.validate().err()
+        };
+        assert_eq!(bad(&|r| r.id.push('0')), Some(EvidenceError::Id));
+        assert_eq!(bad(&|r| r.seq = 0), Some(EvidenceError::Seq));
+        assert_eq!(bad(&|r| r.time = String::from("yesterday")), Some(EvidenceError::Time));
+        assert_eq!(bad(&|r| r.path = String::from("/a?b")), Some(EvidenceError::Path));
+        assert_eq!(bad(&|r| r.key = None), Some(EvidenceError::Key));
+        assert_eq!(bad(&|r| r.choices.push((String::from("UPPER"), true))), Some(EvidenceError::Choices));
+        assert_eq!(bad(&|r| r.choices.push((String::from("necessary"), true))), Some(EvidenceError::DuplicateChoice));
+        assert_eq!(bad(&|_| {}), None);
+    }
+
+    #[test]
+    fn serialised_for_javascript_as_plain_fields() {
+        let log = log_of(1);
+        let r = &log.receipts()[0];
+        let v = serde_json::to_value(r).unwrap();
+        assert_eq!(v["choices"]["analytics"], true);
+        assert_eq!(v["method"], "accept_all");
+        assert_eq!(v["seq"], 1);
+        assert_eq!(v["key"], r.key.as_deref().unwrap());
     }
 }

@@ -1,13 +1,15 @@
-//! The banner's words: built-in languages, language choice, overrides, and the hash of what was shown.
+//! The banner's words: built-in languages, language choice, the site's overrides, and the
+//! shown-texts document whose hash every receipt records.
 //!
-//! Owns: which text a visitor sees for each key. The hash of those exact texts goes into every
-//! consent receipt, so a later reader can prove which wording was agreed to; therefore the
-//! order and joining of texts here is part of the evidence format and must not change silently.
-#[allow(unused_imports)]
-use crate::prelude::*;
+//! Owns: which text a visitor sees for each key, and the exact bytes of "what was shown" (the
+//! wording document, see `Texts::document`). A later reader proves which wording was agreed to
+//! by hashing that document, so its layout is part of the evidence format and must not change
+//! silently. English is compiled in (build.rs); every other language is a table the shell loads.
+use crate::core::canonical::{push_key, push_str};
 use crate::core::config::Config;
-use crate::core::json::{self, Value};
-use crate::core::before;
+use crate::core::doc::Doc;
+
+include!(concat!(env!("OUT_DIR"), "/en.rs"));
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.
 #[derive(Clone, Copy, PartialEq)]
@@ -45,79 +47,140 @@ pub enum Key {
     FunctionalDesc,
 }
 
-const NAMES: [&str; 30] = [
-    "title", "body", "acceptAll", "rejectAll", "customise", "save", "close", "prefsTitle", "prefsBody",
-    "policyLink", "alwaysOn", "reopen", "saved", "gpcHonoured", "ccpaLink", "download", "provider",
-    "lifetime", "services", "name", "purpose", "yourChoices", "purpose.necessary.title", "purpose.necessary.description", "purpose.analytics.title",
-    "purpose.analytics.description", "purpose.marketing.title", "purpose.marketing.description",
-    "purpose.functional.title", "purpose.functional.description",
+/// Every key with its name, in `Key` order; the first `UI_TEXTS` are the interface texts (the
+/// rest are the built-in purposes' titles and descriptions).
+pub const ALL: [(Key, &str); 30] = [
+    (Key::Title, "title"),
+    (Key::Body, "body"),
+    (Key::AcceptAll, "acceptAll"),
+    (Key::RejectAll, "rejectAll"),
+    (Key::Customise, "customise"),
+    (Key::Save, "save"),
+    (Key::Close, "close"),
+    (Key::PrefsTitle, "prefsTitle"),
+    (Key::PrefsBody, "prefsBody"),
+    (Key::PolicyLink, "policyLink"),
+    (Key::AlwaysOn, "alwaysOn"),
+    (Key::Reopen, "reopen"),
+    (Key::Saved, "saved"),
+    (Key::GpcHonoured, "gpcHonoured"),
+    (Key::CcpaLink, "ccpaLink"),
+    (Key::Download, "download"),
+    (Key::Provider, "provider"),
+    (Key::Lifetime, "lifetime"),
+    (Key::Services, "services"),
+    (Key::Name, "name"),
+    (Key::PurposeCol, "purpose"),
+    (Key::YourChoices, "yourChoices"),
+    (Key::NecessaryTitle, "purpose.necessary.title"),
+    (Key::NecessaryDesc, "purpose.necessary.description"),
+    (Key::AnalyticsTitle, "purpose.analytics.title"),
+    (Key::AnalyticsDesc, "purpose.analytics.description"),
+    (Key::MarketingTitle, "purpose.marketing.title"),
+    (Key::MarketingDesc, "purpose.marketing.description"),
+    (Key::FunctionalTitle, "purpose.functional.title"),
+    (Key::FunctionalDesc, "purpose.functional.description"),
 ];
 
-/// Every key, in `NAMES` order; the first `UI_TEXTS` are the interface texts (the rest are the
-/// built-in purposes' titles and descriptions).
-pub const ALL: [Key; 30] = [
-    Key::Title, Key::Body, Key::AcceptAll, Key::RejectAll, Key::Customise, Key::Save, Key::Close,
-    Key::PrefsTitle, Key::PrefsBody, Key::PolicyLink, Key::AlwaysOn, Key::Reopen, Key::Saved,
-    Key::GpcHonoured, Key::CcpaLink, Key::Download, Key::Provider, Key::Lifetime, Key::Services, Key::Name,
-    Key::PurposeCol, Key::YourChoices, Key::NecessaryTitle,
-    Key::NecessaryDesc, Key::AnalyticsTitle, Key::AnalyticsDesc, Key::MarketingTitle, Key::MarketingDesc,
-    Key::FunctionalTitle, Key::FunctionalDesc,
+/// The interface texts in the order JCS writes their names (sorted by UTF-16 code units; the
+/// names are ASCII). A constant, so the `.wasm` needs no sort; a test checks the order.
+const JCS_ORDER: [Key; UI_TEXTS] = [
+    Key::AcceptAll,
+    Key::AlwaysOn,
+    Key::Body,
+    Key::CcpaLink,
+    Key::Close,
+    Key::Customise,
+    Key::Download,
+    Key::GpcHonoured,
+    Key::Lifetime,
+    Key::Name,
+    Key::PolicyLink,
+    Key::PrefsBody,
+    Key::PrefsTitle,
+    Key::Provider,
+    Key::PurposeCol,
+    Key::RejectAll,
+    Key::Reopen,
+    Key::Save,
+    Key::Saved,
+    Key::Services,
+    Key::Title,
+    Key::YourChoices,
 ];
 
-impl Key {
-    pub fn name(self) -> &'static str {
-        NAMES[self as usize]
-    }
-    pub fn from_name(name: &str) -> Option<Key> {
-        NAMES.iter().position(|n| *n == name).map(|i| ALL[i])
-    }
-}
-
-/// Built-in languages. Each has a table `src/core/lang/<code>.json`: a JSON object with its code
-/// as `lang` and every text name (the same names as a language in the config's `texts`). English
-/// is compiled in (the fallback); the build ships the others as `lang/<code>.json` next to the
-/// `.wasm`, and the loader fetches the one a visitor needs.
 /// How many of `ALL` are interface texts.
 pub const UI_TEXTS: usize = 22;
 
+/// Built-in languages. Each has a table `src/core/lang/<code>.json`: its code as `lang` and every
+/// text name. The build ships all but English as files next to the `.wasm`.
 pub const LANGS: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pt", "pl"];
 
-/// `lang/en.json` as a tape (written by build.rs): read like any other table, without JSON.
-const EN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/en.tape"));
+impl Key {
+    pub fn name(self) -> &'static str {
+        ALL[self as usize].1
+    }
+    pub fn from_name(name: &str) -> Option<Key> {
+        ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+/// Why a language table was not used (English is shown instead).
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum TableError {
+    NotLoaded,
+    NotATable,
+    MissingText,
+    OtherLanguage,
+}
+
+impl TableError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableError::NotLoaded => "not loaded",
+            TableError::NotATable => "not a language table",
+            TableError::MissingText => "missing a text",
+            TableError::OtherLanguage => "for another language",
+        }
+    }
+}
 
 /// One language's built-in texts, in `Key` order.
 pub struct Lang {
     /// The index into `LANGS`.
-    pub index: usize,
+    index: usize,
     texts: Vec<String>,
 }
 
 impl Lang {
-    /// Reads a language table's JSON text (see `from_value`).
-    pub fn parse(text: &str) -> Result<Lang, &'static str> {
-        Lang::from_value(json::parse(text).ok().as_ref())
-    }
-    /// Reads a language table: a JSON object with `lang` (one of `LANGS`) and a non-empty string
-    /// for every text name (other fields are ignored). None: the text was not JSON.
-    pub fn from_value(v: Option<&Value>) -> Result<Lang, &'static str> {
-        let v = v.ok_or("not valid JSON")?;
-        let code = v.get("lang").and_then(|l| l.as_str()).unwrap_or("");
-        let index = LANGS.iter().position(|l| *l == code).ok_or("not a language table")?;
-        let mut texts = Vec::with_capacity(NAMES.len());
-        for name in NAMES {
-            match v.get(name).and_then(|t| t.as_str()) {
-                Some(t) if !t.is_empty() => texts.push(String::from(t)),
-                _ => return Err("missing a text"),
+    /// Reads a language table: an object with `lang` (one of `LANGS`) and a non-empty text for
+    /// every text name (other fields are ignored).
+    pub fn from_doc<D: Doc>(v: &D) -> Result<Lang, TableError> {
+        let code = v.get("lang").and_then(|l| l.text()).unwrap_or_default();
+        let index = LANGS.iter().position(|l| *l == code).ok_or(TableError::NotATable)?;
+        let mut texts = Vec::with_capacity(ALL.len());
+        for (_, name) in ALL {
+            match v.get(name).and_then(|t| t.text()) {
+                Some(t) if !t.is_empty() => texts.push(t),
+                _ => return Err(TableError::MissingText),
             }
         }
         Ok(Lang { index, texts })
     }
-/// The compiled-in English table.
+    /// The compiled-in English table.
     pub fn english() -> Lang {
-        Lang::from_value(crate::core::tape::decode(EN).as_ref()).unwrap_or(Lang { index: 0, texts: Vec::new() })
+        let mut texts = Vec::with_capacity(ALL.len());
+        for (_, name) in ALL {
+            texts.push(String::from(EN.iter().find(|(k, _)| *k == name).map_or("", |(_, t)| t)));
+        }
+        Lang { index: 0, texts }
     }
     pub fn code(&self) -> &'static str {
-        LANGS.get(self.index).map_or("en", |c| c)
+        LANGS[self.index]
+    }
+    pub fn index(&self) -> usize {
+        self.index
     }
     /// The built-in text for `key`.
     pub fn get(&self, key: Key) -> &str {
@@ -129,6 +192,7 @@ impl Lang {
 /// has a table, matching on the primary subtag ("pt-BR" → "pt"); English otherwise.
 /// Returns the index into `LANGS`.
 pub fn pick_language<'a>(candidates: impl IntoIterator<Item = &'a str>) -> usize {
+    use crate::core::before;
     for c in candidates {
         let primary = before(before(c, b'-'), b'_');
         if let Some(i) = LANGS.iter().position(|l| l.eq_ignore_ascii_case(primary)) {
@@ -156,7 +220,7 @@ impl<'c> Texts<'c> {
         let code = self.code();
         for want in [code, "*"] {
             for (lang, table) in &self.config.texts {
-                if before(lang, b'-') == want || (want == "*" && lang == "*") {
+                if crate::core::before(lang, b'-') == want {
                     if let Some((_, t)) = table.iter().find(|(k, _)| k == name) {
                         return Some(t);
                     }
@@ -169,7 +233,7 @@ impl<'c> Texts<'c> {
         self.lookup(key.name()).unwrap_or_else(|| self.lang.get(key))
     }
     /// Title and description of a purpose: language override, then the config's own text,
-    /// then the built-in text for a well-known id, then the id itself.
+    /// then the built-in text for a well-known id, then the id itself (title only).
     pub fn purpose(&self, id: &str, description: bool) -> &'c str {
         let mut name = String::from("purpose.");
         name.push_str(id);
@@ -191,29 +255,70 @@ impl<'c> Texts<'c> {
         }
         ""
     }
-    /// Every text the visitor can be shown, in a fixed order: the 22 banner texts, then for
-    /// each purpose its title and description, then each service's fields. Joined with '\n'
-    /// (texts cannot make this ambiguous because each item ends with one). Its SHA-256 is the
-    /// receipt's `texts` field.
-    pub fn shown(&self) -> String {
-        let mut s = String::new();
-        let mut add = |t: &str| {
-            s.push_str(t);
-            s.push('\n');
-        };
-        for k in &ALL[..UI_TEXTS] {
-            add(self.get(*k));
-        }
-        for p in &self.config.purposes {
-            add(self.purpose(&p.id, false));
-            add(self.purpose(&p.id, true));
-            for svc in &p.services {
-                add(&svc.name);
-                add(&svc.provider);
-                add(&svc.purpose);
-                add(&svc.lifetime);
+
+    /// The wording document: every text the visitor can be shown, as one JSON object in
+    /// RFC 8785 (JCS) form, so any JCS library reproduces its bytes:
+    ///
+    /// ```text
+    /// {"lang":"en","purposes":[{"description":"…","id":"analytics","services":[{"lifetime":"…",
+    ///  "name":"…","provider":"…","purpose":"…"}],"title":"…"}],"texts":{"acceptAll":"…",…}}
+    /// ```
+    ///
+    /// `texts` holds the 22 interface texts by name (keys sorted, as JCS sorts them), `purposes`
+    /// the configured purposes in display order. Its SHA-256 is the `texts` field of a version-2
+    /// receipt; the collector keeps the document under that hash, so a site can show which
+    /// wording a visitor saw. (Version 1 hashed the texts joined with newlines, which a text
+    /// containing a newline could make ambiguous.)
+    pub fn document(&self) -> String {
+        let mut s = String::with_capacity(2048);
+        s.push('{');
+        push_key(&mut s, "lang");
+        push_str(&mut s, self.code());
+        s.push(',');
+        push_key(&mut s, "purposes");
+        s.push('[');
+        for (i, p) in self.config.purposes.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
             }
+            s.push('{');
+            push_key(&mut s, "description");
+            push_str(&mut s, self.purpose(&p.id, true));
+            s.push(',');
+            push_key(&mut s, "id");
+            push_str(&mut s, &p.id);
+            s.push(',');
+            push_key(&mut s, "services");
+            s.push('[');
+            for (j, svc) in p.services.iter().enumerate() {
+                if j > 0 {
+                    s.push(',');
+                }
+                // Sorted keys: lifetime, name, provider, purpose.
+                for (n, (k, v)) in
+                    [("lifetime", &svc.lifetime), ("name", &svc.name), ("provider", &svc.provider), ("purpose", &svc.purpose)]
+                        .iter()
+                        .enumerate()
+                {
+                    s.push(if n == 0 { '{' } else { ',' });
+                    push_key(&mut s, k);
+                    push_str(&mut s, v);
+                }
+                s.push('}');
+            }
+            s.push_str("],");
+            push_key(&mut s, "title");
+            push_str(&mut s, self.purpose(&p.id, false));
+            s.push('}');
         }
+        s.push_str("],");
+        push_key(&mut s, "texts");
+        for (i, k) in JCS_ORDER.iter().enumerate() {
+            s.push(if i == 0 { '{' } else { ',' });
+            push_key(&mut s, k.name());
+            push_str(&mut s, self.get(*k));
+        }
+        s.push_str("}}");
         s
     }
 }
@@ -224,9 +329,9 @@ mod tests {
     use crate::core::config;
 
     /// Every table, read as the build reads them (the build ships all but English as files).
-    fn tables() -> std::vec::Vec<(String, String)> {
+    fn tables() -> Vec<(String, String)> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/core/lang");
-        let mut found: std::vec::Vec<(String, String)> = std::fs::read_dir(dir)
+        let mut found: Vec<(String, String)> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| {
                 let path = e.unwrap().path();
@@ -238,59 +343,72 @@ mod tests {
         found
     }
 
+    fn parse(text: &str) -> Result<Lang, TableError> {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => Lang::from_doc(&&v),
+            Err(_) => Err(TableError::NotATable),
+        }
+    }
+
     fn table(code: &str) -> Lang {
         let (_, text) = tables().into_iter().find(|(n, _)| *n == format!("{code}.json")).unwrap();
-        Lang::parse(&text).unwrap()
+        parse(&text).unwrap()
     }
 
     #[test]
     fn every_language_has_every_text() {
         let files = tables();
-        let mut names: std::vec::Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-        let mut want: std::vec::Vec<String> = LANGS.iter().map(|l| format!("{l}.json")).collect();
+        let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let mut want: Vec<String> = LANGS.iter().map(|l| format!("{l}.json")).collect();
         names.sort();
         want.sort();
         assert_eq!(names, want, "src/core/lang/ must hold exactly one table per entry of LANGS");
         for (name, text) in &files {
-            let lang = Lang::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let lang = parse(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert_eq!(format!("{}.json", lang.code()), *name, "{name}: its lang field names another language");
-            for k in &ALL {
+            for (k, _) in &ALL {
                 assert!(!lang.get(*k).trim().is_empty(), "{name}: {} is blank", k.name());
             }
             // Nothing but the known names: a misspelt key would silently be ignored.
-            let obj = json::parse(text).unwrap();
-            for (k, _) in obj.as_object().unwrap() {
+            let obj: serde_json::Value = serde_json::from_str(text).unwrap();
+            for k in obj.as_object().unwrap().keys() {
                 assert!(k == "lang" || Key::from_name(k).is_some(), "{name}: unknown text name {k}");
             }
         }
-        for (i, k) in ALL.iter().enumerate() {
+        for (i, (k, _)) in ALL.iter().enumerate() {
             assert_eq!(*k as usize, i);
             assert_eq!(Key::from_name(k.name()), Some(*k));
         }
         let en = Lang::english();
         assert_eq!(en.code(), "en");
         assert_eq!(en.get(Key::AcceptAll), "Accept all");
-        for k in ALL {
+        for (k, _) in ALL {
             assert_eq!(en.get(k), table("en").get(k), "the compiled-in English (build.rs) is en.json");
         }
     }
 
     #[test]
-    fn a_table_missing_a_text_or_its_language_or_not_json_is_refused() {
+    fn a_table_missing_a_text_or_its_language_is_refused() {
         let (_, de) = tables().into_iter().find(|(n, _)| n == "de.json").unwrap();
-        assert_eq!(Lang::parse(&de).map(|l| l.code()).ok(), Some("de"));
+        assert_eq!(parse(&de).map(|l| l.code()).ok(), Some("de"));
         let without = de.replace("\"rejectAll\"", "\"rejectAlle\"");
         assert_ne!(without, de);
-        assert_eq!(Lang::parse(&without).err(), Some("missing a text"));
+        assert_eq!(parse(&without).err(), Some(TableError::MissingText));
         let blank = de.replace("\"Alle ablehnen\"", "\"\"");
-        assert_eq!(Lang::parse(&blank).err(), Some("missing a text"));
+        assert_eq!(parse(&blank).err(), Some(TableError::MissingText));
         for code in ["\"xx\"", "\"\"", "1"] {
             let other = de.replace("\"de\"", code);
-            assert_eq!(Lang::parse(&other).err(), Some("not a language table"), "{code}");
+            assert_eq!(parse(&other).err(), Some(TableError::NotATable), "{code}");
         }
-        assert_eq!(Lang::parse(&de.replace("\"de\"", "\"fr\"")).map(|l| l.code()).ok(), Some("fr"));
-        assert_eq!(Lang::parse(&de[..de.len() / 2]).err(), Some("not valid JSON"));
-        assert_eq!(Lang::parse("").err(), Some("not valid JSON"));
+        assert_eq!(parse(&de.replace("\"de\"", "\"fr\"")).map(|l| l.code()).ok(), Some("fr"));
+    }
+
+    #[test]
+    fn the_jcs_order_is_every_interface_text_sorted() {
+        let mut want: Vec<&str> = ALL[..UI_TEXTS].iter().map(|(_, n)| *n).collect();
+        want.sort();
+        let have: Vec<&str> = JCS_ORDER.iter().map(|k| k.name()).collect();
+        assert_eq!(have, want);
     }
 
     #[test]
@@ -302,7 +420,7 @@ mod tests {
     }
 
     #[test]
-    fn overrides_win_and_change_the_hash_input() {
+    fn overrides_win_and_change_the_document() {
         let c = config::parse(
             r#"{"policyVersion":"1","purposes":[{"id":"analytics"},{"id":"video","title":"Videos"}],
                "texts":{"de":{"acceptAll":"Alles klar"},"*":{"purpose.analytics.title":"Reichweite"}}}"#,
@@ -318,7 +436,31 @@ mod tests {
         assert_eq!(de.purpose("necessary", false), "Unbedingt erforderlich");
         let en = Texts::new(&c, &en_table);
         assert_eq!(en.get(Key::AcceptAll), "Accept all");
-        assert_ne!(de.shown(), en.shown());
-        assert!(en.shown().starts_with("We value your privacy\n"));
+        assert_ne!(de.document(), en.document());
+    }
+
+    #[test]
+    fn the_wording_document_is_jcs_and_unambiguous() {
+        let c = config::parse(
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics","services":[{"name":"cs_id","lifetime":"13\nmonths"}]}],
+               "texts":{"*":{"title":"Two\nlines \"quoted\" 🍪"}}}"#,
+        )
+        .unwrap();
+        let en = Lang::english();
+        let doc = Texts::new(&c, &en).document();
+        // Re-canonicalised by an independent JCS implementation: the same bytes.
+        let parsed: serde_json::Value = serde_json::from_str(&doc).expect("valid JSON");
+        assert_eq!(serde_jcs::to_string(&parsed).unwrap(), doc);
+        assert_eq!(parsed["texts"]["title"], "Two\nlines \"quoted\" 🍪");
+        assert_eq!(parsed["purposes"][1]["services"][0]["lifetime"], "13\nmonths");
+        assert_eq!(parsed["texts"].as_object().unwrap().len(), UI_TEXTS);
+        // Moving a newline from one text to the next (which joined texts could not tell apart)
+        // gives another document.
+        let moved = config::parse(
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics","services":[{"name":"cs_id\n13","lifetime":"months"}]}],
+               "texts":{"*":{"title":"Two\nlines \"quoted\" 🍪"}}}"#,
+        )
+        .unwrap();
+        assert_ne!(Texts::new(&moved, &en).document(), doc);
     }
 }

@@ -4,9 +4,10 @@
 //! always exactly 24 characters `YYYY-MM-DDTHH:MM:SS.mmmZ`. The domain is
 //! 1970-01-01T00:00:00.000Z ..= 9999-12-31T23:59:59.999Z (milliseconds 0 ..= `MAX_MS`).
 //! Must never: read a clock, know about time zones or leap seconds, or accept any other shape.
-
-#[allow(unused_imports)]
-use crate::prelude::*;
+//!
+//! Why hand-written: this exact shape is part of the receipts' hashed bytes, and the calendar
+//! crates (chrono, time) bring their formatting machinery (`core::fmt`) into the `.wasm` for the
+//! two small functions below, which are tested against every day of several centuries.
 /// 9999-12-31T23:59:59.999Z, the last instant the four-digit year can write.
 pub const MAX_MS: i64 = 253_402_300_799_999;
 
@@ -66,7 +67,11 @@ pub fn format_utc_iso(ms: i64) -> String {
         (in_day / 1000 % 60, 2, '.'),
         (in_day % 1000, 3, 'Z'),
     ] {
-        crate::core::json::push_digits(&mut s, v as u64, width);
+        let mut div = 10u64.pow(width - 1);
+        while div > 0 {
+            s.push((b'0' + (v as u64 / div % 10) as u8) as char);
+            div /= 10;
+        }
         s.push(sep);
     }
     s

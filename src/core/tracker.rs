@@ -1,51 +1,228 @@
-//! The first-party tracker's queue: bounds, batching, retry decisions and the batch body.
+//! The first-party tracker: what an event says, the queue, batching, retry decisions, and the
+//! tracker cookie's text.
 //!
-//! Owns: the PostHog batch wire format (`{"api_key","batch":[{event,properties,timestamp,uuid}],
-//! "sent_at"}`), which events go in which body, and what a reply status means. Never touches the
-//! browser and never decides about consent: the shell only creates a `Queue` after the tracker's
-//! purpose is granted, and drops it (`purge`) on refusal.
-//!
-//! What an event says (its properties, ids, time, the tracker cookie) is composed by the shell
-//! (src/web/shell.js) with the browser's own JSON, URL and Date: the same work in Rust cost about
-//! 2 KB brotli of `.wasm` more than it costs in JavaScript. The queue checks what it must: the
-//! event's name and size, and it splices `$dropped` into the properties.
+//! Owns: the PostHog event model (`{"event","properties","timestamp","uuid"}` in a batch
+//! `{"api_key","batch":[…],"sent_at"}`), the properties the tracker sets itself and the ones a
+//! caller may not set, URL stripping (`allowParams`), event ids (UUID v7) and the distinct id
+//! (UUID v4), the queue bound, which events go in which batch, what a reply status means, and the
+//! cookie that keeps the distinct id (its attributes and every Domain it may have been set on).
+//! A `Tracker` exists only while its purpose is granted (`engine::Engine` creates and drops it),
+//! so nothing here can queue or send without consent. Never touches the browser: the shell
+//! passes in the page's facts, the clock and random bytes, and serialises what comes out.
 //!
 //! Queue bound: at most `max` events wait; when a new one arrives at the bound the oldest is
 //! dropped and counted. The count goes out once, as the property `$dropped` on the first event of
-//! the next batch formed (and is reset then). One formed batch (at most `batch` events, at most
-//! `MAX_BODY` bytes) may be in flight or waiting for its retry besides the waiting events, so the
-//! memory held is bounded by `max + batch` events. A retried batch carries the same events with
-//! the same `uuid`s (the collector and PostHog count each uuid once) and a fresh `sent_at`.
-#[allow(unused_imports)]
-use crate::prelude::*;
-use crate::core::json::{push_int, push_str};
+//! the next batch formed. One formed batch (at most `batch` events, at most `MAX_BODY` bytes) may
+//! be in flight or waiting for its retry besides the waiting events, so the memory held is
+//! bounded by `max + batch` events. A retried batch carries the same events with the same `uuid`s
+//! and a fresh `sent_at`.
+use crate::core::config::TrackerConfig;
+use crate::core::doc::Doc;
+use crate::core::ids::uuid;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 
 /// A body must fit `sendBeacon` / `fetch keepalive` (64 KiB for all in-flight ones together).
 pub const MAX_BODY: usize = 60_000;
 /// An event bigger than this (huge custom properties) is refused at capture.
 pub const MAX_EVENT: usize = 16_384;
+/// How deep a caller's properties may nest; deeper values (or a cycle) become `null`.
+const MAX_DEPTH: usize = 8;
+/// The tracker cookie's name.
+pub const COOKIE: &str = "cs_id";
 
-/// One encoded event: its JSON object text and where its properties start (for `$dropped`).
-#[derive(Clone)]
+/// A property value.
+#[derive(Clone, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum Prop {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Text(String),
+    List(Vec<Prop>),
+    Map(Props),
+}
+
+/// An object of properties, in insertion order.
+#[derive(Clone, PartialEq, Default)]
+#[cfg_attr(test, derive(Debug))]
+pub struct Props(Vec<(String, Prop)>);
+
+impl Serialize for Prop {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Prop::Null => s.serialize_unit(),
+            Prop::Bool(b) => s.serialize_bool(*b),
+            Prop::Num(n) => s.serialize_f64(*n),
+            Prop::Text(t) => s.serialize_str(t),
+            Prop::List(l) => l.serialize(s),
+            Prop::Map(m) => m.serialize(s),
+        }
+    }
+}
+
+impl Serialize for Props {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The most bytes a string takes in JSON (every byte escaped as `\u00xx` at worst is 6×; real
+/// texts are close to their length, so count the escapes).
+fn text_len(t: &str) -> usize {
+    2 + t.bytes().map(|b| if b < 0x20 { 6 } else if b == b'"' || b == b'\\' { 2 } else { 1 }).sum::<usize>()
+}
+
+impl Prop {
+    /// A caller's value: texts, numbers, booleans, lists and objects; anything else is `null`.
+    pub fn from_doc<D: Doc>(d: &D, depth: usize) -> Prop {
+        if depth > MAX_DEPTH {
+            return Prop::Null;
+        }
+        if let Some(t) = d.text() {
+            Prop::Text(t)
+        } else if let Some(b) = d.flag() {
+            Prop::Bool(b)
+        } else if let Some(n) = d.number() {
+            Prop::Num(n)
+        } else if let Some(items) = d.items() {
+            Prop::List(items.iter().map(|i| Prop::from_doc(i, depth + 1)).collect())
+        } else if d.keys().is_some() {
+            Prop::Map(Props::from_doc(d, depth + 1))
+        } else {
+            Prop::Null
+        }
+    }
+
+    /// An upper bound of its JSON length (a number at most 24 characters).
+    fn json_len(&self) -> usize {
+        match self {
+            Prop::Null | Prop::Bool(_) => 5,
+            Prop::Num(_) => 24,
+            Prop::Text(t) => text_len(t),
+            Prop::List(l) => 2 + l.iter().map(|p| p.json_len() + 1).sum::<usize>(),
+            Prop::Map(m) => m.json_len(),
+        }
+    }
+}
+
+impl Props {
+    /// A caller's object (members that are `null` or `undefined` are left out); `{}` for
+    /// anything that is not an object.
+    pub fn from_doc<D: Doc>(d: &D, depth: usize) -> Props {
+        let mut out = Props::default();
+        for k in d.keys().unwrap_or_default() {
+            if let Some(v) = d.get(&k) {
+                let p = Prop::from_doc(&v, depth);
+                out.0.push((k, p));
+            }
+        }
+        out
+    }
+    pub fn set(&mut self, k: &str, v: Prop) {
+        match self.0.iter_mut().find(|(n, _)| n == k) {
+            Some(slot) => slot.1 = v,
+            None => self.0.push((String::from(k), v)),
+        }
+    }
+    pub fn get(&self, k: &str) -> Option<&Prop> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn json_len(&self) -> usize {
+        2 + self.0.iter().map(|(k, v)| text_len(k) + 2 + v.json_len()).sum::<usize>()
+    }
+}
+
+fn text(s: &str) -> Prop {
+    Prop::Text(String::from(s))
+}
+
+/// Properties the tracker sets itself, and person-profile updates (events are anonymous): a
+/// caller's properties with these names are left out.
+const RESERVED_PROPS: [&str; 17] = [
+    "distinct_id",
+    "$lib",
+    "$lib_version",
+    "$current_url",
+    "$host",
+    "$pathname",
+    "$referrer",
+    "$screen_width",
+    "$screen_height",
+    "$viewport_width",
+    "$viewport_height",
+    "$process_person_profile",
+    "$consentry_subject",
+    "$dropped",
+    "$set",
+    "$set_once",
+    "$unset",
+];
+
+/// One event, as PostHog's capture reads it.
+#[derive(Clone, Serialize)]
 #[cfg_attr(test, derive(Debug))]
 pub struct Event {
-    text: String,
-    props_at: usize,
+    pub event: String,
+    pub properties: Props,
+    pub timestamp: String,
+    pub uuid: String,
 }
 
 impl Event {
-    /// `{"event":<name>,"properties":{` then `rest`: the properties' members as the shell wrote
-    /// them, then `},"timestamp":…,"uuid":…}`. None for a name that is not 1 to 200 bytes.
-    pub fn new(name: &str, rest: &str) -> Option<Event> {
-        if name.is_empty() || name.len() > 200 {
-            return None;
+    fn json_len(&self) -> usize {
+        60 + text_len(&self.event) + self.properties.json_len() + self.timestamp.len() + self.uuid.len()
+    }
+}
+
+/// A batch body: what the shell serialises and sends.
+#[derive(Serialize)]
+pub struct Batch<'a> {
+    pub api_key: &'a str,
+    pub batch: &'a [Event],
+    pub sent_at: String,
+}
+
+/// What the page looks like when an event happens (read by the shell).
+#[derive(Clone, Default)]
+pub struct PageFacts {
+    pub href: String,
+    pub host: String,
+    pub pathname: String,
+    pub referrer: String,
+    pub screen: (u32, u32),
+    pub viewport: (u32, u32),
+}
+
+/// Why `capture` refused an event.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum CaptureError {
+    /// The tracker's purpose is not granted: dropped, never kept for later.
+    NotConsented,
+    /// The name is not a text of 1 to 200 bytes.
+    Name,
+    /// Larger than `MAX_EVENT` bytes.
+    TooLarge,
+}
+
+impl CaptureError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaptureError::NotConsented => "the visitor has not allowed analytics; dropped",
+            CaptureError::Name => "the event name must be a text of 1 to 200 characters; dropped",
+            CaptureError::TooLarge => "the event's properties are too large (16 KB at most); dropped",
         }
-        let mut text = String::from("{\"event\":");
-        push_str(&mut text, name);
-        text.push_str(",\"properties\":{");
-        let props_at = text.len();
-        text.push_str(rest);
-        Some(Event { text, props_at })
     }
 }
 
@@ -57,25 +234,36 @@ pub enum Outcome {
     Sent,
     /// Network error (0), 5xx, 408 or 429: the same batch is sent again after retry `n`'s delay.
     Retry(u32),
-    /// Any other status: the collector will never take it; the batch is dropped (say so once).
+    /// Any other status: the collector will never take it; the batch is dropped (said once).
     Refused,
+}
+
+/// What a reply status means for anything sent to the site's collector.
+pub fn outcome(status: u16, attempt: u32) -> Outcome {
+    match status {
+        200..=299 => Outcome::Sent,
+        0 | 408 | 429 | 500..=599 => Outcome::Retry(attempt + 1),
+        _ => Outcome::Refused,
+    }
 }
 
 /// The events waiting to be sent and the one batch in flight or waiting for its retry.
 #[derive(Default)]
 pub struct Queue {
-    /// Oldest first. A `Vec`: at most `max` (≤ 1000) small handles, so removing at the front is cheap
-    /// and the code is smaller than a `VecDeque`'s.
+    /// Oldest first.
     events: Vec<Event>,
     max: usize,
     /// Events dropped at the bound since the last batch was formed.
-    pub dropped: u32,
-    /// The formed batch's events, joined with `,` (already with `$dropped`).
-    pending: Option<String>,
+    dropped: u32,
+    /// The formed batch (already with `$dropped`).
+    pending: Vec<Event>,
     /// A request for `pending` is under way.
-    pub sending: bool,
-    /// Failed attempts of `pending` so far.
-    pub attempt: u32,
+    sending: bool,
+    /// Failed attempts of `pending` so far, and when to try again.
+    attempt: u32,
+    retry_at: Option<i64>,
+    /// When the oldest waiting event was queued (the flush timer counts from it).
+    waiting_since: Option<i64>,
 }
 
 impl Queue {
@@ -83,303 +271,594 @@ impl Queue {
         Queue { max: max.max(1), ..Queue::default() }
     }
 
-    /// Queues an event, dropping (and counting) the oldest at the bound. Refuses (false) an
-    /// event larger than `MAX_EVENT`.
-    pub fn push(&mut self, e: Event) -> bool {
-        if e.text.len() > MAX_EVENT {
-            return false;
-        }
+    /// Queues an event, dropping (and counting) the oldest at the bound.
+    fn push(&mut self, e: Event, now: i64) {
         if self.events.len() >= self.max {
             let n = self.events.len() + 1 - self.max;
-            crate::core::drop_front(&mut self.events, n);
+            self.events.drain(..n);
             self.dropped += n as u32;
         }
         self.events.push(e);
-        true
-    }
-
-    /// Whether a batch should be sent now: none is under way and one is formed (a retry) or
-    /// `batch` events wait.
-    pub fn due(&self, batch: usize) -> bool {
-        !self.sending && (self.pending.is_some() || self.events.len() >= batch)
+        self.waiting_since.get_or_insert(now);
     }
 
     /// Events waiting (not counting the formed batch).
     pub fn len(&self) -> usize {
         self.events.len()
     }
-
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
-
-    /// Whether a batch is formed and not yet accepted or refused.
+    pub fn dropped(&self) -> u32 {
+        self.dropped
+    }
     pub fn has_pending(&self) -> bool {
-        self.pending.is_some()
+        !self.pending.is_empty()
     }
 
-    /// The first up-to-`batch` waiting events that fit in one body, joined, with `$dropped`
-    /// spliced into the first; and how many they are. Removes nothing.
-    fn peek(&self, batch: usize) -> Option<(String, usize)> {
-        let mut out = String::new();
+    /// When a batch is next due (`i64::MIN`: now), or None while one is under way or nothing waits.
+    fn due_at(&self, batch: usize, flush_ms: u32) -> Option<i64> {
+        if self.sending {
+            None
+        } else if self.has_pending() {
+            Some(self.retry_at.unwrap_or(i64::MIN))
+        } else if self.events.len() >= batch {
+            Some(i64::MIN)
+        } else {
+            self.waiting_since.map(|t| t + flush_ms as i64)
+        }
+    }
+
+    /// How many of the first waiting events fit one batch of at most `batch` events.
+    fn fit(&self, batch: usize) -> usize {
+        let mut size = 1024; // the wrapper (api key, sent_at) stays well under this
         let mut n = 0;
         for e in self.events.iter().take(batch.max(1)) {
-            // The wrapper (api key, sent_at) stays well under 1 KB beyond this.
-            if n > 0 && out.len() + e.text.len() + 1 > MAX_BODY - 1024 {
+            size += e.json_len() + 1;
+            if n > 0 && size > MAX_BODY {
                 break;
-            }
-            if n > 0 {
-                out.push(',');
-            }
-            if n == 0 && self.dropped > 0 {
-                // `props_at` is just after an ASCII `{`, so the split cannot fail.
-                let (head, tail) = e.text.split_at_checked(e.props_at).unwrap_or((&e.text, ""));
-                out.push_str(head);
-                out.push_str("\"$dropped\":");
-                push_int(&mut out, self.dropped as i64);
-                if !tail.starts_with('}') {
-                    out.push(',');
-                }
-                out.push_str(tail);
-            } else {
-                out.push_str(&e.text);
             }
             n += 1;
         }
-        if n == 0 {
-            None
-        } else {
-            Some((out, n))
+        n
+    }
+
+    /// Forms the next batch from the first waiting events (with `$dropped` on the first).
+    fn form(&mut self, batch: usize) {
+        let n = self.fit(batch);
+        self.pending = self.events.drain(..n).collect();
+        if let (Some(first), true) = (self.pending.first_mut(), self.dropped > 0) {
+            first.properties.set("$dropped", Prop::Num(self.dropped as f64));
         }
-    }
-
-    /// Removes the first `n` waiting events, sent in a batch, and resets the drop count.
-    fn commit(&mut self, n: usize) {
-        crate::core::drop_front(&mut self.events, n);
         self.dropped = 0;
+        // What is left (or queued meanwhile) waits from the reply on (see `done`).
+        self.waiting_since = None;
     }
 
-    /// The body to send now, if any: the pending batch again (a retry) or a new batch of up to
-    /// `batch` waiting events. None while a request is under way or nothing waits. Marks the
-    /// queue as sending until `done`.
-    pub fn next(&mut self, batch: usize, api_key: &str, sent_at: &str) -> Option<String> {
-        if self.sending {
+    /// The batch to send now, if one is due: the pending one again (a retry) or a new one. Marks
+    /// the queue as sending until `done`.
+    fn next(&mut self, batch: usize, flush_ms: u32, now: i64) -> Option<&[Event]> {
+        if self.due_at(batch, flush_ms)? > now {
             return None;
         }
-        if self.pending.is_none() {
-            let (events, n) = self.peek(batch)?;
-            self.commit(n);
-            self.pending = Some(events);
+        if !self.has_pending() {
+            self.form(batch);
         }
         self.sending = true;
-        self.pending.as_deref().map(|e| body(api_key, e, sent_at))
+        Some(&self.pending)
     }
 
-    /// The reply to the body `next` gave.
-    pub fn done(&mut self, status: u16) -> Outcome {
+    /// The reply to the batch `next` gave; the retry delay is `delay(attempt)`.
+    fn done(&mut self, status: u16, now: i64, delay: impl Fn(u32) -> u32) -> Outcome {
         self.sending = false;
-        let outcome = match status {
-            200..=299 => Outcome::Sent,
-            0 | 408 | 429 | 500..=599 => Outcome::Retry(self.attempt + 1),
-            _ => Outcome::Refused,
-        };
-        match outcome {
-            Outcome::Retry(n) => self.attempt = n,
+        if !self.events.is_empty() {
+            self.waiting_since.get_or_insert(now);
+        }
+        let o = outcome(status, self.attempt);
+        match o {
+            Outcome::Retry(n) => {
+                self.attempt = n;
+                self.retry_at = Some(now + delay(n) as i64);
+            }
             _ => {
-                self.pending = None;
+                self.pending.clear();
                 self.attempt = 0;
+                self.retry_at = None;
             }
         }
-        outcome
+        o
     }
 
-    /// The page is being hidden: hands bodies to `send` (sendBeacon) until it refuses one. The
+    /// The page is being hidden: hands batches to `send` (sendBeacon) until it refuses one. The
     /// pending batch is offered too unless its request is under way, and kept for its retry
-    /// (resending is harmless: uuids). Waiting events leave the queue when `send` took them.
-    pub fn beacon(&mut self, batch: usize, api_key: &str, sent_at: &str, send: &mut dyn FnMut(&str) -> bool) {
-        if let (false, Some(p)) = (self.sending, &self.pending) {
-            send(&body(api_key, p, sent_at));
+    /// (resending is harmless: the collector counts each uuid once). Waiting events leave the
+    /// queue when `send` took them.
+    fn beacon(&mut self, batch: usize, send: &mut dyn FnMut(&[Event]) -> bool) {
+        if !self.sending && self.has_pending() {
+            send(&self.pending);
         }
-        while let Some((events, n)) = self.peek(batch) {
-            if !send(&body(api_key, &events, sent_at)) {
+        while !self.events.is_empty() {
+            let n = self.fit(batch);
+            if !send(&self.events[..n]) {
                 break;
             }
-            self.commit(n);
+            self.events.drain(..n);
         }
-    }
-
-    /// Forgets everything: on refusal or withdrawal.
-    pub fn purge(&mut self) {
-        let max = self.max;
-        *self = Queue::new(max);
+        self.waiting_since = None;
     }
 }
 
-/// The PostHog batch body around already joined events.
-pub fn body(api_key: &str, events: &str, sent_at: &str) -> String {
-    let mut s = String::with_capacity(events.len() + 96);
-    s.push_str("{\"api_key\":");
-    push_str(&mut s, api_key);
-    s.push_str(",\"batch\":[");
-    s.push_str(events);
-    s.push_str("],\"sent_at\":");
-    push_str(&mut s, sent_at);
-    s.push('}');
+/// The tracker of one page while its purpose is granted.
+pub struct Tracker {
+    config: TrackerConfig,
+    /// The distinct id (the cookie's value).
+    id: String,
+    queue: Queue,
+    /// The properties of the current page view (made again when the page changes).
+    page: Option<Props>,
+    /// The path of the last `$pageview`.
+    viewed: String,
+    /// Whether this page view's `$pageleave` went.
+    left: bool,
+}
+
+impl Tracker {
+    /// Starts with the cookie's id when it is one we wrote (a UUID), else a new UUID v4.
+    pub fn new(config: &TrackerConfig, cookie: Option<&str>, random: [u8; 16]) -> Tracker {
+        let id = match cookie {
+            Some(c) if crate::core::ids::is_uuid(c) => String::from(c),
+            _ => uuid(random, None),
+        };
+        Tracker { config: config.clone(), id, queue: Queue::new(config.max_queue), page: None, viewed: String::new(), left: false }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// The page changed (a navigation inside the page, a resize, a new consent subject): its
+    /// properties are read again at the next event.
+    pub fn page_changed(&mut self) {
+        self.page = None;
+    }
+
+    /// Back from the back/forward cache: a new page view.
+    pub fn restored(&mut self) {
+        self.page = None;
+        self.viewed.clear();
+        self.left = false;
+    }
+
+    fn page_props(&self, page: &PageFacts, subject: &str) -> Props {
+        let mut p = Props::default();
+        p.set("distinct_id", text(&self.id));
+        p.set("$lib", text("consentry"));
+        p.set("$lib_version", text(env!("CARGO_PKG_VERSION")));
+        p.set("$current_url", Prop::Text(strip_url(&page.href, &self.config.allow_params)));
+        p.set("$host", text(&page.host));
+        p.set("$pathname", text(&page.pathname));
+        let referrer = strip_url(&page.referrer, &[]);
+        p.set("$referrer", Prop::Text(if referrer.is_empty() { String::from("$direct") } else { referrer }));
+        p.set("$screen_width", Prop::Num(page.screen.0 as f64));
+        p.set("$screen_height", Prop::Num(page.screen.1 as f64));
+        p.set("$viewport_width", Prop::Num(page.viewport.0 as f64));
+        p.set("$viewport_height", Prop::Num(page.viewport.1 as f64));
+        p.set("$process_person_profile", Prop::Bool(false));
+        if !subject.is_empty() {
+            p.set("$consentry_subject", text(subject));
+        }
+        p
+    }
+
+    /// Composes and queues an event: the page's properties, then the caller's (those with a
+    /// reserved name left out), the time and a UUID v7.
+    pub fn capture(&mut self, name: &str, custom: Props, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+        if name.is_empty() || name.len() > 200 {
+            return Err(CaptureError::Name);
+        }
+        let base = match self.page.take() {
+            Some(p) if matches!(p.get("$consentry_subject"), Some(Prop::Text(s)) if s == subject) || subject.is_empty() => p,
+            _ => self.page_props(page, subject),
+        };
+        let mut properties = base.clone();
+        self.page = Some(base);
+        for (k, v) in custom.0 {
+            if !RESERVED_PROPS.contains(&k.as_str()) {
+                properties.set(&k, v);
+            }
+        }
+        let e = Event { event: String::from(name), properties, timestamp: now.iso.clone(), uuid: uuid(random, Some(now.ms.max(0) as u64)) };
+        if e.json_len() > MAX_EVENT {
+            return Err(CaptureError::TooLarge);
+        }
+        self.queue.push(e, now.ms);
+        Ok(())
+    }
+
+    /// A `$pageview` when page views are on and the path is not the one last viewed.
+    pub fn pageview(&mut self, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+        if self.config.pageviews && self.viewed != page.pathname {
+            self.viewed = page.pathname.clone();
+            self.left = false;
+            let _ = self.capture("$pageview", Props::default(), page, subject, now, random);
+        }
+    }
+
+    /// The page is being hidden for good: one `$pageleave` per page view, when they are on.
+    pub fn pageleave(&mut self, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+        if self.config.pageleave && !self.left {
+            self.left = true;
+            let _ = self.capture("$pageleave", Props::default(), page, subject, now, random);
+        }
+    }
+
+    /// When the next batch is due (see `Queue::due_at`).
+    pub fn due_at(&self) -> Option<i64> {
+        self.queue.due_at(self.config.batch_size, self.config.flush_ms)
+    }
+
+    /// The batch to send now, if one is due.
+    pub fn next(&mut self, now: Now) -> Option<Batch<'_>> {
+        let (batch, flush) = (self.config.batch_size, self.config.flush_ms);
+        let events = self.queue.next(batch, flush, now.ms)?;
+        Some(Batch { api_key: &self.config.api_key, batch: events, sent_at: now.iso })
+    }
+
+    /// The reply to the batch `next` gave; `jitter` is any random number.
+    pub fn done(&mut self, status: u16, now: i64, jitter: u32) -> Outcome {
+        self.queue.done(status, now, |n| crate::core::backoff::delay_ms(n, jitter))
+    }
+
+    /// The page is being hidden: every batch it can to `send` (see `Queue::beacon`).
+    pub fn beacon(&mut self, now: &Now, send: &mut dyn FnMut(&Batch) -> bool) {
+        let key = self.config.api_key.clone();
+        let batch = self.config.batch_size;
+        self.queue.beacon(batch, &mut |events| send(&Batch { api_key: &key, batch: events, sent_at: now.iso.clone() }));
+    }
+}
+
+/// A moment, in Unix milliseconds and as the events write it.
+#[derive(Clone)]
+pub struct Now {
+    pub ms: i64,
+    pub iso: String,
+}
+
+impl Now {
+    pub fn at(ms: i64) -> Now {
+        Now { ms, iso: crate::core::time::format_utc_iso(ms) }
+    }
+}
+
+/// The URL without its fragment and without every query parameter `allow` does not name
+/// (`utm_*` names every one starting `utm_`); the kept ones keep their order and text.
+pub fn strip_url(url: &str, allow: &[String]) -> String {
+    let url = crate::core::before(url, b'#');
+    let Some((base, query)) = crate::core::cut(url, b'?') else {
+        return String::from(url);
+    };
+    let mut out = String::from(base);
+    let mut first = true;
+    for pair in query.split('&') {
+        let name = crate::core::before(pair, b'=');
+        let kept = !name.is_empty()
+            && allow.iter().any(|a| match a.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == a,
+            });
+        if kept {
+            out.push(if first { '?' } else { '&' });
+            out.push_str(pair);
+            first = false;
+        }
+    }
+    out
+}
+
+/// The `document.cookie` text that sets the tracker cookie to `id` for `days`, or deletes it
+/// (`id` None); host-only, or on `domain`; `Secure` on https.
+pub fn cookie_text(id: Option<&str>, days: i64, domain: Option<&str>, secure: bool) -> String {
+    let mut s = String::from(COOKIE);
+    s.push('=');
+    s.push_str(id.unwrap_or(""));
+    s.push_str("; Path=/; Max-Age=");
+    crate::core::canonical::push_int(&mut s, if id.is_some() { days.max(0) as u64 * 86_400 } else { 0 });
+    if let Some(d) = domain {
+        s.push_str("; Domain=");
+        s.push_str(d);
+    }
+    s.push_str("; SameSite=Lax");
+    if secure {
+        s.push_str("; Secure");
+    }
     s
+}
+
+/// Every Domain the tracker cookie may have been set with, to delete it from all: the
+/// configured one, then the host and each parent with at least two labels. An IPv4 address (a
+/// numeric last label) has only itself, IPv6 none. Deleting also needs the host-only variant
+/// (no Domain), which the caller adds.
+pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |d: &str| {
+        let d = d.trim_start_matches('.');
+        if !d.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(d)) {
+            out.push(String::from(d));
+        }
+    };
+    if let Some(c) = configured {
+        add(c);
+    }
+    if !hostname.contains(':') {
+        let last = hostname.rsplit('.').next().unwrap_or("");
+        if last.bytes().all(|b| b.is_ascii_digit()) {
+            add(hostname);
+        } else {
+            let mut rest = hostname;
+            while let Some((_, tail)) = crate::core::cut(rest, b'.') {
+                add(rest);
+                rest = tail;
+            }
+        }
+    }
+    out
+}
+
+/// The value of cookie `name` in a `document.cookie` text, or None.
+pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies.split(';').find_map(|c| {
+        let (k, v) = crate::core::cut(c, b'=')?;
+        (k.trim() == name).then(|| v.trim())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::core::json;
-
-    /// The rest of an event as the shell writes it: properties, then timestamp and uuid.
-    fn rest(props: &str, n: u8) -> String {
-        format!(r#"{props}}},"timestamp":"2023-11-14T22:13:20.000Z","uuid":"u-{n}"}}"#)
-    }
-
-    fn ev(name: &str, n: u8) -> Event {
-        Event::new(name, &rest(r#""distinct_id":"id-1""#, n)).unwrap()
-    }
-
-    #[test]
-    fn an_event_is_its_name_then_what_the_shell_wrote() {
-        let e = Event::new("sign \"up\"", &rest(r#""distinct_id":"i","plan":"pro""#, 1)).unwrap();
-        assert_eq!(
-            e.text,
-            r#"{"event":"sign \"up\"","properties":{"distinct_id":"i","plan":"pro"},"timestamp":"2023-11-14T22:13:20.000Z","uuid":"u-1"}"#
-        );
-        assert_eq!(&e.text[..e.props_at], r#"{"event":"sign \"up\"","properties":{"#);
-        assert!(json::parse(&e.text).is_ok());
-        assert!(Event::new("", "}").is_none(), "an empty name");
-        assert!(Event::new(&"x".repeat(201), "}").is_none(), "a name over 200 bytes");
-        assert!(Event::new(&"é".repeat(100), "}").is_some(), "200 bytes");
-    }
-
-    #[test]
-    fn batch_body_is_posthog_shaped_and_carries_the_drop_count_once() {
-        let mut q = Queue::new(2);
-        for n in 1..=5 {
-            assert!(q.push(ev("e", n)));
+    fn cfg(batch: usize, max: usize) -> TrackerConfig {
+        TrackerConfig {
+            api_key: String::from("phc_k"),
+            endpoint: String::from("/batch/"),
+            purpose: String::from("analytics"),
+            pageviews: true,
+            pageleave: true,
+            allow_params: vec![String::from("utm_*"), String::from("ref")],
+            batch_size: batch,
+            flush_ms: 5000,
+            max_queue: max,
+            cookie_domain: None,
+            cookie_days: 395,
         }
-        assert_eq!((q.len(), q.dropped), (2, 3));
-        let b = q.next(10, "phc_k", "2026-01-01T00:00:00.000Z").unwrap();
-        let v = json::parse(&b).unwrap();
-        assert_eq!(v.get("api_key").unwrap().as_str(), Some("phc_k"));
-        assert_eq!(v.get("sent_at").unwrap().as_str(), Some("2026-01-01T00:00:00.000Z"));
-        let batch = v.get("batch").unwrap().as_array().unwrap();
-        assert_eq!(batch.len(), 2);
-        let p0 = batch[0].get("properties").unwrap();
-        assert_eq!(p0.get("$dropped").unwrap().as_i64(), Some(3));
-        assert_eq!(p0.get("distinct_id").unwrap().as_str(), Some("id-1"));
-        assert!(batch[1].get("properties").unwrap().get("$dropped").is_none());
-        // the oldest were dropped: the survivors are events 4 and 5
-        assert_eq!(batch[0].get("uuid").unwrap().as_str(), Some("u-4"));
-        assert_eq!(q.done(200), Outcome::Sent);
-        q.push(ev("e", 6));
-        let b = q.next(10, "k", "t").unwrap();
-        assert!(!b.contains("$dropped"), "{b}");
+    }
+
+    fn page() -> PageFacts {
+        PageFacts {
+            href: String::from("https://shop.example/p?utm_source=a&email=x%40y&ref=1#top"),
+            host: String::from("shop.example"),
+            pathname: String::from("/p"),
+            referrer: String::from("https://search.example/find?q=secret"),
+            screen: (1280, 800),
+            viewport: (1200, 700),
+        }
+    }
+
+    const T0: i64 = 1_800_000_000_000;
+
+    fn json(b: &Batch) -> serde_json::Value {
+        serde_json::to_value(b).unwrap()
+    }
+
+    fn props(pairs: serde_json::Value) -> Props {
+        Props::from_doc(&&pairs, 0)
     }
 
     #[test]
-    fn queue_never_holds_more_than_its_bound() {
-        let mut q = Queue::new(3);
-        for n in 0..200u8 {
-            q.push(ev("e", n));
-            assert!(q.len() <= 3);
-        }
-        assert_eq!(q.dropped, 197);
-        q.purge();
-        assert_eq!((q.len(), q.dropped, q.has_pending()), (0, 0, false));
-        assert!(q.next(5, "k", "t").is_none());
+    fn an_event_carries_the_page_the_callers_properties_and_its_ids() {
+        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
+        assert!(crate::core::ids::is_uuid(t.id()) && t.id().as_bytes()[14] == b'4');
+        let custom = props(serde_json::json!({"plan": "pro", "seats": 3, "nested": {"ok": true}, "distinct_id": "spoofed", "$set": {"x": 1}, "$lib": "x"}));
+        t.capture("signup", custom, &page(), "subj", Now::at(T0), [2; 16]).unwrap();
+        assert_eq!(t.due_at(), Some(T0 + 5000), "the flush timer");
+        let b = t.next(Now::at(T0 + 5000)).unwrap();
+        let v = json(&b);
+        assert_eq!(v["api_key"], "phc_k");
+        let e = &v["batch"][0];
+        assert_eq!(e["event"], "signup");
+        assert_eq!(e["timestamp"], "2027-01-15T08:00:00.000Z");
+        // 1 800 000 000 000 ms = 0x01a3185c5000 in the first 48 bits, then version 7, variant 10.
+        assert_eq!(e["uuid"], "01a3185c-5000-7202-8202-020202020202");
+        let p = &e["properties"];
+        assert_eq!(p["distinct_id"], t_id(&v));
+        assert_eq!(p["$current_url"], "https://shop.example/p?utm_source=a&ref=1");
+        assert_eq!(p["$referrer"], "https://search.example/find");
+        assert_eq!(p["$consentry_subject"], "subj");
+        assert_eq!(p["$lib"], "consentry");
+        assert_eq!(p["plan"], "pro");
+        assert_eq!(p["seats"], 3.0);
+        assert_eq!(p["nested"]["ok"], true);
+        assert!(p.get("$set").is_none());
+        assert_eq!(p["$process_person_profile"], false);
+    }
+
+    fn t_id(v: &serde_json::Value) -> String {
+        v["batch"][0]["properties"]["distinct_id"].as_str().unwrap().to_string()
     }
 
     #[test]
-    fn batches_take_at_most_n_events_and_fit_the_body_limit() {
-        let mut q = Queue::new(100);
-        for n in 0..25 {
-            assert_eq!(q.due(10), n >= 10);
-            q.push(ev("e", n));
-        }
-        let b = q.next(10, "k", "t").unwrap();
-        assert_eq!(json::parse(&b).unwrap().get("batch").unwrap().as_array().unwrap().len(), 10);
-        // Only one request at a time.
-        assert!(!q.due(10));
-        assert!(q.next(10, "k", "t").is_none());
-        assert_eq!(q.done(200), Outcome::Sent);
-        assert_eq!(q.len(), 15);
+    fn names_sizes_and_the_cookie_id_are_checked() {
+        let mut t = Tracker::new(&cfg(10, 100), Some("NOT-A-UUID"), [1; 16]);
+        assert_ne!(t.id(), "NOT-A-UUID");
+        let kept = Tracker::new(&cfg(10, 100), Some("0193a2b4-0000-4000-8000-000000000000"), [1; 16]);
+        assert_eq!(kept.id(), "0193a2b4-0000-4000-8000-000000000000");
+        let now = Now::at(T0);
+        assert_eq!(t.capture("", Props::default(), &page(), "", now.clone(), [0; 16]), Err(CaptureError::Name));
+        assert_eq!(t.capture(&"x".repeat(201), Props::default(), &page(), "", now.clone(), [0; 16]), Err(CaptureError::Name));
+        assert!(t.capture(&"é".repeat(100), Props::default(), &page(), "", now.clone(), [0; 16]).is_ok());
+        let huge = props(serde_json::json!({"blob": "x".repeat(MAX_EVENT)}));
+        assert_eq!(t.capture("big", huge, &page(), "", now, [0; 16]), Err(CaptureError::TooLarge));
+        assert_eq!(t.queue().len(), 1);
+    }
 
+    #[test]
+    fn the_queue_is_bounded_and_counts_what_it_dropped_once() {
+        let mut t = Tracker::new(&cfg(10, 2), None, [1; 16]);
+        for i in 0..5 {
+            t.capture(&format!("e{i}"), Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
+        }
+        assert_eq!((t.queue().len(), t.queue().dropped()), (2, 3));
+        let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
+        assert_eq!(v["batch"].as_array().unwrap().len(), 2);
+        assert_eq!(v["batch"][0]["event"], "e3", "the oldest went");
+        assert_eq!(v["batch"][0]["properties"]["$dropped"], 3.0);
+        assert!(v["batch"][1]["properties"].get("$dropped").is_none());
+        assert_eq!(t.done(200, T0, 0), Outcome::Sent);
+        t.capture("e9", Props::default(), &page(), "", Now::at(T0), [9; 16]).unwrap();
+        let v = json(&t.next(Now::at(T0 + 10_000)).unwrap());
+        assert!(v["batch"][0]["properties"].get("$dropped").is_none());
+    }
+
+    #[test]
+    fn a_full_batch_is_due_at_once_one_at_a_time_and_fits_the_body_limit() {
+        let mut t = Tracker::new(&cfg(3, 100), None, [1; 16]);
+        for i in 0..7 {
+            assert_eq!(t.due_at().is_some_and(|d| d <= T0), i >= 3);
+            t.capture("e", Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
+        }
+        let v = json(&t.next(Now::at(T0)).unwrap());
+        assert_eq!(v["batch"].as_array().unwrap().len(), 3);
+        assert!(t.next(Now::at(T0)).is_none(), "one request at a time");
+        assert_eq!(t.done(200, T0, 0), Outcome::Sent);
+        assert_eq!(t.queue().len(), 4);
         // Big events: split by bytes long before the count.
-        let mut q = Queue::new(100);
-        let mut big = String::from("\"blob\":\"");
-        big.push_str(&"x".repeat(10_000));
-        big.push('"');
-        for n in 0..12 {
-            assert!(q.push(Event::new("e", &rest(&big, n)).unwrap()));
+        let mut t = Tracker::new(&cfg(100, 100), None, [1; 16]);
+        for i in 0..12 {
+            let big = props(serde_json::json!({"blob": "x".repeat(10_000)}));
+            t.capture("e", big, &page(), "", Now::at(T0), [i; 16]).unwrap();
         }
-        let b = q.next(100, "k", "t").unwrap();
-        assert!(b.len() <= MAX_BODY, "{}", b.len());
-        let first = json::parse(&b).unwrap().get("batch").unwrap().as_array().unwrap().len();
-        assert!((5..12).contains(&first), "{first}");
-        assert_eq!(q.len(), 12 - first);
-        // Too big for any body: refused at capture.
-        let huge = "x".repeat(MAX_EVENT);
-        assert!(!q.push(Event::new("e", &rest(&huge, 0)).unwrap()));
+        let b = t.next(Now::at(T0 + 5000)).unwrap();
+        let text = serde_json::to_string(&b).unwrap();
+        assert!(text.len() <= MAX_BODY, "{}", text.len());
+        let n = b.batch.len();
+        assert!((4..12).contains(&n), "{n}");
     }
 
     #[test]
-    fn retries_resend_the_same_events_with_a_fresh_sent_at() {
-        let mut q = Queue::new(10);
-        q.push(ev("a", 1));
-        let first = q.next(10, "k", "2026-01-01T00:00:00.000Z").unwrap();
-        assert_eq!(q.done(0), Outcome::Retry(1));
-        q.push(ev("b", 2)); // waits behind the pending batch
-        assert_eq!(q.done_again_for_test(503), Outcome::Retry(2));
-        let again = q.next(10, "k", "2026-01-01T00:00:09.000Z").unwrap();
-        assert_eq!(first.replace("00:00:00.000Z", "00:00:09.000Z"), again);
-        assert_eq!(q.done(429), Outcome::Retry(3));
-        q.next(10, "k", "t").unwrap();
-        assert_eq!(q.done(204), Outcome::Sent);
-        assert_eq!(q.attempt, 0);
-        // Then the waiting event goes.
-        let b = q.next(10, "k", "t").unwrap();
-        assert!(b.contains("\"event\":\"b\"") && !b.contains("\"event\":\"a\""));
-        // A 4xx is final: the batch is dropped, nothing is retried.
-        assert_eq!(q.done(400), Outcome::Refused);
-        assert!(!q.has_pending() && q.next(10, "k", "t").is_none());
-    }
-
-    impl Queue {
-        fn done_again_for_test(&mut self, status: u16) -> Outcome {
-            self.next(10, "k", "t");
-            self.done(status)
-        }
+    fn retries_resend_the_same_events_after_a_growing_delay() {
+        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
+        t.capture("a", Props::default(), &page(), "", Now::at(T0), [1; 16]).unwrap();
+        let first = json(&t.next(Now::at(T0 + 5000)).unwrap());
+        assert_eq!(t.done(0, T0 + 5000, 0), Outcome::Retry(1));
+        assert_eq!(t.due_at(), Some(T0 + 6000));
+        assert!(t.next(Now::at(T0 + 5999)).is_none(), "not before its time");
+        t.capture("b", Props::default(), &page(), "", Now::at(T0 + 5500), [2; 16]).unwrap();
+        let again = json(&t.next(Now::at(T0 + 6000)).unwrap());
+        assert_eq!(first["batch"], again["batch"], "the same events, the same uuids");
+        assert_ne!(first["sent_at"], again["sent_at"]);
+        assert_eq!(t.done(503, T0 + 6000, 0), Outcome::Retry(2));
+        assert_eq!(t.due_at(), Some(T0 + 8000));
+        t.next(Now::at(T0 + 8000)).unwrap();
+        assert_eq!(t.done(204, T0 + 8000, 0), Outcome::Sent);
+        let v = json(&t.next(Now::at(T0 + 20_000)).unwrap());
+        assert_eq!(v["batch"][0]["event"], "b");
+        // A 4xx is final: dropped, nothing retried.
+        assert_eq!(t.done(400, T0 + 20_000, 0), Outcome::Refused);
+        assert!(!t.queue().has_pending() && t.next(Now::at(T0 + 99_000)).is_none());
     }
 
     #[test]
     fn page_hide_beacons_everything_it_can() {
-        let mut q = Queue::new(50);
-        for n in 0..7 {
-            q.push(ev("e", n));
+        let mut t = Tracker::new(&cfg(2, 50), None, [1; 16]);
+        for i in 0..7 {
+            t.capture("e", Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
         }
-        q.next(2, "k", "t"); // two in flight
+        t.next(Now::at(T0)).unwrap(); // two in flight
         let mut sent = Vec::new();
-        q.beacon(3, "k", "t", &mut |b| {
-            sent.push(String::from(b));
+        t.beacon(&Now::at(T0), &mut |b| {
+            sent.push(b.batch.len());
             true
         });
-        // The in-flight batch is not resent (its keepalive request continues); 5 waiting → 3 + 2.
-        assert_eq!(sent.len(), 2);
-        assert_eq!(q.len(), 0);
+        // The in-flight batch is not resent (its keepalive request goes on); 5 waiting → 2+2+1.
+        assert_eq!(sent, [2, 2, 1]);
+        assert_eq!(t.queue().len(), 0);
         // A failed pending batch is offered again and kept for its retry; a refused beacon keeps events.
-        q.done(0);
-        q.push(ev("f", 9));
+        t.done(0, T0, 0);
+        t.capture("f", Props::default(), &page(), "", Now::at(T0), [9; 16]).unwrap();
         let mut calls = 0;
-        q.beacon(3, "k", "t", &mut |_| {
+        t.beacon(&Now::at(T0), &mut |_| {
             calls += 1;
             calls == 1
         });
-        assert_eq!((calls, q.len(), q.has_pending()), (2, 1, true));
+        assert_eq!((calls, t.queue().len(), t.queue().has_pending()), (2, 1, true));
+    }
+
+    #[test]
+    fn page_views_once_per_path_and_one_page_leave() {
+        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
+        let mut p = page();
+        t.pageview(&p, "", Now::at(T0), [1; 16]);
+        t.pageview(&p, "", Now::at(T0), [2; 16]);
+        p.pathname = String::from("/q");
+        t.page_changed();
+        t.pageview(&p, "", Now::at(T0), [3; 16]);
+        t.pageleave(&p, "", Now::at(T0), [4; 16]);
+        t.pageleave(&p, "", Now::at(T0), [5; 16]);
+        let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
+        let names: Vec<&str> = v["batch"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(names, ["$pageview", "$pageview", "$pageleave"]);
+        assert_eq!(v["batch"][1]["properties"]["$pathname"], "/q");
+        t.restored();
+        t.pageview(&p, "", Now::at(T0), [6; 16]);
+        assert_eq!(t.queue().len(), 1, "back from the cache: a new view of the same path");
+    }
+
+    #[test]
+    fn urls_keep_only_allowed_parameters() {
+        let allow = [String::from("utm_*"), String::from("id")];
+        for (url, want) in [
+            ("https://x.example/a", "https://x.example/a"),
+            ("https://x.example/a?utm_source=n&email=a%40b&utm_medium=m#top", "https://x.example/a?utm_source=n&utm_medium=m"),
+            ("/a?=x&utm_=1&UTM_source=2&id=3&idx=4&&id", "/a?utm_=1&id=3&id"),
+            ("/a?token=secret", "/a"),
+            ("/a#frag?x=1", "/a"),
+            ("", ""),
+        ] {
+            assert_eq!(strip_url(url, &allow), want, "{url}");
+        }
+        assert_eq!(strip_url("/a?utm_source=n", &[]), "/a");
+    }
+
+    #[test]
+    fn the_cookie_and_its_domains() {
+        assert_eq!(cookie_text(Some("abc"), 395, None, false), "cs_id=abc; Path=/; Max-Age=34128000; SameSite=Lax");
+        assert_eq!(cookie_text(None, 395, Some("shop.example"), true), "cs_id=; Path=/; Max-Age=0; Domain=shop.example; SameSite=Lax; Secure");
+        assert_eq!(cookie_domains("www.shop.example", None), ["www.shop.example", "shop.example"]);
+        assert_eq!(cookie_domains("a.b.shop.example", Some(".Shop.Example")), ["Shop.Example", "a.b.shop.example", "b.shop.example"]);
+        assert_eq!(cookie_domains("127.0.0.1", None), ["127.0.0.1"]);
+        assert_eq!(cookie_domains("localhost", None), Vec::<String>::new());
+        assert_eq!(cookie_domains("[::1]", None), Vec::<String>::new());
+        assert_eq!(cookie_value("a=1; cs_id = x-y ; b=2", COOKIE), Some("x-y"));
+        assert_eq!(cookie_value("xcs_id=1", COOKIE), None);
+    }
+
+    #[test]
+    fn caller_values_of_every_kind() {
+        let p = props(serde_json::json!({"s": "t", "n": 1.5, "b": false, "l": [1, "x", null], "o": {"k": []}, "z": null}));
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v, serde_json::json!({"s": "t", "n": 1.5, "b": false, "l": [1.0, "x", null], "o": {"k": []}}));
+        assert!(Props::from_doc(&&serde_json::json!("text"), 0).is_empty());
+        // Deeper than MAX_DEPTH becomes null, so a cycle in JavaScript cannot loop.
+        let mut deep = serde_json::json!(1);
+        for _ in 0..20 {
+            deep = serde_json::json!({ "d": deep });
+        }
+        let text = serde_json::to_string(&Props::from_doc(&&deep, 0)).unwrap();
+        assert!(text.contains("null") && text.len() < 100, "{text}");
     }
 }
