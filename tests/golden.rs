@@ -7,15 +7,16 @@
 //! that file from the code under test: a mismatch means the format changed, which breaks every
 //! stored chain.
 use consentry::core::evidence::{
-    parse_export, verify_chain, EvidenceLog, Method, Receipt, ReceiptDraft, MAX_KEPT, ZERO_HASH,
+    parse_export, verify_chain, EvidenceError, EvidenceLog, Method, Receipt, ReceiptDraft, MAX_KEPT, ZERO_HASH,
 };
-use consentry::core::json::{self, Value};
-use consentry::core::sha256;
+use consentry::core::ids::sha256_hex;
+use serde_json::Value;
 
 const SUBJECT: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 /// sha256("Cookies? We ask first."), from `sha256sum`.
 const TEXTS: &str = "3d0d4cb3f0146288497993446d5a26bdd2d2441b73fa1e39620468e14b09de91";
 const VECTORS: &str = include_str!("vectors/receipts.json");
+const VECTORS_V2: &str = include_str!("vectors/receipts-v2.json");
 
 fn choices(c: &[(&str, bool)]) -> Vec<(String, bool)> {
     c.iter().map(|(k, v)| (k.to_string(), *v)).collect()
@@ -44,6 +45,7 @@ fn golden_chain() -> Vec<Receipt> {
         method: Method::AcceptAll,
         gpc: false,
         prev: ZERO_HASH.into(),
+        key: None,
         hash: String::new(),
     };
     let mut r1 = base.clone();
@@ -79,8 +81,8 @@ fn golden_chain() -> Vec<Receipt> {
     vec![r1, r2, r3]
 }
 
-fn vectors() -> Vec<Value> {
-    let doc = json::parse(VECTORS).ok().expect("receipts.json is JSON");
+fn vectors(text: &str) -> Vec<Value> {
+    let doc: Value = serde_json::from_str(text).expect("the vectors are JSON");
     doc.get("vectors")
         .and_then(Value::as_array)
         .expect("a vectors array")
@@ -91,33 +93,75 @@ fn text<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).expect(k)
 }
 
+/// The version-2 chain of the vectors: the same decisions as `golden_chain`, written as the
+/// browser writes them now (JCS canonical bytes, a subject key).
+fn golden_chain_v2() -> Vec<Receipt> {
+    let mut out: Vec<Receipt> = Vec::new();
+    for mut r in golden_chain() {
+        r.v = 2;
+        r.key = Some(sha256_hex(b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+        r.texts = WORDING_HASH.into();
+        r.prev = out.last().map_or(ZERO_HASH.into(), |p| p.hash.clone());
+        r.hash = r.compute_hash();
+        out.push(r);
+    }
+    out
+}
+
+/// sha256 of the wording document in `tests/vectors/wording-v2.json` (`sha256sum`).
+const WORDING_HASH: &str = "f3c6da8c4668d705b173ebfcedc98ab84aa2b1cbb9324f25550c99b0a391f4c7";
+
 #[test]
 fn canonical_bytes_and_hashes_match_the_vectors() {
-    let chain = golden_chain();
-    let vecs = vectors();
-    assert_eq!(vecs.len(), chain.len());
-    assert_eq!(
-        sha256::hex(&sha256::sha256(b"Cookies? We ask first.")),
-        TEXTS
-    );
-    for (r, v) in chain.iter().zip(&vecs) {
-        assert_eq!(r.canonical(), text(v, "canonical"));
-        assert_eq!(r.hash, text(v, "hash"));
-        // The hash in the file is the digest of the canonical text in the file.
-        assert_eq!(
-            sha256::hex(&sha256::sha256(text(v, "canonical").as_bytes())),
-            text(v, "hash")
-        );
-        let stored = v.get("receipt").expect("receipt");
-        assert_eq!(r.to_json(), stored.to_json());
-        let read = Receipt::from_value(stored).expect("the stored receipt reads");
-        assert_eq!(read.canonical(), r.canonical());
-        assert!(
-            read.choices.windows(2).all(|w| w[0].0 < w[1].0),
-            "choices come back sorted"
-        );
+    assert_eq!(sha256_hex(b"Cookies? We ask first."), TEXTS);
+    for (chain, file) in [(golden_chain(), VECTORS), (golden_chain_v2(), VECTORS_V2)] {
+        let vecs = vectors(file);
+        assert_eq!(vecs.len(), chain.len());
+        for (r, v) in chain.iter().zip(&vecs) {
+            assert_eq!(r.canonical(), text(v, "canonical"));
+            assert_eq!(r.hash, text(v, "hash"));
+            // The hash in the file is the digest of the canonical text in the file.
+            assert_eq!(sha256_hex(text(v, "canonical").as_bytes()), text(v, "hash"));
+            let stored = v.get("receipt").expect("receipt");
+            let read = Receipt::from_doc(&stored).expect("the stored receipt reads");
+            assert_eq!(read.canonical(), r.canonical());
+            assert_eq!(read.to_json(), r.to_json());
+            assert!(read.choices.windows(2).all(|w| w[0].0 < w[1].0), "choices come back sorted");
+        }
+        assert_eq!(verify_chain(&chain, true).ok(), Some(3));
     }
+}
+
+/// Version 2's canonical bytes are RFC 8785: an independent JCS implementation (serde_jcs)
+/// writes the same bytes from the stored receipt without its hash.
+#[test]
+fn version_2_canonical_bytes_are_what_a_jcs_library_writes() {
+    for r in golden_chain_v2() {
+        let mut v: Value = serde_json::from_str(&r.to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("hash");
+        assert_eq!(serde_jcs::to_string(&v).unwrap(), r.canonical());
+    }
+    // Version 1 was not (fixed key order), which is why version 2 exists.
+    let r1 = &golden_chain()[0];
+    let mut v: Value = serde_json::from_str(&r1.to_json()).unwrap();
+    v.as_object_mut().unwrap().remove("hash");
+    assert_ne!(serde_jcs::to_string(&v).unwrap(), r1.canonical());
+}
+
+/// A chain that starts in version 1 (an old visitor) and goes on in version 2 verifies; the
+/// wording document's hash in the vectors is the hash of the file next to them.
+#[test]
+fn a_chain_may_move_from_version_1_to_2() {
+    let wording = include_str!("vectors/wording-v2.json").trim_end_matches('\n');
+    assert_eq!(sha256_hex(wording.as_bytes()), WORDING_HASH);
+    let mut chain = golden_chain();
+    let mut next = golden_chain_v2().remove(2);
+    next.prev = chain[1].hash.clone();
+    next.hash = next.compute_hash();
+    chain[2] = next;
     assert_eq!(verify_chain(&chain, true).ok(), Some(3));
+    chain.swap(1, 2);
+    assert!(verify_chain(&chain, true).is_err());
 }
 
 fn receipts_array(chain: &[Receipt]) -> String {
@@ -158,7 +202,7 @@ fn any_one_character_edit_breaks_the_chain_at_its_receipt() {
                 Err(b) => assert_eq!(
                     b.index, i,
                     "edit at receipt {i} byte {at} ({c} -> {to}): {}",
-                    b.reason
+                    b.reason.as_str()
                 ),
             }
             checked += 1;
@@ -174,10 +218,7 @@ fn a_changed_choice_is_a_hash_mismatch_at_its_index() {
     let edited = doc.replacen("\"marketing\":false", "\"marketing\":true", 1);
     assert_ne!(edited, doc);
     let b = verify_chain(&parse_export(&edited).unwrap(), true).unwrap_err();
-    assert_eq!(
-        (b.index, b.reason),
-        (1, "hash mismatch: the receipt was changed")
-    );
+    assert_eq!((b.index, b.reason), (1, EvidenceError::HashMismatch));
 }
 
 #[test]
@@ -185,7 +226,7 @@ fn tampered_hash_broken_link_wrong_seq_and_mixed_subjects() {
     let chain = golden_chain();
     let fails = |rs: &[Receipt]| {
         let b = verify_chain(rs, true).unwrap_err();
-        (b.index, b.reason)
+        (b.index, b.reason.as_str())
     };
 
     let mut rs = chain.clone();
@@ -229,52 +270,46 @@ fn draft(i: i64) -> ReceiptDraft {
         lang: "en".into(),
         texts: TEXTS.into(),
         choices: choices(&[("necessary", true), ("analytics", i % 2 == 0)]),
-        method: if i % 2 == 0 {
-            Method::AcceptAll
-        } else {
-            Method::Withdraw
-        },
+        method: if i % 2 == 0 { Method::AcceptAll } else { Method::Withdraw },
         gpc: false,
     }
 }
 
-fn id(i: usize) -> [u8; 16] {
-    let mut b = [0u8; 16];
+fn random(i: usize) -> [u8; 64] {
+    let mut b = [7u8; 64];
     b[..8].copy_from_slice(&(i as u64).to_be_bytes());
     b
+}
+
+fn read(text: &str) -> Result<EvidenceLog, EvidenceError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => EvidenceLog::from_doc(&&v).map_err(|b| b.reason),
+        Err(_) => Err(EvidenceError::NotJson),
+    }
 }
 
 #[test]
 fn stored_log_round_trips_and_refuses_corruption() {
     let mut log = EvidenceLog::new();
     for i in 0..5 {
-        log.append(draft(i), id(i as usize), [7; 16]);
+        log.append(draft(i), &random(i as usize));
     }
     log.acknowledge(3);
     let text = log.to_json();
-    let back = EvidenceLog::from_json(&text).unwrap();
-    assert!(back.receipts == log.receipts && back.subject == log.subject && back.delivered == 3);
+    let back = read(&text).unwrap();
+    assert!(back.receipts() == log.receipts() && back.subject() == log.subject());
     assert_eq!(back.outbox().len(), 2);
 
     for (corrupt, why) in [
-        (text[..text.len() / 2].to_string(), "log: not valid JSON"),
-        (
-            text.replace("\"receipts\":[", "\"receipts\":[[],"),
-            "receipt: expected an object",
-        ),
-        (
-            text.replacen("\"analytics\":false", "\"analytics\":true", 1),
-            "hash mismatch: the receipt was changed",
-        ),
-        (
-            text.replace("\"seq\":4", "\"seq\":40"),
-            "hash mismatch: the receipt was changed",
-        ),
-        (String::from("null"), "log: expected an object"),
-        (text.replace("}]}", "}],\"x\":1}"), "log: unknown field"),
+        (text[..text.len() / 2].to_string(), EvidenceError::NotJson),
+        (text.replace("\"receipts\":[", "\"receipts\":[[],"), EvidenceError::NotObject),
+        (text.replacen("\"analytics\":false", "\"analytics\":true", 1), EvidenceError::HashMismatch),
+        (text.replace("\"seq\":4", "\"seq\":40"), EvidenceError::HashMismatch),
+        (String::from("null"), EvidenceError::LogNotObject),
+        (text.replace("}]}", "}],\"x\":1}"), EvidenceError::LogUnknownField),
     ] {
         assert_ne!(corrupt, text);
-        assert_eq!(EvidenceLog::from_json(&corrupt).err(), Some(why));
+        assert_eq!(read(&corrupt).err(), Some(why));
     }
 }
 
@@ -283,38 +318,35 @@ fn bounded_log_keeps_every_undelivered_receipt() {
     let mut log = EvidenceLog::new();
     let n = MAX_KEPT + 30;
     for i in 0..n {
-        log.append(draft(i as i64), id(i), [7; 16]);
+        log.append(draft(i as i64), &random(i));
     }
-    assert_eq!(
-        log.receipts.len(),
-        n,
-        "nothing is delivered, so nothing may be dropped"
-    );
+    assert_eq!(log.receipts().len(), n, "nothing is delivered, so nothing may be dropped");
     log.acknowledge(5);
-    assert_eq!(log.receipts.len(), n - 5);
+    assert_eq!(log.receipts().len(), n - 5);
     assert_eq!(log.outbox().first().map(|r| r.seq), Some(6));
-    log.acknowledge(n as i64 - 1);
-    assert_eq!(log.receipts.len(), MAX_KEPT);
-    assert_eq!(
-        log.outbox().len(),
-        1,
-        "the newest is still undelivered and kept"
-    );
-    log.append(draft(999), id(999), [7; 16]);
-    assert_eq!(
-        log.receipts.len(),
-        MAX_KEPT,
-        "the oldest delivered one made room"
-    );
+    log.acknowledge(n as u64 - 1);
+    assert_eq!(log.receipts().len(), MAX_KEPT);
+    assert_eq!(log.outbox().len(), 1, "the newest is still undelivered and kept");
+    log.append(draft(999), &random(999));
+    assert_eq!(log.receipts().len(), MAX_KEPT, "the oldest delivered one made room");
     assert_eq!(log.outbox().len(), 2);
     log.mark_all_delivered();
-    assert_eq!(log.receipts.len(), MAX_KEPT);
+    assert_eq!(log.receipts().len(), MAX_KEPT);
     assert!(log.outbox().is_empty());
-    let back = EvidenceLog::from_json(&log.to_json()).unwrap();
+    let back = read(&log.to_json()).unwrap();
     assert_eq!(back.verify().ok(), Some(MAX_KEPT));
-    assert_eq!(
-        back.receipts.first().map(|r| r.seq),
-        Some(n as i64 + 1 - MAX_KEPT as i64 + 1)
-    );
+    assert_eq!(back.receipts().first().map(|r| r.seq), Some(n as u64 + 1 - MAX_KEPT as u64 + 1));
     assert_eq!(parse_export(&back.export_json()).unwrap().len(), MAX_KEPT);
+}
+
+/// The wording document the module writes for the demo's config in English is the vector file,
+/// which was written by an independent script from `src/core/lang/en.json` and
+/// `www/consent.json` following the layout documented in `Texts::document` (see the README).
+#[test]
+fn the_wording_document_matches_the_independent_vector() {
+    let config: Value = serde_json::from_str(include_str!("../www/consent.json")).unwrap();
+    let (engine, _) = consentry::core::engine::Engine::new(&config, None, &[String::from("en")]).ok().unwrap();
+    let (doc, hash) = engine.wording();
+    assert_eq!(doc, include_str!("vectors/wording-v2.json").trim_end_matches('\n'));
+    assert_eq!(hash, WORDING_HASH);
 }

@@ -14,7 +14,7 @@ pub const MAX_DAYS: i64 = 395;
 
 /// A processing purpose the visitor decides on. `necessary` is always present and always on.
 #[derive(Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 #[serde(rename_all = "camelCase")]
 pub struct Purpose {
     pub id: String,
@@ -28,7 +28,7 @@ pub struct Purpose {
 
 /// A service or cookie a purpose covers, listed in the preferences layer.
 #[derive(Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Service {
     pub name: String,
     pub provider: String,
@@ -38,7 +38,7 @@ pub struct Service {
 
 /// The module's own first-party tracker.
 #[derive(Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 #[serde(rename_all = "camelCase")]
 pub struct TrackerConfig {
     pub api_key: String,
@@ -56,7 +56,7 @@ pub struct TrackerConfig {
 }
 
 #[derive(Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
     pub policy_version: String,
@@ -81,7 +81,7 @@ pub struct Config {
 
 /// What is wrong with a field.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Problem {
     Days,
     PolicyVersion,
@@ -163,7 +163,7 @@ impl Problem {
 
 /// What is wrong, and where: `field` is a path like `purposes[1].id` ("" for the document).
 #[derive(Clone, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct ConfigError {
     pub field: String,
     pub problem: Problem,

@@ -37,7 +37,7 @@ pub struct Last<'a> {
 }
 
 /// What the shell must do at load (or when the GPC signal or the stored log changes).
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Evaluation {
     /// What the gates obey right now.
     pub effective: Choices,

@@ -27,7 +27,7 @@ pub struct Facts<'a> {
 
 /// What one load or decision asks the shell to do.
 #[derive(Default)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Step {
     /// Show the first layer.
     pub ask: bool,
@@ -73,7 +73,7 @@ pub enum Transmit<'a> {
 
 /// What the evidence collector's reply means for the page.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Delivered {
     /// Stored: the log (with its acknowledgement) is to be saved.
     Saved,

@@ -71,7 +71,7 @@ pub const VERSION: u8 = 2;
 
 /// How a decision was made.
 #[derive(Clone, Copy, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     AcceptAll,
@@ -119,7 +119,7 @@ impl Method {
 
 /// Why a receipt, a chain, a log or an evidence document is refused. Each names the field.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum EvidenceError {
     NotObject,
     UnknownField,
@@ -231,7 +231,7 @@ pub struct ReceiptDraft {
 
 /// One recorded decision. See the module documentation for every field's shape.
 #[derive(Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Receipt {
     pub v: u8,
     pub id: String,
@@ -259,7 +259,7 @@ fn choices_map<S: serde::Serializer>(c: &[(String, bool)], s: S) -> Result<S::Ok
 
 /// Broken evidence: the index of the first bad receipt in the slice given, and why.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Broken {
     pub index: usize,
     pub reason: EvidenceError,

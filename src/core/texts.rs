@@ -13,7 +13,7 @@ include!(concat!(env!("OUT_DIR"), "/en.rs"));
 
 /// Every text the banner shows. The names are the keys of `texts` in the config.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Key {
     Title,
     Body,
@@ -127,7 +127,7 @@ impl Key {
 
 /// Why a language table was not used (English is shown instead).
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum TableError {
     NotLoaded,
     NotATable,

@@ -33,7 +33,7 @@ pub const COOKIE: &str = "cs_id";
 
 /// A property value.
 #[derive(Clone, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Prop {
     Null,
     Bool(bool),
@@ -45,7 +45,7 @@ pub enum Prop {
 
 /// An object of properties, in insertion order.
 #[derive(Clone, PartialEq, Default)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Props(Vec<(String, Prop)>);
 
 impl Serialize for Prop {
@@ -171,7 +171,7 @@ const RESERVED_PROPS: [&str; 17] = [
 
 /// One event, as PostHog's capture reads it.
 #[derive(Clone, Serialize)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Event {
     pub event: String,
     pub properties: Props,
@@ -206,7 +206,7 @@ pub struct PageFacts {
 
 /// Why `capture` refused an event.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum CaptureError {
     /// The tracker's purpose is not granted: dropped, never kept for later.
     NotConsented,
@@ -228,7 +228,7 @@ impl CaptureError {
 
 /// What the reply to a batch means.
 #[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Outcome {
     /// Accepted (2xx): the batch is gone.
     Sent,
