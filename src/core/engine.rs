@@ -316,7 +316,7 @@ impl Engine {
 
     /// A custom event (or one of the tracker's own). Refused unless the tracker's purpose is
     /// granted: nothing is kept for later.
-    pub fn capture(&mut self, name: &str, custom: Props, page: &PageFacts, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
         let subject = String::from(self.log.subject());
         let t = self.tracker.as_mut().ok_or(CaptureError::NotConsented)?;
         t.capture(name, custom, page, &subject, now, random)
@@ -324,7 +324,7 @@ impl Engine {
 
     /// A page view (at the tracker's start, a new path, back from the cache), when page views
     /// are on; nothing without consent.
-    pub fn pageview(&mut self, page: &PageFacts, now: Now, random: [u8; 16]) {
+    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, now: Now, random: [u8; 16]) {
         let subject = String::from(self.log.subject());
         if let Some(t) = self.tracker.as_mut() {
             t.pageview(page, &subject, now, random);
@@ -423,7 +423,7 @@ impl Engine {
     /// that can go by beacon: the undelivered receipts (unless a request for them is under way;
     /// a beacon cannot tell whether they arrived, so they stay in the outbox and the collector
     /// counts duplicates once) and the tracker's batches.
-    pub fn hide(&mut self, leaving: Option<&PageFacts>, now: &Now, random: [u8; 16], send: &mut dyn FnMut(Beacon) -> bool) {
+    pub fn hide(&mut self, leaving: Option<&dyn Fn() -> PageFacts>, now: &Now, random: [u8; 16], send: &mut dyn FnMut(Beacon) -> bool) {
         let subject = String::from(self.log.subject());
         if !self.delivery.sending && self.config.evidence_endpoint.is_some() {
             let out = self.log.outbox();
@@ -496,8 +496,8 @@ mod tests {
         assert!(step.ask && step.method.is_none() && step.bad.is_none() && !step.tracker_started);
         assert!(!granted(&e) && e.receipts().is_empty());
         // The core itself refuses to track: nothing is queued, nothing is due, no cookie.
-        assert_eq!(e.capture("x", Props::default(), &page(), Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
-        e.pageview(&page(), Now::at(T0), [1; 16]);
+        assert_eq!(e.capture("x", Props::default(), &page, Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
+        e.pageview(&page, Now::at(T0), [1; 16]);
         assert!(e.tracker().is_none());
         assert!(e.poll_transmit(&Now::at(T0 + 60_000)).is_none());
         assert_eq!(e.poll_timeout(), None);
@@ -541,12 +541,12 @@ mod tests {
         let mut e = engine();
         e.load(NONE, false, &facts(T0), None);
         e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
-        e.capture("a", Props::default(), &page(), Now::at(T0), [1; 16]).unwrap();
+        e.capture("a", Props::default(), &page, Now::at(T0), [1; 16]).unwrap();
         assert_eq!(e.tracker().unwrap().queue().len(), 1);
         let step = e.decide(&[(String::from("analytics"), false)], Method::Custom, NONE, &facts(T0 + 10), None);
         assert_eq!(step.method, Some(Method::Withdraw));
         assert!(e.tracker().is_none());
-        assert_eq!(e.capture("b", Props::default(), &page(), Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
+        assert_eq!(e.capture("b", Props::default(), &page, Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
         // Only receipts are left to send; the cookie goes from every variant.
         while let Some(t) = e.poll_transmit(&Now::at(T0 + 60_000)) {
             assert!(matches!(t, Transmit::Receipts { .. }), "an event after withdrawal");
@@ -592,10 +592,10 @@ mod tests {
         while let Some(Transmit::Receipts { upto, .. }) = e.poll_transmit(&Now::at(T0)) {
             e.receipts_sent(upto, 200, T0, 0);
         }
-        e.pageview(&page(), Now::at(T0), [1; 16]);
+        e.pageview(&page, Now::at(T0), [1; 16]);
         assert_eq!(e.poll_timeout(), Some(T0 + 5000), "the flush interval");
         assert!(e.poll_transmit(&Now::at(T0 + 4999)).is_none());
-        e.capture("x", Props::default(), &page(), Now::at(T0 + 10), [2; 16]).unwrap();
+        e.capture("x", Props::default(), &page, Now::at(T0 + 10), [2; 16]).unwrap();
         assert_eq!(e.poll_timeout(), Some(i64::MIN), "a full batch (2) is due at once");
         let Some(Transmit::Events(b)) = e.poll_transmit(&Now::at(T0 + 10)) else { panic!("a batch") };
         assert_eq!(b.batch.len(), 2);
@@ -609,9 +609,9 @@ mod tests {
         let mut e = engine();
         e.load(NONE, false, &facts(T0), None);
         e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
-        e.pageview(&page(), Now::at(T0), [1; 16]);
+        e.pageview(&page, Now::at(T0), [1; 16]);
         let mut sent = Vec::new();
-        e.hide(Some(&page()), &Now::at(T0), [2; 16], &mut |b| {
+        e.hide(Some(&page), &Now::at(T0), [2; 16], &mut |b| {
             sent.push(match b {
                 Beacon::Receipts(r) => format!("receipts {}", doc(&r).as_array().unwrap().len()),
                 Beacon::Events(b) => format!("events {}", b.batch.len()),

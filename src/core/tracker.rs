@@ -458,13 +458,14 @@ impl Tracker {
 
     /// Composes and queues an event: the page's properties, then the caller's (those with a
     /// reserved name left out), the time and a UUID v7.
-    pub fn capture(&mut self, name: &str, custom: Props, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+    /// `page` is asked only when the page's properties must be read again.
+    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
         if name.is_empty() || name.len() > 200 {
             return Err(CaptureError::Name);
         }
         let base = match self.page.take() {
             Some(p) if matches!(p.get("$consentry_subject"), Some(Prop::Text(s)) if s == subject) || subject.is_empty() => p,
-            _ => self.page_props(page, subject),
+            _ => self.page_props(&page(), subject),
         };
         let mut properties = base.clone();
         self.page = Some(base);
@@ -482,16 +483,17 @@ impl Tracker {
     }
 
     /// A `$pageview` when page views are on and the path is not the one last viewed.
-    pub fn pageview(&mut self, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) {
-        if self.config.pageviews && self.viewed != page.pathname {
-            self.viewed = page.pathname.clone();
+    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+        let facts = page();
+        if self.config.pageviews && self.viewed != facts.pathname {
+            self.viewed = facts.pathname.clone();
             self.left = false;
-            let _ = self.capture("$pageview", Props::default(), page, subject, now, random);
+            let _ = self.capture("$pageview", Props::default(), &|| facts.clone(), subject, now, random);
         }
     }
 
     /// The page is being hidden for good: one `$pageleave` per page view, when they are on.
-    pub fn pageleave(&mut self, page: &PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+    pub fn pageleave(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) {
         if self.config.pageleave && !self.left {
             self.left = true;
             let _ = self.capture("$pageleave", Props::default(), page, subject, now, random);
@@ -664,7 +666,7 @@ mod tests {
         let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
         assert!(crate::core::ids::is_uuid(t.id()) && t.id().as_bytes()[14] == b'4');
         let custom = props(serde_json::json!({"plan": "pro", "seats": 3, "nested": {"ok": true}, "distinct_id": "spoofed", "$set": {"x": 1}, "$lib": "x"}));
-        t.capture("signup", custom, &page(), "subj", Now::at(T0), [2; 16]).unwrap();
+        t.capture("signup", custom, &page, "subj", Now::at(T0), [2; 16]).unwrap();
         assert_eq!(t.due_at(), Some(T0 + 5000), "the flush timer");
         let b = t.next(Now::at(T0 + 5000)).unwrap();
         let v = json(&b);
@@ -698,11 +700,11 @@ mod tests {
         let kept = Tracker::new(&cfg(10, 100), Some("0193a2b4-0000-4000-8000-000000000000"), [1; 16]);
         assert_eq!(kept.id(), "0193a2b4-0000-4000-8000-000000000000");
         let now = Now::at(T0);
-        assert_eq!(t.capture("", Props::default(), &page(), "", now.clone(), [0; 16]), Err(CaptureError::Name));
-        assert_eq!(t.capture(&"x".repeat(201), Props::default(), &page(), "", now.clone(), [0; 16]), Err(CaptureError::Name));
-        assert!(t.capture(&"é".repeat(100), Props::default(), &page(), "", now.clone(), [0; 16]).is_ok());
+        assert_eq!(t.capture("", Props::default(), &page, "", now.clone(), [0; 16]), Err(CaptureError::Name));
+        assert_eq!(t.capture(&"x".repeat(201), Props::default(), &page, "", now.clone(), [0; 16]), Err(CaptureError::Name));
+        assert!(t.capture(&"é".repeat(100), Props::default(), &page, "", now.clone(), [0; 16]).is_ok());
         let huge = props(serde_json::json!({"blob": "x".repeat(MAX_EVENT)}));
-        assert_eq!(t.capture("big", huge, &page(), "", now, [0; 16]), Err(CaptureError::TooLarge));
+        assert_eq!(t.capture("big", huge, &page, "", now, [0; 16]), Err(CaptureError::TooLarge));
         assert_eq!(t.queue().len(), 1);
     }
 
@@ -710,7 +712,7 @@ mod tests {
     fn the_queue_is_bounded_and_counts_what_it_dropped_once() {
         let mut t = Tracker::new(&cfg(10, 2), None, [1; 16]);
         for i in 0..5 {
-            t.capture(&format!("e{i}"), Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
+            t.capture(&format!("e{i}"), Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
         }
         assert_eq!((t.queue().len(), t.queue().dropped()), (2, 3));
         let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
@@ -719,7 +721,7 @@ mod tests {
         assert_eq!(v["batch"][0]["properties"]["$dropped"], 3.0);
         assert!(v["batch"][1]["properties"].get("$dropped").is_none());
         assert_eq!(t.done(200, T0, 0), Outcome::Sent);
-        t.capture("e9", Props::default(), &page(), "", Now::at(T0), [9; 16]).unwrap();
+        t.capture("e9", Props::default(), &page, "", Now::at(T0), [9; 16]).unwrap();
         let v = json(&t.next(Now::at(T0 + 10_000)).unwrap());
         assert!(v["batch"][0]["properties"].get("$dropped").is_none());
     }
@@ -729,7 +731,7 @@ mod tests {
         let mut t = Tracker::new(&cfg(3, 100), None, [1; 16]);
         for i in 0..7 {
             assert_eq!(t.due_at().is_some_and(|d| d <= T0), i >= 3);
-            t.capture("e", Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
         }
         let v = json(&t.next(Now::at(T0)).unwrap());
         assert_eq!(v["batch"].as_array().unwrap().len(), 3);
@@ -740,7 +742,7 @@ mod tests {
         let mut t = Tracker::new(&cfg(100, 100), None, [1; 16]);
         for i in 0..12 {
             let big = props(serde_json::json!({"blob": "x".repeat(10_000)}));
-            t.capture("e", big, &page(), "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", big, &page, "", Now::at(T0), [i; 16]).unwrap();
         }
         let b = t.next(Now::at(T0 + 5000)).unwrap();
         let text = serde_json::to_string(&b).unwrap();
@@ -752,12 +754,12 @@ mod tests {
     #[test]
     fn retries_resend_the_same_events_after_a_growing_delay() {
         let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
-        t.capture("a", Props::default(), &page(), "", Now::at(T0), [1; 16]).unwrap();
+        t.capture("a", Props::default(), &page, "", Now::at(T0), [1; 16]).unwrap();
         let first = json(&t.next(Now::at(T0 + 5000)).unwrap());
         assert_eq!(t.done(0, T0 + 5000, 0), Outcome::Retry(1));
         assert_eq!(t.due_at(), Some(T0 + 6000));
         assert!(t.next(Now::at(T0 + 5999)).is_none(), "not before its time");
-        t.capture("b", Props::default(), &page(), "", Now::at(T0 + 5500), [2; 16]).unwrap();
+        t.capture("b", Props::default(), &page, "", Now::at(T0 + 5500), [2; 16]).unwrap();
         let again = json(&t.next(Now::at(T0 + 6000)).unwrap());
         assert_eq!(first["batch"], again["batch"], "the same events, the same uuids");
         assert_ne!(first["sent_at"], again["sent_at"]);
@@ -776,7 +778,7 @@ mod tests {
     fn page_hide_beacons_everything_it_can() {
         let mut t = Tracker::new(&cfg(2, 50), None, [1; 16]);
         for i in 0..7 {
-            t.capture("e", Props::default(), &page(), "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
         }
         t.next(Now::at(T0)).unwrap(); // two in flight
         let mut sent = Vec::new();
@@ -789,7 +791,7 @@ mod tests {
         assert_eq!(t.queue().len(), 0);
         // A failed pending batch is offered again and kept for its retry; a refused beacon keeps events.
         t.done(0, T0, 0);
-        t.capture("f", Props::default(), &page(), "", Now::at(T0), [9; 16]).unwrap();
+        t.capture("f", Props::default(), &page, "", Now::at(T0), [9; 16]).unwrap();
         let mut calls = 0;
         t.beacon(&Now::at(T0), &mut |_| {
             calls += 1;
@@ -802,19 +804,19 @@ mod tests {
     fn page_views_once_per_path_and_one_page_leave() {
         let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
         let mut p = page();
-        t.pageview(&p, "", Now::at(T0), [1; 16]);
-        t.pageview(&p, "", Now::at(T0), [2; 16]);
+        t.pageview(&|| p.clone(), "", Now::at(T0), [1; 16]);
+        t.pageview(&|| p.clone(), "", Now::at(T0), [2; 16]);
         p.pathname = String::from("/q");
         t.page_changed();
-        t.pageview(&p, "", Now::at(T0), [3; 16]);
-        t.pageleave(&p, "", Now::at(T0), [4; 16]);
-        t.pageleave(&p, "", Now::at(T0), [5; 16]);
+        t.pageview(&|| p.clone(), "", Now::at(T0), [3; 16]);
+        t.pageleave(&|| p.clone(), "", Now::at(T0), [4; 16]);
+        t.pageleave(&|| p.clone(), "", Now::at(T0), [5; 16]);
         let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
         let names: Vec<&str> = v["batch"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
         assert_eq!(names, ["$pageview", "$pageview", "$pageleave"]);
         assert_eq!(v["batch"][1]["properties"]["$pathname"], "/q");
         t.restored();
-        t.pageview(&p, "", Now::at(T0), [6; 16]);
+        t.pageview(&|| p.clone(), "", Now::at(T0), [6; 16]);
         assert_eq!(t.queue().len(), 1, "back from the cache: a new view of the same path");
     }
 

@@ -41,15 +41,17 @@ pub fn run() -> Result<()> {
     let mut log = EvidenceLog::new();
     let started = Instant::now();
     for i in 0..N {
-        log.append(draft(i), id(i), [0x5a; 16]);
+        let mut random = [0x5a; 64];
+        random[..16].copy_from_slice(&id(i));
+        log.append(draft(i), &random);
     }
     let built = started.elapsed();
-    ensure!(log.receipts.len() == N, "the log dropped receipts");
-    let bytes: usize = log.receipts.iter().map(|r| r.canonical().len()).sum();
+    ensure!(log.receipts().len() == N, "the log dropped receipts");
+    let bytes: usize = log.receipts().iter().map(|r| r.canonical().len()).sum();
 
     let started = Instant::now();
-    let checked = verify_chain(&log.receipts, true)
-        .map_err(|b| anyhow::anyhow!("broken at {}: {}", b.index, b.reason))?;
+    let checked = verify_chain(log.receipts(), true)
+        .map_err(|b| anyhow::anyhow!("broken at {}: {}", b.index, b.reason.as_str()))?;
     let verified = started.elapsed();
     ensure!(checked == N, "verified {checked} of {N}");
 

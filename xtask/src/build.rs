@@ -1,9 +1,10 @@
-//! `cargo xtask build`: the release `.wasm`, wasm-opt, the shell, and the two packages.
+//! `cargo xtask build`: the release `.wasm`, wasm-bindgen, wasm-opt, and the two packages.
 //!
-//! Owns: turning the module crate into `pkg/npm` (ES module for bundlers) and `pkg/cdn` (one
-//! script: the shell and the script-tag loader, plus the `.wasm`), the language files next to the `.wasm` in both (`lang/<code>.json`,
-//! made from `src/core/lang/`; English stays inside the `.wasm`), and `pkg/cdn/manifest.json`
-//! (sizes and SRI hashes).
+//! Owns: turning the module crate into `pkg/npm` (wasm-bindgen's ES-module glue and `.d.ts`, the
+//! npm entry, the languages as ES modules for bundlers to split) and `pkg/cdn` (one script: the
+//! script-tag loader bundled with the glue, plus the `.wasm` and `lang/<code>.json`), both made
+//! from `src/core/lang/` (English stays inside the `.wasm`), `pkg/cdn/manifest.json` (sizes and
+//! SRI hashes), and the demo's esbuild bundle in `www/dist/`.
 //! The build is reproducible: paths are remapped out of the binary and every tool is pinned
 //! (binaryen and esbuild by package-lock.json).
 use anyhow::{bail, Context, Result};
@@ -107,33 +108,49 @@ pub fn build() -> Result<()> {
     let wasm_in = target.join("wasm32-unknown-unknown/release/consentry.wasm");
     let work = target.join("pkg-work");
     let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
     let esbuild = root.join("node_modules/.bin/esbuild");
 
-    // npm: pkg-templates/index.js, the shell as an ES module, and the .wasm.
+    // wasm-bindgen (the library, pinned with the module's version): the ES-module glue
+    // `consentry.js`, its `.d.ts`, the gtag snippet, and the .wasm; then wasm-opt on the .wasm.
+    let glue = work.join("glue");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm_in)
+        .out_name("consentry")
+        .web(true)
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?
+        .typescript(true)
+        .omit_default_module_path(true)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&glue)
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
+    let wasm = work.join("consentry_bg.wasm");
+    wasm_opt(&root, &glue.join("consentry_bg.wasm"), &wasm)?;
+    std::fs::copy(&wasm, glue.join("consentry_bg.wasm"))?;
+    let langs = lang_tables(&root)?;
+
+    // npm: wasm-bindgen's output, the entry (pkg-templates/index.js), its types, and the
+    // languages as ES modules (and as JSON, for `langUrl`).
     let npm = root.join("pkg/npm");
     reset_dir(&npm)?;
-    std::fs::create_dir_all(&work)?;
-    let wasm = work.join("consentry_bg.wasm");
-    wasm_opt(&root, &wasm_in, &wasm)?;
-    std::fs::copy(&wasm, npm.join("consentry_bg.wasm"))?;
-    let shell = shell_js(&root)?;
-    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ instantiate, shell, explain }};\n"))?;
+    copy_dir(&glue, &npm)?;
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
-    let langs = lang_tables(&root)?;
-    let files: String = langs
-        .iter()
-        .skip(1)
-        .map(|(code, _)| format!("{code}: new URL('./lang/{code}.json', import.meta.url), "))
-        .collect();
+    let imports: String =
+        langs.iter().skip(1).map(|(code, _)| format!("{code}: () => import('./lang/{code}.js'), ")).collect();
     let index = std::fs::read_to_string(root.join("pkg-templates/index.js"))?;
-    std::fs::write(npm.join("index.js"), fill(&index, "/*{{langFiles}}*/", files.trim_end())?)?;
-    write_langs(&npm, &langs)?;
-    write_errors(&npm)?;
+    std::fs::write(npm.join("index.js"), fill(&index, "/*{{langImports}}*/", imports.trim_end())?)?;
+    std::fs::create_dir_all(npm.join("lang"))?;
+    for (code, text) in langs.iter().skip(1) {
+        std::fs::write(npm.join(format!("lang/{code}.js")), format!("export default {text};\n"))?;
+        std::fs::write(npm.join(format!("lang/{code}.json")), text)?;
+    }
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
-    // cdn: the shell and the script-tag loader in one minified classic script, and the .wasm.
+    // cdn: the loader and wasm-bindgen's glue in one minified classic script, the .wasm, and
+    // the languages as JSON.
     let cdn = root.join("pkg/cdn");
     reset_dir(&cdn)?;
     std::fs::copy(&wasm, cdn.join("consentry_bg.wasm"))?;
@@ -142,49 +159,56 @@ pub fn build() -> Result<()> {
     let loader = fill(&loader, "{{langs}}", &codes.join(" "))?;
     // The loader pins the .wasm by its hash, so the script tag's `integrity` attribute covers
     // the code it brings in too. (Language files are only ever shown as text, and the receipts
-    // record the hash of the texts shown; pinning them would cost every visitor ~0.5 KB.)
-    let pin = format!("'{}'", sri(&std::fs::read(cdn.join("consentry_bg.wasm"))?));
+    // record the hash of the wording shown.)
+    let pin = format!("'{}'", sri(&std::fs::read(&wasm)?));
     let loader = fill(&loader, "'{{wasmIntegrity}}'", &pin)?;
-    let joined = work.join("consentry.js");
-    std::fs::write(&joined, format!("(function(){{\n{shell}\n{loader}\n}})();\n"))?;
-    // terser, not esbuild, for the file every visitor loads: it also turns the shell's function
-    // expressions into arrows (none of them uses `this` or is a constructor) and runs its passes
-    // to a fixed point: about 3% smaller than esbuild's output.
+    std::fs::write(glue.join("loader.js"), loader)?;
+    let bundled = work.join("consentry.js");
+    sh(Command::new(&esbuild)
+        .arg(glue.join("loader.js"))
+        .args(["--bundle", "--format=iife", "--target=es2020", "--log-level=warning"])
+        .arg(format!("--outfile={}", bundled.display())))?;
+    // terser for the file every visitor loads: about 3% smaller than esbuild's minifier.
     sh(Command::new("node")
         .arg(root.join("node_modules/terser/bin/terser"))
-        .arg(&joined)
+        .arg(&bundled)
         .args(["--ecma", "2020", "--compress", "passes=3,arrows=true,unsafe_arrows=true", "--mangle", "toplevel=true"])
         .arg("--output")
         .arg(cdn.join("consentry.js")))?;
-    write_langs(&cdn, &langs)?;
-    write_errors(&cdn)?;
+    std::fs::create_dir_all(cdn.join("lang"))?;
+    for (code, text) in langs.iter().skip(1) {
+        std::fs::write(cdn.join(format!("lang/{code}.json")), text)?;
+    }
     write_manifest(&cdn, &langs)?;
 
-    // The demo's second page: a site bundle that imports the npm package, as a bundler user would.
+    // The demo's second page: a site bundle that imports the npm package, as a bundler user
+    // would (code splitting on, so each language is its own chunk).
     let dist = root.join("www/dist");
     reset_dir(&dist)?;
     sh(Command::new(&esbuild)
         .arg(root.join("www/npm/main.js"))
-        .args(["--bundle", "--format=esm", "--minify", "--target=es2020", "--log-level=warning"])
+        .args(["--bundle", "--format=esm", "--splitting", "--minify", "--target=es2020", "--log-level=warning"])
+        .arg("--entry-names=npm-demo")
+        .arg("--chunk-names=[name]-[hash]")
         .arg(format!("--alias:consentry={}", npm.display()))
-        .arg(format!("--outfile={}", dist.join("npm-demo.js").display())))?;
+        .arg(format!("--outdir={}", dist.display())))?;
     std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
-    write_langs(&dist, &langs)?;
-    write_errors(&dist)?;
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// The browser shell (`src/web/shell.js`) with the crate's version (the tracker's `$lib_version`)
-/// and the banner's stylesheet inlined as strings (newlines dropped: the sheet has no comments,
-/// so nothing else changes).
-fn shell_js(root: &Path) -> Result<String> {
-    let shell = std::fs::read_to_string(root.join("src/web/shell.js"))?;
-    let css = std::fs::read_to_string(root.join("src/web/banner.css"))?;
-    let css: String = css.lines().map(str::trim).collect();
-    let version = cargo_field(&std::fs::read_to_string(root.join("Cargo.toml"))?, "version")?;
-    let shell = fill(&shell, "'{{version}}'", &serde_json::to_string(&version)?)?;
-    fill(&shell, "'{{css}}'", &serde_json::to_string(&css)?)
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), dest)?;
+        }
+    }
+    Ok(())
 }
 
 /// The built-in language tables from `src/core/lang/<code>.json` (the one source the module's
@@ -217,22 +241,6 @@ fn lang_tables(root: &Path) -> Result<Vec<(String, String)>> {
         }
     }
     out.into_iter().map(|(c, v)| Ok((c, serde_json::to_string(&v)?))).collect()
-}
-
-/// Writes every language but English (which is inside the .wasm) to `<dir>/lang/`.
-fn write_langs(dir: &Path, langs: &[(String, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir.join("lang"))?;
-    for (code, text) in langs.iter().skip(1) {
-        std::fs::write(dir.join(format!("lang/{code}.json")), text)?;
-    }
-    Ok(())
-}
-
-/// Writes `<dir>/errors.json`: the words of each config problem (`config::MESSAGES`, indexed by
-/// the number the `.wasm` reports), fetched by the shell only when a config is wrong.
-fn write_errors(dir: &Path) -> Result<()> {
-    std::fs::write(dir.join("errors.json"), serde_json::to_string(&consentry::core::config::MESSAGES[..])?)?;
-    Ok(())
 }
 
 /// The Subresource Integrity value of `bytes`.
@@ -297,8 +305,7 @@ pub fn sizes(bytes: &[u8]) -> (usize, usize, usize) {
 
 /// `pkg/cdn/manifest.json`: every shipped file with its sizes and SRI value; `total` is what every
 /// visitor loads (loader and .wasm), `totalWithLanguage` the most any visitor loads (plus the
-/// largest language file; an English visitor loads none). `errors.json` is listed, in no total: it
-/// is fetched only to report a wrong config.
+/// largest language file; an English visitor loads none).
 fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let mut files = serde_json::Map::new();
     let (mut raw, mut gz, mut br) = (0, 0, 0);
@@ -306,14 +313,11 @@ fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let names = ["consentry.js", "consentry_bg.wasm"]
         .iter()
         .map(|n| n.to_string())
-        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")))
-        .chain(["errors.json".to_string()]);
+        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")));
     for name in names {
         let bytes = std::fs::read(cdn.join(&name))?;
         let (r, g, b) = sizes(&bytes);
-        if name == "errors.json" {
-            // Loaded only when a config is wrong: in no visitor's total.
-        } else if name.starts_with("lang/") {
+        if name.starts_with("lang/") {
             if b > largest.3 {
                 largest = (name.clone(), r, g, b);
             }

@@ -7,7 +7,7 @@
 //! so a refused body leaves nothing behind. Must never: store a receipt that does not verify and
 //! link, delete a receipt (they are the legal evidence), or panic on what a client sends.
 use consentry::core::evidence::{verify_chain, Receipt};
-use consentry::core::json::{self, push_int, push_str, Value};
+use crate::json::{self, push_int, push_str, Value};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::io::Read;
 use std::path::Path;
@@ -186,9 +186,9 @@ impl Collector {
                     &[("id", id), ("reason", reason)],
                 ))
             };
-            let r = Receipt::from_value(item).map_err(bad)?;
+            let r = json::receipt(item).map_err(bad)?;
             // Shape and hash first, so that a changed receipt cannot pass as a duplicate.
-            verify_chain(std::slice::from_ref(&r), false).map_err(|b| bad(b.reason))?;
+            verify_chain(std::slice::from_ref(&r), false).map_err(|b| bad(b.reason.as_str()))?;
             let stored: Option<String> = tx
                 .query_row("SELECT hash FROM receipts WHERE id = ?1", [&r.id], |row| {
                     row.get(0)
@@ -214,7 +214,7 @@ impl Collector {
                 Some(j) => vec![stored_receipt(&j)?, r],
                 None => vec![r],
             };
-            verify_chain(&pair, pair.len() == 1).map_err(|b| bad(b.reason))?;
+            verify_chain(&pair, pair.len() == 1).map_err(|b| bad(b.reason.as_str()))?;
             let Some(r) = pair.pop() else { continue };
             tx.execute(
                 "INSERT INTO receipts(id, subject, seq, time, hash, json, received_at)
@@ -402,7 +402,7 @@ fn parse_body(body: &[u8]) -> Result<Value, Reply> {
 
 fn stored_receipt(json: &str) -> Result<Receipt, Refused> {
     let v = json::parse(json).map_err(|e| e.what);
-    v.and_then(|v| Receipt::from_value(&v)).map_err(|e| {
+    v.and_then(|v| json::receipt(&v)).map_err(|e| {
         Refused(error(
             500,
             &format!("a stored receipt is unreadable: {e}"),
@@ -453,7 +453,9 @@ mod tests {
                 },
                 gpc: false,
             };
-            log.append(draft, [subject * 16 + i as u8 + 1; 16], [subject; 16]);
+            let mut random = [subject; 64];
+            random[..16].copy_from_slice(&[subject * 16 + i as u8 + 1; 16]);
+            log.append(draft, &random);
         }
         assert_eq!(log.receipts.len(), n);
         log
@@ -717,7 +719,7 @@ mod tests {
         let receipts = v.get("receipts").and_then(Value::as_array).unwrap();
         let back: Vec<Receipt> = receipts
             .iter()
-            .map(|r| Receipt::from_value(r).unwrap())
+            .map(|r| json::receipt(r).unwrap())
             .collect();
         assert!(back == l.receipts, "export returns the receipts as sent");
         assert_eq!(v.get("events").and_then(Value::as_array).unwrap().len(), 2);

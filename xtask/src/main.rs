@@ -6,6 +6,7 @@ mod budget;
 mod build;
 mod collector;
 mod http;
+mod json;
 mod server;
 mod test;
 mod verify;

@@ -8,8 +8,8 @@
 //! itself; `consentry::core::evidence::verify_chain` is the one verifier (browser, collector, here).
 use crate::collector::Collector;
 use anyhow::{anyhow, bail, Context, Result};
-use consentry::core::evidence::{verify_chain, Receipt, EXPORT_FORMAT};
-use consentry::core::json::{self, Value};
+use consentry::core::evidence::{verify_chain, EXPORT_FORMAT};
+use crate::json::{self, Value};
 use std::path::Path;
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -63,11 +63,11 @@ pub fn check(items: &[Value], anchored: bool) -> Result<usize, String> {
     let mut receipts = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
         receipts
-            .push(Receipt::from_value(v).map_err(|e| at(i, &format!("not a valid receipt: {e}")))?);
+            .push(json::receipt(v).map_err(|e| at(i, &format!("not a valid receipt: {e}")))?);
     }
     verify_chain(&receipts, anchored).map_err(|b| match b.index < items.len() {
-        true => at(b.index, b.reason),
-        false => format!("at index {}: {}", b.index, b.reason),
+        true => at(b.index, b.reason.as_str()),
+        false => format!("at index {}: {}", b.index, b.reason.as_str()),
     })
 }
 
@@ -152,7 +152,9 @@ mod tests {
                 method: Method::Custom,
                 gpc: false,
             };
-            log.append(d, [i as u8 + 1; 16], [9; 16]);
+            let mut random = [9u8; 64];
+            random[..16].copy_from_slice(&[i as u8 + 1; 16]);
+            log.append(d, &random);
         }
         log
     }

@@ -1,0 +1,160 @@
+//! What runs on the page because of consent: `<script type="text/plain" data-consentry="…">`
+//! (run in document order, each once, an external one awaited), `<iframe data-consentry="…"
+//! data-consentry-src="…">` (loaded while allowed, `about:blank` otherwise), Google Consent Mode
+//! v2 (the default, all denied, once; then an update on every change) and posthog-js on the same
+//! page (told to opt in or out once per change).
+//!
+//! Owns its own small state, apart from the page controller's, because every call here may run
+//! the page's code (a script, gtag, posthog-js) which may call Consentry's API again. Must never:
+//! run a script or load a frame whose purposes are not all granted.
+use crate::web::dom::document;
+use js_sys::{Function, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlScriptElement};
+
+// Google's snippet defines `gtag` as a function that pushes its `arguments` object (not an
+// array) onto `dataLayer`, and gtag.js reads exactly that; Rust cannot make an `arguments`
+// object, so these few lines are JavaScript. Used only when the page has no gtag of its own.
+#[wasm_bindgen(inline_js = "export function gtag_stub(){var w=window;if(typeof w.gtag!='function'){if(!Array.isArray(w.dataLayer))w.dataLayer=[];w.gtag=function(){w.dataLayer.push(arguments)}}}")]
+extern "C" {
+    fn gtag_stub();
+}
+
+#[derive(Default)]
+struct Gates {
+    /// The script runner is waiting for an external script to load.
+    busy: bool,
+    /// The Consent Mode state last told (analytics, ads); None before the default.
+    mode: Option<(bool, bool)>,
+    /// What posthog-js was last told.
+    told: Option<bool>,
+}
+
+thread_local! {
+    static GATES: RefCell<Gates> = RefCell::default();
+}
+
+/// What the gates obey: purpose id → granted.
+pub type Consent = Vec<(String, bool)>;
+
+fn on(consent: &Consent, id: &str) -> bool {
+    consent.iter().any(|(k, v)| k == id && *v)
+}
+
+/// Whether an element's `data-consentry` purposes (space-separated) are all granted.
+fn allowed(e: &Element, consent: &Consent) -> bool {
+    let ids = e.get_attribute("data-consentry").unwrap_or_default();
+    let mut any = false;
+    for id in ids.split_ascii_whitespace() {
+        if !on(consent, id) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// Applies the consent to everything gated on the page.
+pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
+    if consent_mode {
+        update_consent_mode(on(consent, "analytics"), on(consent, "marketing"));
+    }
+    posthog(on(consent, tracker_purpose));
+    if let Ok(frames) = document().query_selector_all("iframe[data-consentry][data-consentry-src]") {
+        for i in 0..frames.length() {
+            let Some(f) = frames.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+            let want = f.get_attribute("data-consentry-src").unwrap_or_default();
+            let has = f.get_attribute("src").as_deref() == Some(want.as_str());
+            if allowed(&f, consent) != has {
+                let _ = f.set_attribute("src", if has { "about:blank" } else { &want });
+            }
+        }
+    }
+    let start = GATES.with(|g| g.try_borrow_mut().map(|mut g| !std::mem::replace(&mut g.busy, true)).unwrap_or(false));
+    if start {
+        run_scripts(consent);
+    }
+}
+
+/// Runs the allowed gated scripts in document order, each once: a copy typed as JavaScript
+/// replaces it; an external one without `async` is awaited first (order kept), then the runner
+/// goes on with the consent as it is then.
+fn run_scripts(consent: &Consent) {
+    loop {
+        let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
+        let next = (0..list.length())
+            .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+            .find(|e| allowed(e, consent));
+        let Some(old) = next else { break };
+        let Some(copy) = old.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<HtmlScriptElement>().ok()) else { break };
+        let _ = copy.set_attribute("type", "text/javascript");
+        let wait = old.has_attribute("src") && !old.has_attribute("async");
+        if wait {
+            let go_on = Closure::<dyn FnMut()>::once_into_js(|| run_scripts(&crate::web::page::consent_now()));
+            copy.set_onload(Some(go_on.unchecked_ref()));
+            copy.set_onerror(Some(go_on.unchecked_ref()));
+        }
+        match old.parent_node().map(|p| p.replace_child(&copy, &old)) {
+            Some(Ok(_)) if wait => return,
+            Some(Ok(_)) => {}
+            // Detached meanwhile: never tried again.
+            _ => {
+                let _ = old.set_attribute("type", "text/consentry-skipped");
+            }
+        }
+    }
+    GATES.with(|g| {
+        if let Ok(mut g) = g.try_borrow_mut() {
+            g.busy = false;
+        }
+    });
+}
+
+fn window_fn(name: &str) -> Option<(JsValue, Function)> {
+    let w: JsValue = web_sys::window()?.into();
+    let f = Reflect::get(&w, &name.into()).ok()?.dyn_into::<Function>().ok()?;
+    Some((w, f))
+}
+
+/// Google Consent Mode v2: the default (all denied, waiting 500 ms for an update) once, then an
+/// update whenever analytics or ads change.
+fn update_consent_mode(analytics: bool, ads: bool) {
+    let last = GATES.with(|g| g.try_borrow_mut().ok().map(|mut g| g.mode.replace((analytics, ads))));
+    let Some(last) = last else { return };
+    gtag_stub();
+    if last.is_none() {
+        gtag("default", false, false);
+    }
+    if last.unwrap_or((false, false)) != (analytics, ads) {
+        gtag("update", analytics, ads);
+    }
+}
+
+fn gtag(command: &str, analytics: bool, ads: bool) {
+    let Some((w, f)) = window_fn("gtag") else { return };
+    let word = |on: bool| JsValue::from_str(if on { "granted" } else { "denied" });
+    let p = Object::new();
+    for (k, v) in [("ad_storage", ads), ("ad_user_data", ads), ("ad_personalization", ads), ("analytics_storage", analytics)] {
+        let _ = Reflect::set(&p, &k.into(), &word(v));
+    }
+    if command == "default" {
+        let _ = Reflect::set(&p, &"wait_for_update".into(), &500.into());
+    }
+    let _ = f.call3(&w, &"consent".into(), &command.into(), &p);
+}
+
+/// posthog-js on the same page follows the tracker's purpose (told once per change).
+fn posthog(granted: bool) {
+    let Some(p) = web_sys::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else { return };
+    let changed = GATES.with(|g| g.try_borrow_mut().map(|mut g| g.told.replace(granted) != Some(granted)).unwrap_or(false));
+    if !changed {
+        return;
+    }
+    let call = |name: &str| Reflect::get(&p, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).and_then(|f| f.call0(&p).ok());
+    let (has, set) = if granted { ("has_opted_in_capturing", "opt_in_capturing") } else { ("has_opted_out_capturing", "opt_out_capturing") };
+    if call(has) != Some(JsValue::TRUE) {
+        call(set);
+    }
+}

@@ -1,0 +1,92 @@
+//! The network: `fetch` (with keepalive, so a request outlives the page within the browser's
+//! 64 KiB budget), gzip through the browser's `CompressionStream`, and `sendBeacon`. Every send is
+//! `text/plain`, a CORS-safelisted type, so a collector on another origin needs no preflight.
+//! Must never: send anywhere but the URL it is given (the config's own endpoints), or decide
+//! what to send (the engine does).
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, ReadableWritablePair, RequestCredentials, RequestInit, Response};
+
+// `CompressionStream` and `RequestInit.keepalive` are behind web-sys's unstable-APIs flag (or
+// missing); these few bindings say what the shell uses of them.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = CompressionStream)]
+    type Gzip;
+    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
+    fn new(format: &str) -> Result<Gzip, JsValue>;
+}
+
+/// What `fetch` may keep alive beyond the page (in-flight bodies together stay under 64 KiB).
+const KEEPALIVE_MAX: f64 = 60_000.0;
+
+thread_local! {
+    /// `x => x` and `() => undefined`, made once: a promise's outcome is handed to one closure
+    /// that is always called exactly once (so it is freed), whether the promise kept or broke.
+    static SETTLE: (JsValue, JsValue) = (
+        Closure::<dyn FnMut(JsValue) -> JsValue>::new(|v| v).into_js_value(),
+        Closure::<dyn FnMut(JsValue) -> JsValue>::new(|_| JsValue::UNDEFINED).into_js_value(),
+    );
+}
+
+fn call_then(p: &JsValue, ok: &JsValue, err: &JsValue) -> JsValue {
+    Reflect::get(p, &"then".into())
+        .ok()
+        .and_then(|t| t.dyn_into::<js_sys::Function>().ok())
+        .and_then(|t| t.call2(p, ok, err).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `done(value)` when `p` is kept, `done(undefined)` when it breaks.
+fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
+    let done = Closure::<dyn FnMut(JsValue)>::once_into_js(done);
+    SETTLE.with(|(ok, err)| {
+        let p2 = call_then(p, ok, err);
+        call_then(&p2, &done, &JsValue::UNDEFINED);
+    });
+}
+
+/// POSTs `body` (a string, or gzip bytes) to `url`; `done(status)` gets the status, 0 when there
+/// was no answer (offline, refused, blocked).
+pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
+    let Some(w) = web_sys::window() else { return };
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let headers = Object::new();
+    let _ = Reflect::set(&headers, &"Content-Type".into(), &"text/plain".into());
+    init.set_headers(&headers);
+    let size = body.as_string().map_or_else(|| Reflect::get(body, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0), |s| s.len() as f64);
+    let _ = Reflect::set(&init, &"keepalive".into(), &(size < KEEPALIVE_MAX).into());
+    init.set_body(body);
+    settled(&w.fetch_with_str_and_init(url, &init), move |r| done(r.dyn_ref::<Response>().map_or(0, Response::status)));
+}
+
+/// Whether the browser took `body` for sending after the page is gone.
+pub fn beacon(url: &str, body: &str) -> bool {
+    web_sys::window().is_some_and(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false))
+}
+
+/// Whether this browser can gzip (CompressionStream) and the page is visible: a hidden page may be
+/// unloading, and compressing is asynchronous, so it sends at once, uncompressed.
+pub fn can_gzip() -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false)
+        && w.document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.
+pub fn gzip(text: &str, done: impl FnOnce(Option<Uint8Array>) + 'static) {
+    let compressed = (|| -> Result<Promise, JsValue> {
+        let blob = Blob::new_with_str_sequence(&Array::of1(&JsValue::from_str(text)))?;
+        // A CompressionStream is itself the { readable, writable } pair `pipeThrough` takes.
+        let gz = Gzip::new("gzip")?;
+        let stream = blob.stream().pipe_through(gz.unchecked_ref::<ReadableWritablePair>());
+        Response::new_with_opt_readable_stream(Some(&stream))?.array_buffer()
+    })();
+    match compressed {
+        Ok(p) => settled(&p, move |buf| done(buf.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b)))),
+        Err(_) => done(None),
+    }
+}

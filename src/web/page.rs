@@ -1,0 +1,563 @@
+//! The page controller: one `Engine` per page, and what its answers mean for the browser.
+//!
+//! Owns the order of effects after every load or decision: a record that failed verification is
+//! put aside; the log is stored; the tracker cookie is set or deleted on every variant (as the
+//! engine words it); the banner is shown, hidden or updated; then, outside the controller's own
+//! state (page code may call back into the API), the gates are applied and listeners told. It
+//! sends what the engine says to send and wakes when it says (`poll_timeout`, one gloo timer).
+//! Must never: apply a grant the engine has not first recorded, write the tracker cookie while the
+//! engine has no tracker, or keep state the engine already holds.
+use crate::core::consent::ChoiceMap;
+use crate::core::engine::{Beacon, Delivered, Engine, Facts, Step};
+use crate::core::evidence::Method;
+use crate::core::tracker::{self, Batch, Now, Outcome, PageFacts, Props};
+use crate::web::banner::{self, Banner};
+use crate::web::{gating, net, store};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use js_sys::Function;
+use serde::Serialize;
+use std::cell::RefCell;
+use wasm_bindgen::JsValue;
+
+pub struct App {
+    engine: Engine,
+    banner: Banner,
+    /// `on('change', f)` listeners with their ids (for unsubscribing).
+    listeners: Vec<(u32, Function)>,
+    next_listener: u32,
+    /// Counts the tracker's starts and stops: an answer for an earlier run is ignored.
+    run: u32,
+    /// A batch being compressed (its run and text): the page-hide beacon takes it if the page
+    /// goes first.
+    zipping: Option<(u32, String)>,
+    /// The one timer, set to the engine's `poll_timeout`.
+    wake: Option<Timeout>,
+    /// The page's event listeners (history is wrapped once, when the tracker first starts).
+    signals: Vec<EventListener>,
+    history_hooked: bool,
+    /// A refused receipt was reported on this page.
+    refusal_said: bool,
+}
+
+thread_local! {
+    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the page's controller once started, never re-entrantly (a call that arrives
+/// while another is under way, from page code it ran, gets None).
+pub fn with<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
+    APP.with(|a| a.try_borrow_mut().ok().and_then(|mut a| a.as_mut().map(f)))
+}
+
+pub fn started() -> bool {
+    APP.with(|a| a.try_borrow().map(|a| a.is_some()).unwrap_or(true))
+}
+
+/// Why a step is being settled.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// The page's first load.
+    First,
+    /// The stored record read again (another tab changed it, a failed verification, a return
+    /// from the back/forward cache).
+    Reread,
+    /// A decision by the visitor or the API.
+    Decision,
+}
+
+/// What must happen after the controller's state is released.
+#[derive(Default)]
+pub struct After {
+    gate: bool,
+    tell: Option<&'static str>,
+}
+
+pub fn now() -> Now {
+    Now::at(js_sys::Date::now() as i64)
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    b
+}
+
+fn facts<'a>(origin: &'a str, path: &'a str) -> Facts<'a> {
+    Facts { now: now(), origin, path, random: random() }
+}
+
+/// What the page looks like now, for the tracker.
+pub fn page_facts() -> PageFacts {
+    let Some(w) = web_sys::window() else { return PageFacts::default() };
+    let loc = w.location();
+    let num = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+    let screen = w.screen().ok();
+    PageFacts {
+        href: loc.href().unwrap_or_default(),
+        host: loc.host().unwrap_or_default(),
+        pathname: loc.pathname().unwrap_or_default(),
+        referrer: w.document().map(|d| d.referrer()).unwrap_or_default(),
+        screen: screen.map_or((0, 0), |s| (s.width().unwrap_or(0) as u32, s.height().unwrap_or(0) as u32)),
+        viewport: (num(w.inner_width()), num(w.inner_height())),
+    }
+}
+
+fn location() -> (String, String, String, bool) {
+    let loc = web_sys::window().map(|w| w.location());
+    let get = |f: fn(&web_sys::Location) -> Result<String, JsValue>| loc.as_ref().and_then(|l| f(l).ok()).unwrap_or_default();
+    let protocol = get(web_sys::Location::protocol);
+    (get(web_sys::Location::origin), get(web_sys::Location::pathname), get(web_sys::Location::hostname), protocol == "https:")
+}
+
+/// The stored record as a document (None: nothing stored). A text that is not JSON becomes a
+/// document that fails to read, so the engine treats it as a broken record.
+fn stored() -> (Option<String>, Option<JsValue>) {
+    let text = store::read(store::KEY);
+    let doc = text.as_ref().map(|t| js_sys::JSON::parse(t).unwrap_or(JsValue::UNDEFINED));
+    (text, doc)
+}
+
+fn tracker_cookie() -> Option<String> {
+    tracker::cookie_value(&store::cookies(), tracker::COOKIE).map(String::from)
+}
+
+pub fn error(msg: &str) {
+    web_sys::console::error_1(&msg.into());
+}
+
+/// Starts the controller with a new engine and applies the stored record.
+pub fn start(engine: Engine) {
+    let app = App {
+        engine,
+        banner: Banner::default(),
+        listeners: Vec::new(),
+        next_listener: 0,
+        run: 0,
+        zipping: None,
+        wake: None,
+        signals: crate::web::signals::listen(),
+        history_hooked: false,
+        refusal_said: false,
+    };
+    APP.with(|a| *a.borrow_mut() = Some(app));
+    let after = with(|app| app.load(Kind::First));
+    finish(after);
+}
+
+impl App {
+    /// Reads the stored record and applies the rules to it.
+    fn load(&mut self, kind: Kind) -> After {
+        let (text, doc) = stored();
+        let (origin, path, _, _) = location();
+        let cookie = tracker_cookie();
+        let gpc = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
+            .is_some_and(|v| v == JsValue::TRUE);
+        let was = self.engine.tracker().is_some();
+        let step = self.engine.load(doc, gpc, &facts(&origin, &path), cookie.as_deref());
+        self.settle(step, kind, text, was)
+    }
+
+    fn decide(&mut self, requested: &[(String, bool)], method: Method) -> After {
+        let (_, doc) = stored();
+        let (origin, path, _, _) = location();
+        let cookie = tracker_cookie();
+        let was = self.engine.tracker().is_some();
+        let step = self.engine.decide(requested, method, doc, &facts(&origin, &path), cookie.as_deref());
+        self.settle(step, Kind::Decision, None, was)
+    }
+
+    fn settle(&mut self, step: Step, kind: Kind, stored_text: Option<String>, was_tracking: bool) -> After {
+        if let Some(bad) = step.bad {
+            let mut msg = String::from("Consentry: the stored consent record failed verification (");
+            msg.push_str(bad.reason.as_str());
+            msg.push_str("); it was kept aside in localStorage['consentry:quarantine'] and the visitor is asked again.");
+            error(&msg);
+            if let Some(t) = &stored_text {
+                store::write(store::QUARANTINE, t);
+            }
+            store::remove(store::KEY);
+        }
+        if step.method.is_some() && !store::write(store::KEY, &self.engine.log_json()) {
+            error("Consentry: storage is blocked or full; this choice holds for this page only.");
+        }
+        let (_, _, hostname, secure) = location();
+        let exists = tracker_cookie().is_some();
+        for c in self.engine.cookie_writes(&hostname, secure, exists, step.tracker_started) {
+            store::set_cookie(&c);
+        }
+        let tracking = self.engine.tracker().is_some();
+        if step.tracker_started || (was_tracking && !tracking) {
+            self.run += 1;
+            self.zipping = None;
+        }
+        if step.tracker_started {
+            if !self.history_hooked {
+                self.history_hooked = true;
+                self.signals.extend(crate::web::signals::hook_history());
+            }
+            self.engine.pageview(&page_facts, now(), random());
+        }
+        match kind {
+            Kind::Decision => self.banner.decided(&self.engine),
+            _ if step.ask => self.banner.show(&self.engine, false),
+            Kind::First if step.note => self.banner.show(&self.engine, true), // GPC decided: say so
+            _ => self.banner.hide(&self.engine),
+        }
+        if kind == Kind::First {
+            // A receipt left from an earlier page can wait until the page is idle.
+            idle(|| {
+                with(App::pump);
+            });
+        } else {
+            self.pump();
+        }
+        let tell = match step.method {
+            Some(m) => Some(m.as_str()),
+            None if step.changed && kind == Kind::Reread => Some("api"),
+            None => None,
+        };
+        After { gate: true, tell }
+    }
+
+    /// Sends what the engine says is due, then sets the timer for the next time it will be.
+    fn pump(&mut self) {
+        let now = now();
+        let evidence_url = self.engine.config().evidence_endpoint.clone().unwrap_or_default();
+        loop {
+            match self.engine.poll_transmit(&now) {
+                None => break,
+                Some(crate::core::engine::Transmit::Receipts { body, upto }) => {
+                    net::post(&evidence_url, &body.into(), move |status| {
+                        with(|app| app.receipts_answered(upto, status));
+                    });
+                }
+                Some(crate::core::engine::Transmit::Events(batch)) => {
+                    let text = batch_text(&batch);
+                    let run = self.run;
+                    if net::can_gzip() {
+                        self.zipping = Some((run, text.clone()));
+                        net::gzip(&text, move |bytes| zipped(run, bytes));
+                    } else {
+                        self.send_events(run, text.into(), false);
+                    }
+                }
+            }
+        }
+        self.wake = self.engine.poll_timeout().map(|at| {
+            let delay = (at.max(now.ms) - now.ms).min(i32::MAX as i64) as u32;
+            Timeout::new(delay, || {
+                with(App::pump);
+            })
+        });
+    }
+
+    fn receipts_answered(&mut self, upto: u64, status: u16) {
+        match self.engine.receipts_sent(upto, status, js_sys::Date::now() as i64, u32::from_le_bytes(random())) {
+            Delivered::Saved => {
+                store::write(store::KEY, &self.engine.log_json());
+            }
+            Delivered::Refused if !self.refusal_said => {
+                self.refusal_said = true;
+                error("Consentry: the evidence collector refused a receipt; it is kept in this browser.");
+            }
+            _ => {}
+        }
+        self.pump();
+    }
+
+    fn tracker_url(&self) -> String {
+        self.engine.config().tracker.as_ref().map(|t| t.endpoint.clone()).unwrap_or_default()
+    }
+
+    fn send_events(&mut self, run: u32, body: JsValue, zipped: bool) {
+        let mut url = self.tracker_url();
+        if zipped {
+            // As posthog-js has said it; PostHog and the collector also know gzip by its bytes.
+            url.push_str(if url.contains('?') { "&" } else { "?" });
+            url.push_str("compression=gzip-js");
+        }
+        net::post(&url, &body, move |status| {
+            with(|app| {
+                if app.run != run {
+                    return; // an answer for a tracker that has stopped since
+                }
+                let jitter = u32::from_le_bytes(random());
+                if app.engine.events_sent(status, js_sys::Date::now() as i64, jitter) == Some(Outcome::Refused) {
+                    let mut msg = String::from("Consentry tracker: the collector refused a batch (HTTP ");
+                    crate::core::canonical::push_int(&mut msg, status as u64);
+                    msg.push_str("); its events were dropped.");
+                    error(&msg);
+                }
+                app.pump();
+            });
+        });
+    }
+
+    /// The page is being hidden (`leaving`: for good): a batch still being compressed goes now,
+    /// uncompressed; then `$pageleave` and every beacon the engine gives.
+    fn hide(&mut self, leaving: bool) {
+        let tracker_url = self.tracker_url();
+        if let Some((run, body)) = self.zipping.take() {
+            if run == self.run && net::beacon(&tracker_url, &body) {
+                // Counts as sent, as beacons do.
+                self.engine.events_sent(200, js_sys::Date::now() as i64, 0);
+            }
+        }
+        let evidence_url = self.engine.config().evidence_endpoint.clone().unwrap_or_default();
+        let page: &dyn Fn() -> PageFacts = &page_facts;
+        self.engine.hide(leaving.then_some(page), &now(), random(), &mut |b| match b {
+            Beacon::Receipts(body) => net::beacon(&evidence_url, &body),
+            Beacon::Events(batch) => net::beacon(&tracker_url, &batch_text(batch)),
+        });
+    }
+}
+
+/// A batch as JSON text: serde-wasm-bindgen makes the JavaScript value, the browser writes it.
+fn batch_text(b: &Batch) -> String {
+    b.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
+        .and_then(|v| js_sys::JSON::stringify(&v).ok())
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// A batch finished compressing (None: the browser could not; it goes as text).
+fn zipped(run: u32, bytes: Option<js_sys::Uint8Array>) {
+    with(|app| {
+        let Some((r, text)) = app.zipping.take() else { return }; // gone by beacon meanwhile
+        if r != run || app.run != run {
+            return;
+        }
+        match bytes {
+            Some(b) => app.send_events(run, b.into(), true),
+            None => app.send_events(run, text.into(), false),
+        }
+    });
+}
+
+/// Calls `f` when the page is idle (or soon, where `requestIdleCallback` is missing).
+fn idle(f: impl FnOnce() + 'static) {
+    let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::once_into_js(f);
+    let Some(w) = web_sys::window() else { return };
+    let ric = js_sys::Reflect::get(&w, &"requestIdleCallback".into()).ok().and_then(|r| r.dyn_into::<Function>().ok());
+    match ric {
+        Some(r) => {
+            let _ = r.call1(&w, &f);
+        }
+        None => {
+            let _ = w.set_timeout_with_callback(f.unchecked_ref());
+        }
+    }
+}
+
+use wasm_bindgen::JsCast;
+
+/// Runs what a step asks of the page once the controller is released: the gates, then the
+/// listeners and the `consentry:change` event.
+pub fn finish(after: Option<After>) {
+    let Some(after) = after else { return };
+    let snapshot = with(|app| {
+        let c = app.engine.config();
+        let purpose = c.tracker.as_ref().map_or_else(|| String::from("analytics"), |t| t.purpose.clone());
+        (app.engine.consent().clone(), c.consent_mode, purpose, app.listeners.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>())
+    });
+    let Some((consent, consent_mode, purpose, listeners)) = snapshot else { return };
+    if after.gate {
+        gating::apply(&consent, consent_mode, &purpose);
+    }
+    if let Some(method) = after.tell {
+        #[derive(Serialize)]
+        struct Change<'a> {
+            consent: ChoiceMap<'a>,
+            method: &'a str,
+        }
+        let detail = Change { consent: ChoiceMap(&consent), method }
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap_or(JsValue::NULL);
+        for f in listeners {
+            let _ = f.call1(&JsValue::NULL, &detail);
+        }
+        let init = web_sys::CustomEventInit::new();
+        init.set_detail(&detail);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
+            let _ = crate::web::dom::document().dispatch_event(&ev);
+        }
+    }
+}
+
+// ---- what the API, the banner and the page's signals ask ----
+
+pub fn decide(requested: &[(String, bool)], method: Method) {
+    finish(with(|app| app.decide(requested, method)));
+}
+
+pub fn reread() {
+    finish(with(|app| app.load(Kind::Reread)));
+}
+
+pub fn show_banner() {
+    with(|app| app.banner.show(&app.engine, false));
+}
+
+pub fn show_preferences() {
+    with(|app| app.banner.show_preferences(&app.engine));
+}
+
+/// What is granted now.
+pub fn consent_now() -> gating::Consent {
+    with(|app| app.engine.consent().clone()).unwrap_or_default()
+}
+
+/// A control in the banner was used.
+pub fn action(name: &str, e: &web_sys::Event) {
+    match name {
+        "accept" => decide(&[], Method::AcceptAll),
+        "reject" => decide(&[], Method::RejectAll),
+        "save" => {
+            let choices = with(|app| app.banner.switches()).unwrap_or_default();
+            decide(&choices, Method::Custom);
+        }
+        "prefs" => show_preferences(),
+        "close" => {
+            with(|app| app.banner.close_dialog());
+        }
+        "x" => {
+            with(|app| app.banner.dismiss(&app.engine));
+        }
+        "dl" => {
+            e.prevent_default();
+            if let Some(text) = with(|app| app.engine.export_json()) {
+                download(&text);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn dialog_closed() {
+    with(|app| banner::on_closed(&mut app.banner));
+}
+
+/// Offers the visitor's own consent record as a JSON file.
+fn download(text: &str) {
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("application/json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&js_sys::Array::of1(&text.into()), &opts) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let a = crate::web::dom::document().create_element("a");
+    if let Ok(a) = a {
+        let _ = a.set_attribute("href", &url);
+        let _ = a.set_attribute("download", "consent-record.json");
+        if let Some(h) = a.dyn_ref::<web_sys::HtmlElement>() {
+            h.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+pub fn capture(name: &str, custom: Props) {
+    with(|app| {
+        match app.engine.capture(name, custom, &page_facts, now(), random()) {
+            Ok(()) => app.pump(),
+            Err(tracker::CaptureError::NotConsented) => {} // dropped, never kept for later
+            Err(e) => {
+                let mut msg = String::from("Consentry.capture: ");
+                msg.push_str(e.as_str());
+                error(&msg);
+            }
+        }
+    });
+}
+
+pub fn add_listener(f: Function) -> u32 {
+    with(|app| {
+        app.next_listener += 1;
+        app.listeners.push((app.next_listener, f));
+        app.next_listener
+    })
+    .unwrap_or(0)
+}
+
+pub fn remove_listener(id: u32) {
+    with(|app| app.listeners.retain(|(i, _)| *i != id));
+}
+
+/// `getConsent()`: `{ necessary: true, analytics: false, … }`.
+pub fn consent_value() -> JsValue {
+    with(|app| ChoiceMap(app.engine.consent()).serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL))
+        .unwrap_or(JsValue::NULL)
+}
+
+/// Whether `id` is a configured purpose.
+pub fn is_purpose(id: &str) -> bool {
+    with(|app| app.engine.config().purpose(id).is_some()).unwrap_or(false)
+}
+
+pub fn evidence() -> JsValue {
+    with(|app| app.engine.receipts().serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL))
+        .unwrap_or(JsValue::NULL)
+}
+
+pub fn export() -> String {
+    with(|app| app.engine.export_json()).unwrap_or_default()
+}
+
+/// `verifyEvidence()`: the log as stored now (an edit since the page loaded is caught); a bad
+/// one is put aside and the visitor asked again at once.
+pub fn verify() -> JsValue {
+    #[derive(Serialize)]
+    struct Verdict {
+        ok: bool,
+        count: usize,
+        #[serde(rename = "brokenAt", skip_serializing_if = "Option::is_none")]
+        broken_at: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+    }
+    let r = with(|app| app.engine.verify(stored().1));
+    let v = match r {
+        Some(Ok(n)) => Verdict { ok: true, count: n, broken_at: None, reason: None },
+        Some(Err(b)) => Verdict { ok: false, count: b.index, broken_at: Some(b.index), reason: Some(b.reason.as_str()) },
+        None => Verdict { ok: true, count: 0, broken_at: None, reason: None },
+    };
+    if !v.ok {
+        reread();
+    }
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+
+/// The page is being hidden (`leaving`: unloaded or frozen, not just a background tab).
+pub fn hidden(leaving: bool) {
+    with(|app| app.hide(leaving));
+}
+
+/// Back from the back/forward cache: another tab may have decided meanwhile (a frozen page
+/// hears no storage event), and for the tracker it is a new page view.
+pub fn restored() {
+    let run = with(|app| app.run);
+    reread();
+    with(|app| {
+        if Some(app.run) == run && app.engine.tracker().is_some() {
+            app.engine.restored();
+            app.engine.pageview(&page_facts, now(), random());
+            app.pump();
+        }
+    });
+}
+
+/// A navigation inside the page (history API): read again; a new path is a new `$pageview`.
+pub fn navigated() {
+    with(|app| {
+        app.engine.page_changed();
+        app.engine.pageview(&page_facts, now(), random());
+        app.pump();
+    });
+}
+
+pub fn resized() {
+    with(|app| app.engine.page_changed());
+}
