@@ -56,7 +56,7 @@ impl LangWarning {
         s.push_str(self.code);
         s.push_str("\" (lang/");
         s.push_str(self.code);
-        s.push_str(" next to consentry_bg.wasm) were ");
+        s.push_str(".json next to consentry_bg.wasm) were ");
         s.push_str(self.why.as_str());
         s.push_str("; showing English.");
         s

@@ -174,11 +174,14 @@ test('a receipt edited in localStorage is reported and the visitor is asked agai
     assert.equal((await stats(server.url)).receipts, 1, 'the collector still holds only the real receipt');
   }));
 
-/// The canonical text of a receipt (every field but `hash`, in order) and its SHA-256: what a
-/// forger who knows the format can compute.
+/// The canonical text of a receipt (format version 2: RFC 8785 / JCS, every field but `hash` with
+/// keys sorted) and its SHA-256: what a forger who knows the format can compute.
+const jcs = (v) => (v && typeof v === 'object' && !Array.isArray(v)
+  ? '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + jcs(v[k])).join(',') + '}'
+  : JSON.stringify(v));
 function reseal(r) {
   const { hash, ...fields } = r;
-  return { ...fields, hash: createHash('sha256').update(JSON.stringify(fields)).digest('hex') };
+  return { ...fields, hash: createHash('sha256').update(jcs(fields)).digest('hex') };
 }
 
 test('a forged POST is refused with 422 and nothing is stored', T, () =>

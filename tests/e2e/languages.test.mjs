@@ -1,6 +1,6 @@
 // The banner's languages, end to end: English is inside the .wasm; the other languages' texts are
-// lang/<code>.json next to it, fetched by the loader only for a visitor who needs one and in
-// parallel with the .wasm. A German page gets the de file, a French browser the fr file, a
+// lang/<code>.json next to it (script tag) or an ES module chunk (npm), loaded only for a visitor
+// who needs one and in parallel with the .wasm. A German page gets the de file, a French browser the fr file, a
 // config's `language` wins over both, a missing or broken file gives English with a console
 // warning (never no banner), an English visitor makes no language request, the receipt's texts
 // hash is the hash of exactly the texts shown, and the npm build finds its files next to itself.
@@ -21,13 +21,22 @@ const at = (path) => new URL(path, server.url).href;
 const table = (code) => JSON.parse(readFileSync(join(ROOT, 'src/core/lang', code + '.json'), 'utf8'));
 
 /// The receipt's `texts` for the test pages' purposes (necessary, then the config's), computed
-/// here from the language table: the 22 banner texts, then each purpose's title and description.
+/// here from the language table: the SHA-256 of the wording document (evidence format 2, see
+/// `Texts::document`): the 22 banner texts by name and each purpose's id, title, description and
+/// services, as RFC 8785 (JCS) writes them (keys sorted).
+const jcs = (v) => (Array.isArray(v) ? '[' + v.map(jcs).join(',') + ']'
+  : v && typeof v === 'object' ? '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + jcs(v[k])).join(',') + '}'
+  : JSON.stringify(v));
 function textsHash(code, purposes = ['necessary', 'analytics', 'marketing', 'functional']) {
   const t = table(code);
   const names = Object.keys(t).filter((k) => k !== 'lang' && !k.startsWith('purpose.'));
   assert.equal(names.length, 22);
-  const shown = [...names.map((k) => t[k]), ...purposes.flatMap((p) => [t[`purpose.${p}.title`], t[`purpose.${p}.description`]])];
-  return createHash('sha256').update(shown.map((s) => s + '\n').join('')).digest('hex');
+  const doc = {
+    lang: code,
+    purposes: purposes.map((p) => ({ description: t[`purpose.${p}.description`], id: p, services: [], title: t[`purpose.${p}.title`] })),
+    texts: Object.fromEntries(names.map((k) => [k, t[k]])),
+  };
+  return createHash('sha256').update(jcs(doc)).digest('hex');
 }
 
 /// Opens `path` with the browser options, recording every request for a language file; `routes`
@@ -151,7 +160,7 @@ test('English visitors make no language request (English page, English or German
   }
 });
 
-test('the npm build finds lang/de.json next to its bundle (import.meta.url) for a German page', T, async () => {
+test('the npm build loads the German table as its own chunk (import()) next to its bundle for a German page', T, async () => {
   // The demo's /npm/ page is English; served here as a German page.
   const rewrite = async (route) => {
     const r = await route.fetch();
@@ -159,7 +168,10 @@ test('the npm build finds lang/de.json next to its bundle (import.meta.url) for 
   };
   const b = await visit('/npm/', { locale: 'en-US' }, [['**/npm/', rewrite]]);
   try {
-    assert.deepEqual(b.langRequests, ['/dist/lang/de.json']);
+    // The German table's chunk, once (esbuild's shared runtime chunk may sit beside it).
+    const tables = b.langRequests.filter((p) => !/\/chunk-/.test(p));
+    assert.equal(tables.length, 1, JSON.stringify(b.langRequests));
+    assert.match(tables[0], /^\/dist\/lang\/de-[A-Z0-9]+\.js$/);
     const { label, receipt } = await rejectAndReceipt(b);
     assert.equal(label, table('de').rejectAll);
     assert.equal(receipt.lang, 'de');

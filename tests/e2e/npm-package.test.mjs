@@ -61,7 +61,7 @@ test('the bundled npm page shows the banner and reports consent through the API'
   }
 });
 
-test('a wrong config through the npm build: init() rejects with the field and the words (errors.json fetched then), or says where the words are', async () => {
+test('a wrong config through the npm build: init() rejects with the field and the words; no banner', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'consentry-npm-bad-'));
   const server = await startServer();
   const { page, close } = await launch();
@@ -71,41 +71,18 @@ test('a wrong config through the npm build: init() rejects with the field and th
         .then(() => { window.result = 'resolved'; }, (e) => { window.result = e.message; });`);
     execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['main.js', '--bundle', '--format=esm', '--outfile=out.js', '--log-level=warning'], { cwd: dir });
     const bundle = readFileSync(join(dir, 'out.js'), 'utf8');
-    // The bundle stands in for the demo's own, so its URL (and so errors.json's) is /dist/.
+    // The bundle stands in for the demo's own, so its URL (and so the .wasm's) is /dist/.
     await page.route('**/dist/npm-demo.js', (route) => route.fulfill({ body: bundle, contentType: 'text/javascript' }));
-    const requested = [];
-    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
     const result = async () => {
       await page.goto(server.url + 'npm/');
       await page.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 });
       return page.evaluate(() => window.result);
     };
     assert.equal(await result(), 'Consentry config: layout: expected "box" or "bar"');
-    assert.ok(requested.includes('/dist/errors.json'), `errors.json fetched: ${JSON.stringify(requested)}`);
     assert.equal(await page.locator('#consentry').count(), 0, 'no banner');
-
-    await page.route('**/dist/errors.json', (route) => route.fulfill({ status: 404, body: '' }));
-    assert.match(await result(), /^Consentry config: layout: problem \d+ \(the words are in errors\.json next to consentry_bg\.wasm, which did not load/);
   } finally {
     await close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('a good config never fetches errors.json', async () => {
-  const server = await startServer();
-  const { page, close } = await launch();
-  try {
-    const requested = [];
-    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
-    await page.goto(server.url);
-    await banner(page).locator('button[data-a=accept]').waitFor();
-    await page.goto(server.url + 'npm/');
-    await banner(page).locator('button[data-a=accept]').waitFor();
-    assert.ok(!requested.some((p) => p.endsWith('errors.json')), JSON.stringify(requested));
-  } finally {
-    await close();
-    await server.stop();
   }
 });

@@ -189,7 +189,7 @@ pub fn build() -> Result<()> {
         .arg(root.join("www/npm/main.js"))
         .args(["--bundle", "--format=esm", "--splitting", "--minify", "--target=es2020", "--log-level=warning"])
         .arg("--entry-names=npm-demo")
-        .arg("--chunk-names=[name]-[hash]")
+        .arg("--chunk-names=lang/[name]-[hash]")
         .arg(format!("--alias:consentry={}", npm.display()))
         .arg(format!("--outdir={}", dist.display())))?;
     std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
