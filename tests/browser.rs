@@ -1,30 +1,59 @@
-//! The `.wasm`'s exports in headless Chromium (wasm-bindgen-test, run by `cargo xtask test`).
+//! The shipped module's exported API in headless Chromium (wasm-bindgen-test, run by
+//! `cargo xtask test`), built with the same features as the release build.
 //!
-//! Owns: checking what the JavaScript shell asks (`consentry::web::exports`, below the byte-level
-//! `abi`), built for wasm32 and run in a real browser: config errors name the field, a decision comes back with the log text to store and
-//! verifies, a tampered log is refused, the outbox and its acknowledgement, the tracker's queue
-//! (nothing before `track_run(true)`, retry delays, beacons). The shell itself (DOM, storage, network) is tested end to end in
-//! tests/e2e. The engine is a per-page singleton: each test starts its own before using it.
+//! Owns: what `start` and the `Consentry` object do in a real browser: a bad config is refused
+//! with the field named (before and after a good start), the banner is rendered by the module
+//! (roles, names, both layers), nothing is stored, set or sent before a choice, a decision is
+//! recorded, stored and verifiable, the tracker starts only with consent and stops at once on
+//! withdrawal, `setConsent` and `on` refuse wrong arguments, `on` unsubscribes, a tampered
+//! record is refused, and a blocked storage is survived. The module is one per page, so the
+//! stateful journey is one test, in order; the configuration tests need no started module.
 #![cfg(target_arch = "wasm32")]
 
-use consentry::core::json::{self, Value};
-use consentry::core::tape;
-use consentry::web::exports as x;
-use js_sys::{Array, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use consentry::web::api::start;
+use js_sys::{Array, Function, Promise, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use web_sys::{Element, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+// Test-only JavaScript: records what the module would send, and can block storage.
+#[wasm_bindgen(inline_js = "
+export function record() {
+  window.__sent = [];
+  const f = window.fetch.bind(window);
+  window.fetch = (url, init) => { window.__sent.push({ url: String(url), how: 'fetch', type: init && init.headers && init.headers['Content-Type'] }); return Promise.resolve(new Response('{}', { status: 200 })); };
+  navigator.sendBeacon = (url) => { window.__sent.push({ url: String(url), how: 'beacon' }); return true; };
+}
+export function sent() { return window.__sent.map((s) => s.url); }
+export function content_types() { return window.__sent.filter((s) => s.how == 'fetch').map((s) => s.type); }
+export function block_storage() {
+  Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); }, configurable: true });
+}
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function click(el) { el.click(); }
+")]
+extern "C" {
+    fn record();
+    fn sent() -> Vec<String>;
+    fn content_types() -> Vec<JsValue>;
+    fn block_storage();
+    fn sleep(ms: u32) -> Promise;
+    fn click(el: &Element);
+}
 
 const GOOD: &str = r#"{
   "policyVersion": "test-1",
   "privacyPolicyUrl": "/privacy.html",
-  "purposes": [{ "id": "analytics" }, { "id": "marketing" }],
+  "purposes": [{ "id": "analytics", "services": [{ "name": "cs_id", "provider": "this site", "lifetime": "13 months" }] }, { "id": "marketing" }],
   "evidenceEndpoint": "/consentry/receipts",
-  "tracker": { "apiKey": "phc_test", "purpose": "analytics", "batchSize": 2, "allowParams": ["utm_source"] }
+  "tracker": { "apiKey": "phc_test", "purpose": "analytics", "batchSize": 1, "allowParams": ["utm_source"] }
 }"#;
 
-fn parse(text: &str) -> JsValue {
+fn obj(text: &str) -> JsValue {
     JSON::parse(text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
@@ -32,200 +61,169 @@ fn get(v: &JsValue, path: &str) -> JsValue {
     path.split('.').fold(v.clone(), |o, k| Reflect::get(&o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED))
 }
 
-fn text(v: &JsValue, path: &str) -> String {
-    get(v, path).as_string().unwrap_or_default()
+fn call(api: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(api, method).dyn_into().expect(method);
+    f.apply(api, &args.iter().collect::<Array>())
 }
 
-const RANDOM: [u8; 32] = [9; 32];
-
-/// A JSON text as the shell hands it over: parsed, written as a tape, and read back by the
-/// module's own tape reader (None: not JSON).
-fn doc(t: &str) -> Option<Value> {
-    let mut b = Vec::new();
-    tape::encode(&json::parse(t).ok()?, &mut b);
-    Some(tape::decode(&b).expect("the module reads its tape back"))
+fn error_message(e: JsValue) -> String {
+    get(&e, "message").as_string().unwrap_or_default()
 }
 
-/// A stored log text (or none) as `exports` takes it.
-fn stored(t: Option<&str>) -> Option<Option<Value>> {
-    t.map(doc)
+fn try_start(config: JsValue) -> Result<JsValue, String> {
+    start(config.unchecked_into(), JsValue::UNDEFINED.unchecked_into()).map(JsValue::from).map_err(|e| error_message(e.into()))
 }
 
-fn start(config: &str, langs: &str) -> String {
-    x::start(doc(config).as_ref(), None, langs)
+fn local(key: &str) -> Option<String> {
+    web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
 }
 
-fn verify(t: Option<&str>) -> String {
-    x::verify(stored(t).as_ref().map(Option::as_ref))
+fn shadow() -> ShadowRoot {
+    let d = web_sys::window().unwrap().document().unwrap();
+    d.get_element_by_id("consentry").expect("the banner's host").shadow_root().expect("an open shadow root")
 }
 
-fn started() {
-    let s = parse(&start(GOOD, "en-GB\nen"));
-    assert!(get(&s, "error").is_undefined(), "a valid config starts: {:?}", get(&s, "error"));
+fn cookie() -> String {
+    let d: web_sys::HtmlDocument = web_sys::window().unwrap().document().unwrap().dyn_into().unwrap();
+    d.cookie().unwrap_or_default()
 }
 
-fn load(stored: Option<&str>, gpc: bool) -> JsValue {
-    parse(&x::load(self::stored(stored).as_ref().map(Option::as_ref), gpc, "2023-11-14T22:13:20.000Z", "https://shop.example", "/p?q=1", &RANDOM))
-}
-
-fn decide(choices: &str, method: &str, stored: Option<&str>) -> JsValue {
-    parse(&x::decide(doc(choices).as_ref(), method, self::stored(stored).as_ref().map(Option::as_ref), "2023-11-14T22:13:21.000Z", "https://shop.example", "/p", &RANDOM))
+async fn wait(ms: u32) {
+    JsFuture::from(sleep(ms)).await.unwrap();
 }
 
 #[wasm_bindgen_test]
-fn a_bad_config_is_refused_with_the_field_named() {
-    use consentry::core::config::Msg;
-    for (config, field, problem) in [
-        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#, "privacyPolicyURL", Msg::UnknownField),
-        (r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#, "consentDays", Msg::Days),
-        ("{not json", "", Msg::NotJson),
+fn a_bad_config_is_refused_with_the_field_and_the_words() {
+    for (config, message) in [
+        (
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#,
+            "Consentry config: privacyPolicyURL: unknown field: check its spelling against the README's config reference",
+        ),
+        (
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#,
+            "Consentry config: consentDays: expected days from 1 to 395 (13 months at most)",
+        ),
+        (
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics"},{"id":"Bad Id"}]}"#,
+            "Consentry config: purposes[1].id: expected lower-case letters, digits, '_' or '-' (at most 32)",
+        ),
+        (
+            r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"tracker":{"apiKey":"k","purpose":"necessary"}}"#,
+            "Consentry config: tracker.purpose: must name one of your purposes (not \"necessary\"): analytics is never strictly necessary",
+        ),
+        (r#"[1,2]"#, "Consentry config: (document): expected an object { … }"),
     ] {
-        let s = parse(&start(config, ""));
-        assert!(get(&s, "view").is_undefined(), "{config}: no view for a bad config");
-        assert_eq!(text(&s, "error.field"), field, "{config}: the error names the field");
-        assert_eq!(get(&s, "error.code").as_f64(), Some(problem as u8 as f64), "{config}: and the problem");
+        assert_eq!(try_start(obj(config)).err().as_deref(), Some(message), "{config}");
     }
+    let not_json = try_start(JsValue::from_str("{not json")).err().unwrap_or_default();
+    assert!(not_json.starts_with("Consentry config: not valid JSON: "), "{not_json}");
 }
 
+/// The visitor's journey on one page, in order (the module is one per page).
 #[wasm_bindgen_test]
-fn the_view_has_texts_purposes_and_settings() {
-    let s = parse(&start(GOOD, "de-DE"));
-    assert!(text(&s, "warning").contains("\"de\""), "a German visitor without lang/de.json is warned about");
-    assert_eq!(text(&s, "view.lang"), "en");
-    assert_eq!(text(&s, "view.t.acceptAll"), "Accept all");
-    assert_eq!(text(&s, "view.policy"), "/privacy.html");
-    assert_eq!(text(&s, "view.evidence"), "/consentry/receipts");
-    assert_eq!(text(&s, "view.tracker.purpose"), "analytics");
-    let purposes: Array = get(&s, "view.purposes").dyn_into().expect("purposes is an array");
-    let ids: Vec<String> = purposes.iter().map(|p| text(&p, "id")).collect();
-    assert_eq!(ids, ["necessary", "analytics", "marketing"]);
-}
+async fn a_visitors_journey_through_the_exported_api() {
+    record();
+    let api = try_start(obj(GOOD)).expect("a good config starts");
+    assert!(api.is_object());
 
-#[wasm_bindgen_test]
-fn a_time_a_receipt_cannot_hold_is_recorded_as_the_epoch() {
-    started();
-    load(None, false);
-    let mut saved = String::new();
-    for (i, now) in ["+010000-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "not a time"].iter().enumerate() {
-        let step = parse(&x::decide(None, "accept_all", None, now, "https://shop.example", "/p", &RANDOM));
-        saved = text(&step, "save");
-        let receipts: Array = get(&parse(&saved), "receipts").dyn_into().expect("receipts");
-        assert_eq!(receipts.length() as usize, i + 1);
-        assert_eq!(text(&receipts.get(i as u32), "time"), "1970-01-01T00:00:00.000Z", "{now}");
-    }
-    assert_eq!(get(&parse(&verify(None)), "ok"), JsValue::TRUE, "and the log still verifies");
-    let kept = stored(Some(&saved));
-    let later = parse(&x::load(kept.as_ref().map(Option::as_ref), false, "2026-11-23T10:00:00.000Z", "https://shop.example", "/p", &RANDOM));
-    assert!(get(&later, "bad").is_undefined(), "the stored log is good");
-    assert_eq!(get(&later, "ask"), JsValue::TRUE, "so old a decision is asked again");
-}
+    // First visit: the banner is the module's, with its roles and names; nothing stored or sent.
+    let root = shadow();
+    let section = root.query_selector("section[aria-labelledby=ct][aria-describedby=cb]").unwrap().expect("the first layer");
+    let buttons: Vec<String> =
+        (0..3).map(|i| section.query_selector_all("button").unwrap().item(i).and_then(|b| b.text_content()).unwrap_or_default()).collect();
+    assert_eq!(buttons, ["Accept all", "Reject all", "Customise"]);
+    assert!(root.query_selector("[role=status]").unwrap().is_some(), "a live region exists before it speaks");
+    assert_eq!(local("consentry"), None);
+    assert!(!cookie().contains("cs_id"));
+    let consent = call(&api, "getConsent", &[]).unwrap();
+    assert_eq!(get(&consent, "analytics"), JsValue::FALSE);
+    assert_eq!(get(&consent, "necessary"), JsValue::TRUE);
 
-#[wasm_bindgen_test]
-fn decisions_are_recorded_stored_verified_and_tamper_evident() {
-    started();
-    let first = load(None, false);
-    assert_eq!(get(&first, "ask"), JsValue::TRUE, "first visit asks");
-    assert!(get(&first, "save").is_undefined(), "nothing to store before a choice");
-    assert_eq!(get(&first, "consent.analytics"), JsValue::FALSE);
+    // Without consent capture() is dropped: nothing goes out, even after the flush interval.
+    call(&api, "capture", &["before".into(), obj(r#"{"x":1}"#)]).unwrap();
+    wait(300).await;
+    assert!(sent().iter().all(|u| !u.contains("/batch/")), "tracker traffic before consent: {:?}", sent());
 
-    let accepted = decide("", "accept_all", None);
-    assert_eq!(text(&accepted, "method"), "accept_all");
-    assert_eq!(get(&accepted, "consent.analytics"), JsValue::TRUE);
-    let saved = text(&accepted, "save");
-    assert!(saved.contains("\"receipts\""), "the log to store comes with the decision");
-    assert_eq!(get(&parse(&verify(Some(&saved))), "count").as_f64(), Some(1.0));
+    // The preferences dialog: one switch per purpose, none pre-ticked but necessary (disabled).
+    call(&api, "showPreferences", &[]).unwrap();
+    let dialog = root.query_selector("dialog[open][aria-modal=true]").unwrap().expect("an open modal dialog");
+    let switches = dialog.query_selector_all("input[role=switch]").unwrap();
+    assert_eq!(switches.length(), 3);
+    let states: Vec<(String, bool, bool)> = (0..3)
+        .map(|i| {
+            let s: web_sys::HtmlInputElement = switches.item(i).unwrap().dyn_into().unwrap();
+            (s.get_attribute("data-p").unwrap(), s.checked(), s.disabled())
+        })
+        .collect();
+    assert_eq!(states, [("necessary".into(), true, true), ("analytics".into(), false, false), ("marketing".into(), false, false)]);
+    assert!(dialog.query_selector("details table th[scope=row]").unwrap().is_some(), "the services table");
 
-    let custom = decide(r#"{"marketing":true,"nope":true}"#, "custom", Some(&saved));
-    assert_eq!(get(&custom, "consent.marketing"), JsValue::TRUE);
-    assert_eq!(get(&custom, "consent.analytics"), JsValue::TRUE, "unnamed purposes keep their state");
-    let saved = text(&custom, "save");
-    let receipts: Array = get(&parse(&x::export_log()), "receipts").dyn_into().unwrap();
-    assert_eq!(receipts.length(), 2);
-    assert!(x::export_log().contains("consentry-evidence"));
-
-    // The next page: no question, the same grants.
-    started();
-    let again = load(Some(&saved), false);
-    assert_eq!(get(&again, "ask"), JsValue::FALSE);
-    assert_eq!(get(&again, "consent.marketing"), JsValue::TRUE);
-
-    // One flipped grant: refused, the index and reason named, the visitor asked again.
-    let forged = saved.replacen("\"analytics\":true", "\"analytics\":false", 1);
-    let v = parse(&verify(Some(&forged)));
-    assert_eq!(get(&v, "ok"), JsValue::FALSE);
-    assert!(!text(&v, "reason").is_empty());
-    started();
-    let bad = load(Some(&forged), false);
-    assert!(!text(&bad, "bad").is_empty(), "the tampered log is named bad");
-    assert_eq!(get(&bad, "ask"), JsValue::TRUE);
-    assert_eq!(get(&bad, "consent.analytics"), JsValue::FALSE, "fails closed");
-}
-
-#[wasm_bindgen_test]
-fn gpc_is_an_opt_out_recorded_without_asking() {
-    started();
-    let s = load(None, true);
-    assert_eq!(text(&s, "method"), "gpc");
-    assert_eq!(get(&s, "gpc"), JsValue::TRUE);
-    assert_eq!(get(&s, "consent.analytics"), JsValue::FALSE);
-    let a = decide("", "accept_all", Some(&text(&s, "save")));
-    assert_eq!(get(&a, "consent.analytics"), JsValue::FALSE, "accept all keeps the honoured opt-out");
-}
-
-#[wasm_bindgen_test]
-fn the_outbox_is_acknowledged_only_up_to_what_was_sent() {
-    started();
-    load(None, false);
-    assert_eq!(x::outbox(), "", "nothing recorded, nothing to send");
-    decide("", "reject_all", None);
-    let o = x::outbox();
-    let (seq, body) = o.split_once('\n').expect("seq and body");
-    assert_eq!(seq, "1");
-    assert_eq!(Array::from(&parse(body)).length(), 1);
-    decide(r#"{"analytics":true}"#, "api", None);
-    assert!(x::outbox().starts_with("2\n"), "both wait");
-    let stored = x::ack(1.0);
-    assert!(stored.contains("\"delivered\":1"));
-    assert!(x::outbox().starts_with("2\n"), "the second still waits");
-    x::ack(2.0);
-    assert_eq!(x::outbox(), "");
-}
-
-#[wasm_bindgen_test]
-fn the_tracker_queue_runs_only_while_started() {
-    started();
-    load(None, false);
-    x::track_run(false);
-    let rest = |n: u8| format!(r#""distinct_id":"d","plan":"pro"}},"timestamp":"2026-01-01T00:00:00.000Z","uuid":"u-{n}"}}"#);
-    assert_eq!(x::track("signup", &rest(1)), 0, "not running: dropped");
-    assert_eq!(x::track_next("2023-11-14T22:13:20.000Z"), None);
-    x::track_run(true);
-    assert_eq!(x::track("", &rest(1)), 3, "an empty name is refused");
-    assert_eq!(x::track("signup", &rest(1)), 1);
-    assert_eq!(x::track_waiting() & 1, 1, "an event waits for the flush timer");
-    assert_eq!(x::track("signup", &rest(2)), 2, "the batch of 2 is due");
-    let body = x::track_next("2023-11-14T22:13:20.000Z").expect("a batch");
-    let batch = parse(&body);
-    assert_eq!(text(&batch, "api_key"), "phc_test");
-    assert_eq!(Array::from(&get(&batch, "batch")).length(), 2);
-    assert_eq!(text(&batch, "sent_at"), "2023-11-14T22:13:20.000Z");
-    assert!(body.contains("\"plan\":\"pro\""), "{body}");
-    assert_eq!(x::track_next("2023-11-14T22:13:20.000Z"), None, "one batch under way at a time");
-    let wait = x::track_done(503, 0);
-    assert!((1000..=1250).contains(&wait), "a 503 is retried after about a second, not {wait}");
-    assert_eq!(x::track_next("2023-11-14T22:13:22.000Z").as_deref().map(|b| b.contains("signup")), Some(true), "the same batch again");
-    assert_eq!(x::track_done(200, 0), 0);
-    assert_eq!(x::track("later", &rest(3)), 1);
-    let mut sent = Vec::new();
-    x::track_beacon("2023-11-14T22:13:20.000Z", &mut |b| {
-        sent.push(String::from(b));
-        true
+    // on(): called after a decision, and no more once unsubscribed.
+    let calls = Array::new();
+    let seen = calls.clone();
+    let listener = Closure::<dyn Fn(JsValue)>::new(move |d: JsValue| {
+        seen.push(&get(&d, "method"));
     });
-    assert_eq!(sent.len(), 1, "the waiting event goes by beacon on page hide");
-    assert!(sent[0].contains("\"later\""));
-    x::track_run(false);
-    assert_eq!(x::track("after", &rest(4)), 0, "withdrawn: dropped");
-    assert_eq!(x::track_waiting(), 0, "and nothing is kept");
-    assert_eq!(x::backoff(1, 0), 1000);
-}
+    let off = call(&api, "on", &["change".into(), listener.as_ref().clone()]).unwrap();
+    assert!(off.is_function(), "on() returns an unsubscribe function");
+    assert!(call(&api, "on", &["nope".into(), listener.as_ref().clone()]).is_err());
 
+    // Accept in the dialog: recorded, stored, verifiable; the tracker starts.
+    click(&dialog.query_selector("button[data-a=accept]").unwrap().unwrap());
+    assert!(!dialog.has_attribute("open"), "the dialog closed");
+    assert_eq!(calls.to_vec(), vec![JsValue::from("accept_all")]);
+    let stored = local("consentry").expect("the record is stored");
+    assert!(stored.contains("\"method\":\"accept_all\""));
+    let receipts: Array = call(&api, "evidence", &[]).unwrap().dyn_into().unwrap();
+    assert_eq!(receipts.length(), 1);
+    assert_eq!(get(&receipts.get(0), "v").as_f64(), Some(2.0));
+    assert_eq!(get(&receipts.get(0), "choices.analytics"), JsValue::TRUE);
+    assert_eq!(get(&call(&api, "verifyEvidence", &[]).unwrap(), "ok"), JsValue::TRUE);
+    assert!(cookie().contains("cs_id="), "the tracker cookie after consent");
+    assert!(root.query_selector("section").unwrap().is_none(), "the first layer went");
+    assert!(!get(&root.query_selector("[role=status]").unwrap().unwrap().into(), "textContent").as_string().unwrap_or_default().is_empty());
+    wait(300).await;
+    assert!(sent().iter().any(|u| u.contains("/batch/")), "a $pageview went: {:?}", sent());
+    assert!(sent().iter().any(|u| u.contains("/consentry/receipts")), "the receipt went: {:?}", sent());
+    assert!(content_types().iter().all(|t| t.as_string().as_deref() == Some("text/plain")), "every send is text/plain");
+
+    // setConsent refuses what is not a purpose or not a boolean, naming it.
+    let e = call(&api, "setConsent", &[obj(r#"{"analytic":true}"#)]).err().unwrap();
+    assert!(e.is_instance_of::<js_sys::TypeError>());
+    assert_eq!(error_message(e), "Consentry.setConsent: analytic: not a purpose in the config");
+    let e = call(&api, "setConsent", &[obj(r#"{"analytics":"yes"}"#)]).err().unwrap();
+    assert_eq!(error_message(e), "Consentry.setConsent: analytics: expected true or false");
+
+    // Withdrawal: the tracker stops, the cookie goes, a listener no longer called after off().
+    Function::from(off).call0(&JsValue::NULL).unwrap();
+    let before = sent().len();
+    call(&api, "setConsent", &[obj(r#"{"analytics":false}"#)]).unwrap();
+    assert_eq!(calls.length(), 1, "unsubscribed");
+    assert!(!cookie().contains("cs_id"), "the cookie went: {}", cookie());
+    call(&api, "capture", &["after".into(), JsValue::UNDEFINED]).unwrap();
+    wait(300).await;
+    assert!(sent()[before..].iter().all(|u| !u.contains("/batch/")), "tracker traffic after withdrawal: {:?}", &sent()[before..]);
+    let receipts: Array = call(&api, "evidence", &[]).unwrap().dyn_into().unwrap();
+    assert_eq!(get(&receipts.get(1), "method").as_string().as_deref(), Some("api"));
+
+    // A record edited in storage is refused and put aside, and the visitor is asked again.
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let edited = local("consentry").unwrap().replacen("\"analytics\":false", "\"analytics\":true", 1);
+    storage.set_item("consentry", &edited).unwrap();
+    let verdict = call(&api, "verifyEvidence", &[]).unwrap();
+    assert_eq!(get(&verdict, "ok"), JsValue::FALSE);
+    assert_eq!(get(&verdict, "brokenAt").as_f64(), Some(1.0));
+    assert_eq!(local("consentry:quarantine").as_deref(), Some(edited.as_str()));
+    assert_eq!(local("consentry"), None);
+    assert!(shadow().query_selector("section").unwrap().is_some(), "asked again");
+    assert_eq!(get(&call(&api, "getConsent", &[]).unwrap(), "analytics"), JsValue::FALSE);
+
+    // Storage blocked: a decision still holds for the page and is delivered.
+    block_storage();
+    let before = sent().len();
+    call(&api, "rejectAll", &[]).unwrap();
+    assert_eq!(get(&call(&api, "getConsent", &[]).unwrap(), "analytics"), JsValue::FALSE);
+    wait(300).await;
+    assert!(sent()[before..].iter().any(|u| u.contains("/consentry/receipts")), "delivered without storage");
+    drop(listener);
+}

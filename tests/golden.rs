@@ -37,11 +37,7 @@ fn golden_chain() -> Vec<Receipt> {
         lang: "de".into(),
         texts: TEXTS.into(),
         // Deliberately not in canonical order.
-        choices: choices(&[
-            ("necessary", true),
-            ("marketing", true),
-            ("analytics", true),
-        ]),
+        choices: choices(&[("necessary", true), ("marketing", true), ("analytics", true)]),
         method: Method::AcceptAll,
         gpc: false,
         prev: ZERO_HASH.into(),
@@ -55,11 +51,7 @@ fn golden_chain() -> Vec<Receipt> {
     r2.seq = 2;
     r2.time = "2026-11-23T09:16:40.007Z".into();
     r2.path = "/".into();
-    r2.choices = choices(&[
-        ("analytics", true),
-        ("marketing", false),
-        ("necessary", true),
-    ]);
+    r2.choices = choices(&[("analytics", true), ("marketing", false), ("necessary", true)]);
     r2.method = Method::Custom;
     r2.prev = r1.hash.clone();
     r2.hash = r2.compute_hash();
@@ -69,11 +61,7 @@ fn golden_chain() -> Vec<Receipt> {
     r3.time = "2026-11-20T08:00:00.000Z".into();
     r3.path = "/checkout".into();
     r3.lang = "en".into();
-    r3.choices = choices(&[
-        ("marketing", false),
-        ("necessary", true),
-        ("analytics", false),
-    ]);
+    r3.choices = choices(&[("marketing", false), ("necessary", true), ("analytics", false)]);
     r3.method = Method::Withdraw;
     r3.gpc = true;
     r3.prev = r2.hash.clone();
@@ -83,10 +71,7 @@ fn golden_chain() -> Vec<Receipt> {
 
 fn vectors(text: &str) -> Vec<Value> {
     let doc: Value = serde_json::from_str(text).expect("the vectors are JSON");
-    doc.get("vectors")
-        .and_then(Value::as_array)
-        .expect("a vectors array")
-        .to_vec()
+    doc.get("vectors").and_then(Value::as_array).expect("a vectors array").to_vec()
 }
 
 fn text<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -175,11 +160,7 @@ fn any_one_character_edit_breaks_the_chain_at_its_receipt() {
     let chain = golden_chain();
     let mut checked = 0;
     for i in 0..chain.len() {
-        let before: usize = chain[..i]
-            .iter()
-            .map(|r| r.to_json().len() + 1)
-            .sum::<usize>()
-            + 1;
+        let before: usize = chain[..i].iter().map(|r| r.to_json().len() + 1).sum::<usize>() + 1;
         let own = chain[i].to_json();
         let doc = receipts_array(&chain);
         for (at, c) in own.char_indices() {
@@ -199,11 +180,7 @@ fn any_one_character_edit_breaks_the_chain_at_its_receipt() {
             };
             match verify_chain(&rs, true) {
                 Ok(_) => panic!("edit at receipt {i} byte {at} ({c} -> {to}) went unnoticed"),
-                Err(b) => assert_eq!(
-                    b.index, i,
-                    "edit at receipt {i} byte {at} ({c} -> {to}): {}",
-                    b.reason.as_str()
-                ),
+                Err(b) => assert_eq!(b.index, i, "edit at receipt {i} byte {at} ({c} -> {to}): {}", b.reason.as_str()),
             }
             checked += 1;
         }
@@ -236,26 +213,17 @@ fn tampered_hash_broken_link_wrong_seq_and_mixed_subjects() {
     let mut rs = chain.clone();
     rs[1].prev = "e".repeat(64);
     rs[1].hash = rs[1].compute_hash();
-    assert_eq!(
-        fails(&rs),
-        (1, "prev: does not match the previous receipt's hash")
-    );
+    assert_eq!(fails(&rs), (1, "prev: does not match the previous receipt's hash"));
 
     let mut rs = chain.clone();
     rs[2].seq = 4;
     rs[2].hash = rs[2].compute_hash();
-    assert_eq!(
-        fails(&rs),
-        (2, "seq: not one more than the previous receipt's")
-    );
+    assert_eq!(fails(&rs), (2, "seq: not one more than the previous receipt's"));
 
     let mut rs = chain.clone();
     rs[1].subject = "d".repeat(32);
     rs[1].hash = rs[1].compute_hash();
-    assert_eq!(
-        fails(&rs),
-        (1, "subject: differs from the previous receipt's")
-    );
+    assert_eq!(fails(&rs), (1, "subject: differs from the previous receipt's"));
 
     assert_eq!(fails(&chain[1..]), (0, "seq: the chain must start at 1"));
     assert_eq!(verify_chain(&chain[1..], false).ok(), Some(2));

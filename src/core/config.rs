@@ -253,20 +253,11 @@ const TOP: &Schema = &[
     ("$schema", Kind::Other),
 ];
 
-const PURPOSE: &Schema = &[
-    ("id", Kind::Id),
-    ("services", Kind::Other),
-    ("gpc", Kind::Bool),
-    ("title", Kind::Text),
-    ("description", Kind::Text),
-];
+const PURPOSE: &Schema =
+    &[("id", Kind::Id), ("services", Kind::Other), ("gpc", Kind::Bool), ("title", Kind::Text), ("description", Kind::Text)];
 
-const SERVICE: &Schema = &[
-    ("name", Kind::Required(Problem::ServiceName)),
-    ("provider", Kind::Text),
-    ("purpose", Kind::Text),
-    ("lifetime", Kind::Text),
-];
+const SERVICE: &Schema =
+    &[("name", Kind::Required(Problem::ServiceName)), ("provider", Kind::Text), ("purpose", Kind::Text), ("lifetime", Kind::Text)];
 
 const TRACKER: &Schema = &[
     ("apiKey", Kind::Required(Problem::ApiKey)),
@@ -487,8 +478,7 @@ fn texts<D: Doc>(v: D, path: &str) -> Check<TextTables> {
 pub fn from_doc<D: Doc>(doc: D) -> Result<Config, ConfigError> {
     let f = Fields::new(doc, "", TOP)?;
     f.check(&TOP[..1])?;
-    let mut purposes =
-        vec![Purpose { id: String::from("necessary"), title: None, description: None, gpc: false, services: Vec::new() }];
+    let mut purposes = vec![Purpose { id: String::from("necessary"), title: None, description: None, gpc: false, services: Vec::new() }];
     let Some(list) = f.get("purposes") else {
         return fail("purposes", Problem::PurposesRequired);
     };
@@ -617,10 +607,16 @@ mod tests {
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"consentDays":1.5}"#).0, "consentDays");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"ccpa":"yes"}"#).0, "ccpa");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"texts":{"en":{"titel":"x"}}}"#).0, "texts.en.titel");
-        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{"apiKey":"k","cookieDays":400}}"#).0, "tracker.cookieDays");
+        assert_eq!(
+            error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{"apiKey":"k","cookieDays":400}}"#).0,
+            "tracker.cookieDays"
+        );
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{"apiKey":"k"}}"#).0, "tracker.purpose");
         assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":{}}"#).0, "tracker.apiKey");
-        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":[]}"#), (String::from("tracker"), "expected an object { … }"));
+        assert_eq!(
+            error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"tracker":[]}"#),
+            (String::from("tracker"), "expected an object { … }")
+        );
     }
 
     #[test]
@@ -645,7 +641,8 @@ mod tests {
         assert_eq!(e(r#""layout":"x","tracker":{}}"#).0, "tracker.apiKey");
         let p = r#"{"policyVersion":"1","purposes":[{"gpc":1,"services":[{"provider":1}],"id":"a"}]}"#;
         assert_eq!(parse(p).unwrap_err().field, "purposes[0].services[0].name");
-        let c = parse(&(String::from(base) + r#""tracker":{"apiKey":"k","purpose":"a","apiHost":"https://x.example//","path":"/e"}}"#)).unwrap();
+        let c = parse(&(String::from(base) + r#""tracker":{"apiKey":"k","purpose":"a","apiHost":"https://x.example//","path":"/e"}}"#))
+            .unwrap();
         assert_eq!(c.tracker.unwrap().endpoint, "https://x.example/e");
     }
 
@@ -660,10 +657,15 @@ mod tests {
         for ok in ["/privacy", "privacy.html", "https://example.com/p", "HTTP://x", "//cdn.example/p", "?a=b:c", "#x"] {
             assert!(is_safe_url(ok), "{ok}");
         }
-        for bad in ["javascript:alert(1)", " JavaScript:x", "\t\x01javascript:x", "java\nscript:x", "data:text/html,x", "vbscript:x", "mailto:a@b"] {
+        for bad in
+            ["javascript:alert(1)", " JavaScript:x", "\t\x01javascript:x", "java\nscript:x", "data:text/html,x", "vbscript:x", "mailto:a@b"]
+        {
             assert!(!is_safe_url(bad), "{bad}");
         }
-        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"privacyPolicyUrl":"javascript:alert(1)"}"#).0, "privacyPolicyUrl");
+        assert_eq!(
+            error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"privacyPolicyUrl":"javascript:alert(1)"}"#).0,
+            "privacyPolicyUrl"
+        );
     }
 
     #[test]

@@ -228,7 +228,14 @@ impl Engine {
     /// A decision by the visitor or the API: `AcceptAll` / `RejectAll` (all purposes), or the
     /// requested choices (purposes not named keep their state, unknown ones are ignored).
     /// `stored` is the log in storage now: another tab may have appended to it meanwhile.
-    pub fn decide<D: Doc>(&mut self, requested: &[(String, bool)], asked: Method, stored: Option<D>, f: &Facts, cookie: Option<&str>) -> Step {
+    pub fn decide<D: Doc>(
+        &mut self,
+        requested: &[(String, bool)],
+        asked: Method,
+        stored: Option<D>,
+        f: &Facts,
+        cookie: Option<&str>,
+    ) -> Step {
         self.catch_up(stored);
         let requested = match asked {
             Method::AcceptAll => consent::accept_all(&self.config, self.gpc_honoured),
@@ -316,7 +323,14 @@ impl Engine {
 
     /// A custom event (or one of the tracker's own). Refused unless the tracker's purpose is
     /// granted: nothing is kept for later.
-    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+    pub fn capture(
+        &mut self,
+        name: &str,
+        custom: Props,
+        page: &dyn Fn() -> PageFacts,
+        now: Now,
+        random: [u8; 16],
+    ) -> Result<(), CaptureError> {
         let subject = String::from(self.log.subject());
         let t = self.tracker.as_mut().ok_or(CaptureError::NotConsented)?;
         t.capture(name, custom, page, &subject, now, random)
@@ -469,7 +483,7 @@ mod tests {
     }
 
     fn engine() -> Engine {
-        new(CONFIG, &["en-GB"]).ok().expect("valid config").0
+        new(CONFIG, &["en-GB"]).expect("valid config").0
     }
 
     const NONE: Option<&V> = None;

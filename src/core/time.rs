@@ -86,15 +86,9 @@ pub fn parse_utc_iso(s: &str) -> Option<i64> {
     }
     // (start, width, separator after it) of each number.
     let mut n = [0i64; 7];
-    for (field, (at, width, sep)) in n.iter_mut().zip([
-        (0, 4, b'-'),
-        (5, 2, b'-'),
-        (8, 2, b'T'),
-        (11, 2, b':'),
-        (14, 2, b':'),
-        (17, 2, b'.'),
-        (20, 3, b'Z'),
-    ]) {
+    for (field, (at, width, sep)) in
+        n.iter_mut().zip([(0, 4, b'-'), (5, 2, b'-'), (8, 2, b'T'), (11, 2, b':'), (14, 2, b':'), (17, 2, b'.'), (20, 3, b'Z')])
+    {
         for &c in b.get(at..at + width)? {
             if !c.is_ascii_digit() {
                 return None;
@@ -106,14 +100,7 @@ pub fn parse_utc_iso(s: &str) -> Option<i64> {
         }
     }
     let [y, mo, d, h, mi, sec, ms] = n;
-    if y < 1970
-        || !(1..=12).contains(&mo)
-        || d < 1
-        || d > days_in_month(y, mo)
-        || h > 23
-        || mi > 59
-        || sec > 59
-    {
+    if y < 1970 || !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
     Some(days_from_civil(y, mo, d) * DAY_MS + ((h * 60 + mi) * 60 + sec) * 1000 + ms)

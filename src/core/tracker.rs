@@ -74,7 +74,18 @@ impl Serialize for Props {
 /// The most bytes a string takes in JSON (every byte escaped as `\u00xx` at worst is 6×; real
 /// texts are close to their length, so count the escapes).
 fn text_len(t: &str) -> usize {
-    2 + t.bytes().map(|b| if b < 0x20 { 6 } else if b == b'"' || b == b'\\' { 2 } else { 1 }).sum::<usize>()
+    2 + t
+        .bytes()
+        .map(|b| {
+            if b < 0x20 {
+                6
+            } else if b == b'"' || b == b'\\' {
+                2
+            } else {
+                1
+            }
+        })
+        .sum::<usize>()
 }
 
 impl Prop {
@@ -459,7 +470,15 @@ impl Tracker {
     /// Composes and queues an event: the page's properties, then the caller's (those with a
     /// reserved name left out), the time and a UUID v7.
     /// `page` is asked only when the page's properties must be read again.
-    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) -> Result<(), CaptureError> {
+    pub fn capture(
+        &mut self,
+        name: &str,
+        custom: Props,
+        page: &dyn Fn() -> PageFacts,
+        subject: &str,
+        now: Now,
+        random: [u8; 16],
+    ) -> Result<(), CaptureError> {
         if name.is_empty() || name.len() > 200 {
             return Err(CaptureError::Name);
         }
@@ -665,7 +684,9 @@ mod tests {
     fn an_event_carries_the_page_the_callers_properties_and_its_ids() {
         let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
         assert!(crate::core::ids::is_uuid(t.id()) && t.id().as_bytes()[14] == b'4');
-        let custom = props(serde_json::json!({"plan": "pro", "seats": 3, "nested": {"ok": true}, "distinct_id": "spoofed", "$set": {"x": 1}, "$lib": "x"}));
+        let custom = props(
+            serde_json::json!({"plan": "pro", "seats": 3, "nested": {"ok": true}, "distinct_id": "spoofed", "$set": {"x": 1}, "$lib": "x"}),
+        );
         t.capture("signup", custom, &page, "subj", Now::at(T0), [2; 16]).unwrap();
         assert_eq!(t.due_at(), Some(T0 + 5000), "the flush timer");
         let b = t.next(Now::at(T0 + 5000)).unwrap();
@@ -839,7 +860,10 @@ mod tests {
     #[test]
     fn the_cookie_and_its_domains() {
         assert_eq!(cookie_text(Some("abc"), 395, None, false), "cs_id=abc; Path=/; Max-Age=34128000; SameSite=Lax");
-        assert_eq!(cookie_text(None, 395, Some("shop.example"), true), "cs_id=; Path=/; Max-Age=0; Domain=shop.example; SameSite=Lax; Secure");
+        assert_eq!(
+            cookie_text(None, 395, Some("shop.example"), true),
+            "cs_id=; Path=/; Max-Age=0; Domain=shop.example; SameSite=Lax; Secure"
+        );
         assert_eq!(cookie_domains("www.shop.example", None), ["www.shop.example", "shop.example"]);
         assert_eq!(cookie_domains("a.b.shop.example", Some(".Shop.Example")), ["Shop.Example", "a.b.shop.example", "b.shop.example"]);
         assert_eq!(cookie_domains("127.0.0.1", None), ["127.0.0.1"]);

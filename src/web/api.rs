@@ -179,9 +179,6 @@ fn wanted_languages() -> Vec<String> {
 /// returns the same API.
 #[wasm_bindgen]
 pub fn start(config: ConfigInput, table: TableInput) -> Result<Consentry, JsError> {
-    if page::started() {
-        return Ok(Consentry { _private: () });
-    }
     let config = document(config.into()).map_err(|e| {
         let why = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
         let mut msg = String::from("Consentry config: not valid JSON: ");
@@ -196,6 +193,9 @@ pub fn start(config: ConfigInput, table: TableInput) -> Result<Consentry, JsErro
         Some(document(table).unwrap_or(JsValue::UNDEFINED))
     };
     let (engine, warning) = Engine::new(config, table, &wanted_languages()).map_err(|e| JsError::new(&e.to_message()))?;
+    if page::started() {
+        return Ok(Consentry { _private: () }); // one banner per page
+    }
     if let Some(w) = warning {
         web_sys::console::warn_1(&w.to_message().into());
     }

@@ -226,7 +226,8 @@ impl Banner {
             if !desc.is_empty() {
                 el(&words, "p", &[("id", &desc_id)], desc);
             }
-            let input: HtmlInputElement = el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "").unchecked_into();
+            let input: HtmlInputElement =
+                el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "").unchecked_into();
             if !desc.is_empty() {
                 let _ = input.set_attribute("aria-describedby", &desc_id);
             }

@@ -17,7 +17,9 @@ use web_sys::{Element, HtmlScriptElement};
 // Google's snippet defines `gtag` as a function that pushes its `arguments` object (not an
 // array) onto `dataLayer`, and gtag.js reads exactly that; Rust cannot make an `arguments`
 // object, so these few lines are JavaScript. Used only when the page has no gtag of its own.
-#[wasm_bindgen(inline_js = "export function gtag_stub(){var w=window;if(typeof w.gtag!='function'){if(!Array.isArray(w.dataLayer))w.dataLayer=[];w.gtag=function(){w.dataLayer.push(arguments)}}}")]
+#[wasm_bindgen(
+    inline_js = "export function gtag_stub(){var w=window;if(typeof w.gtag!='function'){if(!Array.isArray(w.dataLayer))w.dataLayer=[];w.gtag=function(){w.dataLayer.push(arguments)}}}"
+)]
 extern "C" {
     fn gtag_stub();
 }
@@ -84,9 +86,7 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
 fn run_scripts(consent: &Consent) {
     loop {
         let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
-        let next = (0..list.length())
-            .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
-            .find(|e| allowed(e, consent));
+        let next = (0..list.length()).filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok())).find(|e| allowed(e, consent));
         let Some(old) = next else { break };
         let Some(copy) = old.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<HtmlScriptElement>().ok()) else { break };
         let _ = copy.set_attribute("type", "text/javascript");
@@ -153,7 +153,8 @@ fn posthog(granted: bool) {
         return;
     }
     let call = |name: &str| Reflect::get(&p, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).and_then(|f| f.call0(&p).ok());
-    let (has, set) = if granted { ("has_opted_in_capturing", "opt_in_capturing") } else { ("has_opted_out_capturing", "opt_out_capturing") };
+    let (has, set) =
+        if granted { ("has_opted_in_capturing", "opt_in_capturing") } else { ("has_opted_out_capturing", "opt_out_capturing") };
     if call(has) != Some(JsValue::TRUE) {
         call(set);
     }

@@ -57,7 +57,9 @@ pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
     let headers = Object::new();
     let _ = Reflect::set(&headers, &"Content-Type".into(), &"text/plain".into());
     init.set_headers(&headers);
-    let size = body.as_string().map_or_else(|| Reflect::get(body, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0), |s| s.len() as f64);
+    let size = body
+        .as_string()
+        .map_or_else(|| Reflect::get(body, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0), |s| s.len() as f64);
     let _ = Reflect::set(&init, &"keepalive".into(), &(size < KEEPALIVE_MAX).into());
     init.set_body(body);
     settled(&w.fetch_with_str_and_init(url, &init), move |r| done(r.dyn_ref::<Response>().map_or(0, Response::status)));

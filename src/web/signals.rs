@@ -35,7 +35,10 @@ pub fn listen() -> Vec<EventListener> {
             }
         }),
         EventListener::new(&d, "click", |e| {
-            let link = e.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|t: Element| t.closest("[data-consentry=preferences]").ok().flatten());
+            let link = e
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t: Element| t.closest("[data-consentry=preferences]").ok().flatten());
             if link.is_some() {
                 e.prevent_default();
                 page::show_preferences();
@@ -52,11 +55,12 @@ pub fn hook_history() -> Vec<EventListener> {
         for name in ["pushState", "replaceState"] {
             let Some(orig) = Reflect::get(&history, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) else { continue };
             let h = history.clone();
-            let wrapper = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
-                let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
-                page::navigated();
-                r
-            });
+            let wrapper =
+                Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
+                    let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
+                    page::navigated();
+                    r
+                });
             let _ = Reflect::set(&history, &name.into(), wrapper.as_ref());
             wrapper.forget(); // the page keeps it for its life
         }

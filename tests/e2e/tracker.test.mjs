@@ -477,7 +477,7 @@ test('gating: text/plain scripts run after consent, in order, once; iframes foll
   });
 });
 
-test('capture() costs a few µs on the main thread; bytes per event on the wire', T, async (t) => {
+test('a burst of capture() calls goes out in full compressed batches (µs per call and bytes per event reported, not asserted)', T, async (t) => {
   await withBrowser({}, async (b) => {
     const batches = requestsTo(b.page, BATCH_PATHS);
     await b.page.goto(url('/test/tracker.html'));
@@ -499,8 +499,11 @@ test('capture() costs a few µs on the main thread; bytes per event on the wire'
     const sizes = batches.map((r) => ({ n: JSON.parse(r.body).batch.length, bytes: r.bytes }));
     const full = sizes.filter((x) => x.n === 5);
     const perEvent = full.length ? full.reduce((s, x) => s + x.bytes, 0) / full.reduce((s, x) => s + x.n, 0) : NaN;
+    // Speed is the benchmark's to report (`cargo xtask bench`); a test asserts behaviour: the
+    // events went, gzip-compressed, in full batches.
     t.diagnostic(`capture() median ${us.toFixed(2)} µs per call; ${perEvent.toFixed(0)} bytes on the wire per event in a batch of 5`);
-    assert.ok(us < 25, `capture() takes ${us} µs per call`);
+    assert.ok(full.length > 0, `no full batch of 5 went: ${JSON.stringify(sizes.slice(0, 5))}`);
+    assert.ok(perEvent < JSON.stringify(JSON.parse(batches[0].body).batch[0]).length, 'batches go compressed');
   });
 });
 

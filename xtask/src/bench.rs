@@ -13,20 +13,13 @@ pub fn run(args: &[String]) -> Result<()> {
     crate::build::ensure_tools()?;
     let bench = root.join("bench");
     let stamp = bench.join("node_modules/.package-lock.json");
-    let fresh = match (
-        std::fs::metadata(&stamp),
-        std::fs::metadata(bench.join("package-lock.json")),
-    ) {
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(bench.join("package-lock.json"))) {
         (Ok(a), Ok(b)) => a.modified().ok() >= b.modified().ok(),
         _ => false,
     };
     if !fresh {
         eprintln!("Installing the pinned peers in bench/ (npm ci)…");
-        crate::build::sh(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&bench),
-        )?;
+        crate::build::sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&bench))?;
     }
     println!("Size budget:");
     if let Err(e) = crate::budget::check() {
@@ -50,17 +43,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let native_json = if native.status.success() {
         String::from_utf8_lossy(&native.stdout).trim().to_string()
     } else {
-        eprintln!(
-            "warning: bench/native failed: {}",
-            String::from_utf8_lossy(&native.stderr)
-        );
+        eprintln!("warning: bench/native failed: {}", String::from_utf8_lossy(&native.stderr));
         String::new()
     };
     crate::build::sh(
-        Command::new("node")
-            .arg(bench.join("run.mjs"))
-            .args(args)
-            .env("CONSENTRY_BENCH_NATIVE", native_json)
-            .current_dir(&root),
+        Command::new("node").arg(bench.join("run.mjs")).args(args).env("CONSENTRY_BENCH_NATIVE", native_json).current_dir(&root),
     )
 }

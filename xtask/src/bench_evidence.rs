@@ -20,16 +20,8 @@ pub fn run() -> Result<()> {
         policy: "2026-11".into(),
         lang: "en".into(),
         texts: "3d0d4cb3f0146288497993446d5a26bdd2d2441b73fa1e39620468e14b09de91".into(),
-        choices: vec![
-            ("necessary".into(), true),
-            ("analytics".into(), i % 2 == 0),
-            ("marketing".into(), i % 3 == 0),
-        ],
-        method: if i % 2 == 0 {
-            Method::AcceptAll
-        } else {
-            Method::Withdraw
-        },
+        choices: vec![("necessary".into(), true), ("analytics".into(), i.is_multiple_of(2)), ("marketing".into(), i.is_multiple_of(3))],
+        method: if i.is_multiple_of(2) { Method::AcceptAll } else { Method::Withdraw },
         gpc: false,
     };
     let id = |i: usize| {
@@ -50,25 +42,13 @@ pub fn run() -> Result<()> {
     let bytes: usize = log.receipts().iter().map(|r| r.canonical().len()).sum();
 
     let started = Instant::now();
-    let checked = verify_chain(log.receipts(), true)
-        .map_err(|b| anyhow::anyhow!("broken at {}: {}", b.index, b.reason.as_str()))?;
+    let checked = verify_chain(log.receipts(), true).map_err(|b| anyhow::anyhow!("broken at {}: {}", b.index, b.reason.as_str()))?;
     let verified = started.elapsed();
     ensure!(checked == N, "verified {checked} of {N}");
 
     let per_s = |d: std::time::Duration| (N as f64 / d.as_secs_f64()).round();
-    println!(
-        "{N} receipts, {} canonical bytes each on average",
-        bytes / N
-    );
-    println!(
-        "append (canonical + SHA-256 + link): {:>9.0} receipts/s ({:.2?})",
-        per_s(built),
-        built
-    );
-    println!(
-        "verify_chain (anchored):             {:>9.0} receipts/s ({:.2?})",
-        per_s(verified),
-        verified
-    );
+    println!("{N} receipts, {} canonical bytes each on average", bytes / N);
+    println!("append (canonical + SHA-256 + link): {:>9.0} receipts/s ({:.2?})", per_s(built), built);
+    println!("verify_chain (anchored):             {:>9.0} receipts/s ({:.2?})", per_s(verified), verified);
     Ok(())
 }

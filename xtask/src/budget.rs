@@ -11,32 +11,20 @@ use std::path::Path;
 /// after the build).
 pub fn check() -> Result<()> {
     let root = crate::build::root();
-    check_files(
-        &root.join("pkg/cdn/manifest.json"),
-        &root.join("bench/budget.json"),
-    )
+    check_files(&root.join("pkg/cdn/manifest.json"), &root.join("bench/budget.json"))
 }
 
 fn read_json(p: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", p.display()))
 }
 
 fn field(v: &Value, path: &[&str], file: &Path) -> Result<u64> {
     let mut cur = v;
     for k in path {
-        cur = cur
-            .get(*k)
-            .with_context(|| format!("{} has no {}", file.display(), path.join(".")))?;
+        cur = cur.get(*k).with_context(|| format!("{} has no {}", file.display(), path.join(".")))?;
     }
-    cur.as_u64().with_context(|| {
-        format!(
-            "{}: {} is not a whole number",
-            file.display(),
-            path.join(".")
-        )
-    })
+    cur.as_u64().with_context(|| format!("{}: {} is not a whole number", file.display(), path.join(".")))
 }
 
 /// The budget check itself, on explicit paths so that it can be tested.
@@ -58,10 +46,7 @@ fn check_files(manifest: &Path, budget: &Path) -> Result<()> {
     let raw = field(&m, &["total", "raw"], manifest)?;
     let gz = field(&m, &["total", "gzip"], manifest)?;
     let br = field(&m, &["total", "brotli"], manifest)?;
-    println!(
-        "  {:<20} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli",
-        "total"
-    );
+    println!("  {:<20} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli", "total");
     if br > max {
         bail!(
             "size budget exceeded: pkg/cdn ships {br} B brotli, over the budget of {max} B by {} B \
@@ -69,10 +54,7 @@ fn check_files(manifest: &Path, budget: &Path) -> Result<()> {
             br - max
         );
     }
-    println!(
-        "size budget: {br} B brotli <= {max} B ({} B to spare)",
-        max - br
-    );
+    println!("size budget: {br} B brotli <= {max} B ({} B to spare)", max - br);
     Ok(())
 }
 
@@ -88,7 +70,7 @@ mod tests {
         d
     }
 
-    fn write(d: &PathBuf, total_brotli: u64, max: u64) -> (PathBuf, PathBuf) {
+    fn write(d: &std::path::Path, total_brotli: u64, max: u64) -> (PathBuf, PathBuf) {
         let m = d.join("manifest.json");
         let b = d.join("budget.json");
         let manifest = serde_json::json!({
@@ -99,11 +81,7 @@ mod tests {
             "total": {"raw": 39000, "gzip": 16000, "brotli": total_brotli}
         });
         std::fs::write(&m, manifest.to_string()).unwrap();
-        std::fs::write(
-            &b,
-            serde_json::json!({"total_brotli_max": max, "note": "test"}).to_string(),
-        )
-        .unwrap();
+        std::fs::write(&b, serde_json::json!({"total_brotli_max": max, "note": "test"}).to_string()).unwrap();
         (m, b)
     }
 

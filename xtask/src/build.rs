@@ -94,11 +94,7 @@ pub fn build() -> Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
     // Remap machine-specific paths so the same source gives the same bytes everywhere.
-    let flags = format!(
-        "--remap-path-prefix={}=/cargo --remap-path-prefix={}=/consentry",
-        cargo_home.display(),
-        root.display()
-    );
+    let flags = format!("--remap-path-prefix={}=/cargo --remap-path-prefix={}=/consentry", cargo_home.display(), root.display());
     sh(Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", "consentry", "--lib", "--release", "--target", "wasm32-unknown-unknown"])
         .env("RUSTFLAGS", flags)
@@ -138,8 +134,7 @@ pub fn build() -> Result<()> {
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
-    let imports: String =
-        langs.iter().skip(1).map(|(code, _)| format!("{code}: () => import('./lang/{code}.js'), ")).collect();
+    let imports: String = langs.iter().skip(1).map(|(code, _)| format!("{code}: () => import('./lang/{code}.js'), ")).collect();
     let index = std::fs::read_to_string(root.join("pkg-templates/index.js"))?;
     std::fs::write(npm.join("index.js"), fill(&index, "/*{{langImports}}*/", imports.trim_end())?)?;
     std::fs::create_dir_all(npm.join("lang"))?;
@@ -223,10 +218,9 @@ fn lang_tables(root: &Path) -> Result<Vec<(String, String)>> {
             bail!("{}: only <code>.json files belong there", path.display());
         };
         let text = std::fs::read_to_string(&path)?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
         let Some(obj) = value.as_object() else { bail!("{}: expected an object of texts", path.display()) };
-        if let Some((k, _)) = obj.iter().find(|(_, v)| v.as_str().map_or(true, str::is_empty)) {
+        if let Some((k, _)) = obj.iter().find(|(_, v)| v.as_str().is_none_or(str::is_empty)) {
             bail!("{}: {k} must be a non-empty string", path.display());
         }
         out.push((code.to_string(), value));
@@ -262,22 +256,30 @@ fn reset_dir(d: &Path) -> Result<()> {
     Ok(())
 }
 
-
 fn wasm_opt(root: &Path, input: &Path, out: &Path) -> Result<()> {
     sh(Command::new("node")
         .arg(root.join("node_modules/binaryen/bin/wasm-opt"))
         .arg(input)
         // -Oz, then restructured control flow, similar functions merged, and -Oz again until
         // nothing changes: 1% smaller than -Oz alone.
-        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "--merge-similar-functions", "-Oz", "--converge", "--strip-debug", "--strip-producers", "-o"])
+        .args([
+            "-Oz",
+            "--flatten",
+            "--rereloop",
+            "-Oz",
+            "--merge-similar-functions",
+            "-Oz",
+            "--converge",
+            "--strip-debug",
+            "--strip-producers",
+            "-o",
+        ])
         .arg(out))
 }
 
 fn cargo_field(toml: &str, key: &str) -> Result<String> {
-    let line = toml
-        .lines()
-        .find(|l| l.trim_start().starts_with(&format!("{key} =")))
-        .with_context(|| format!("Cargo.toml has no {key}"))?;
+    let line =
+        toml.lines().find(|l| l.trim_start().starts_with(&format!("{key} ="))).with_context(|| format!("Cargo.toml has no {key}"))?;
     let v = line.split_once('=').map(|x| x.1).unwrap_or("").trim();
     Ok(v.trim_matches('"').to_string())
 }

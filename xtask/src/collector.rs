@@ -6,8 +6,8 @@
 //! hash, then the chain link to the subject's last stored receipt. One body is one transaction,
 //! so a refused body leaves nothing behind. Must never: store a receipt that does not verify and
 //! link, delete a receipt (they are the legal evidence), or panic on what a client sends.
-use consentry::core::evidence::{verify_chain, Receipt};
 use crate::json::{self, push_int, push_str, Value};
+use consentry::core::evidence::{verify_chain, Receipt};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::io::Read;
 use std::path::Path;
@@ -49,9 +49,7 @@ pub fn read_body(declared_len: Option<usize>, r: impl Read) -> Result<Vec<u8>, R
         return Err(too_large());
     }
     let mut buf = Vec::new();
-    r.take(MAX_BODY as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| error(400, &format!("could not read the body: {e}"), &[]))?;
+    r.take(MAX_BODY as u64 + 1).read_to_end(&mut buf).map_err(|e| error(400, &format!("could not read the body: {e}"), &[]))?;
     if buf.len() > MAX_BODY {
         return Err(too_large());
     }
@@ -122,9 +120,7 @@ impl Collector {
             r.unwrap_or_else(|Refused(r)| this.log_refusal(path, r))
         };
         Some(match path {
-            "/batch" | "/batch/" | "/capture" | "/capture/" | "/e" | "/e/" => {
-                post(Self::events, self)
-            }
+            "/batch" | "/batch/" | "/capture" | "/capture/" | "/e" | "/e/" => post(Self::events, self),
             "/consentry/receipts" => post(Self::receipts, self),
             "/collector/stats" if method == "GET" => self.stats(),
             "/collector/stats" => error(405, "use GET", &[]),
@@ -146,15 +142,8 @@ impl Collector {
     /// Records a refused body in `rejected` and returns the reply unchanged.
     pub fn log_refusal(&mut self, path: &str, r: Reply) -> Reply {
         let v = json::parse(&r.body).ok();
-        let field = |k| {
-            v.as_ref()
-                .and_then(|v| v.get(k))
-                .and_then(Value::as_str)
-                .map(String::from)
-        };
-        let reason = field("reason")
-            .or_else(|| field("error"))
-            .unwrap_or_default();
+        let field = |k| v.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).map(String::from);
+        let reason = field("reason").or_else(|| field("error")).unwrap_or_default();
         let _ = self.db.execute(
             "INSERT INTO rejected(at, path, status, id, reason) VALUES(?1, ?2, ?3, ?4, ?5)",
             params![now(), path, r.status, field("id"), reason],
@@ -167,33 +156,17 @@ impl Collector {
         let items = match body {
             Value::Arr(a) => a.as_slice(),
             Value::Obj(_) => std::slice::from_ref(body),
-            _ => {
-                return Err(Refused(error(
-                    400,
-                    "expected a receipt or an array of receipts",
-                    &[],
-                )))
-            }
+            _ => return Err(Refused(error(400, "expected a receipt or an array of receipts", &[]))),
         };
         let tx = self.db.transaction()?;
         let (mut accepted, mut duplicates) = (Vec::new(), Vec::new());
         for item in items {
             let id = item.get("id").and_then(Value::as_str).unwrap_or("");
-            let bad = |reason: &str| {
-                Refused(error(
-                    422,
-                    "receipt refused",
-                    &[("id", id), ("reason", reason)],
-                ))
-            };
+            let bad = |reason: &str| Refused(error(422, "receipt refused", &[("id", id), ("reason", reason)]));
             let r = json::receipt(item).map_err(bad)?;
             // Shape and hash first, so that a changed receipt cannot pass as a duplicate.
             verify_chain(std::slice::from_ref(&r), false).map_err(|b| bad(b.reason.as_str()))?;
-            let stored: Option<String> = tx
-                .query_row("SELECT hash FROM receipts WHERE id = ?1", [&r.id], |row| {
-                    row.get(0)
-                })
-                .optional()?;
+            let stored: Option<String> = tx.query_row("SELECT hash FROM receipts WHERE id = ?1", [&r.id], |row| row.get(0)).optional()?;
             match stored {
                 Some(h) if h == r.hash => {
                     duplicates.push(r.id);
@@ -204,11 +177,7 @@ impl Collector {
             }
             // The link: the subject's last stored receipt and this one form a valid chain.
             let last: Option<String> = tx
-                .query_row(
-                    "SELECT json FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1",
-                    [&r.subject],
-                    |row| row.get(0),
-                )
+                .query_row("SELECT json FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1", [&r.subject], |row| row.get(0))
                 .optional()?;
             let mut pair = match last {
                 Some(j) => vec![stored_receipt(&j)?, r],
@@ -246,16 +215,10 @@ impl Collector {
         let tx = self.db.transaction()?;
         for (n, e) in events.iter().enumerate() {
             let at = |what: &str| bad(&format!("batch[{n}]: {what}"));
-            let name = e
-                .get("event")
-                .and_then(Value::as_str)
-                .ok_or_else(|| at("event must be a string"))?;
+            let name = e.get("event").and_then(Value::as_str).ok_or_else(|| at("event must be a string"))?;
             let props = e.get("properties").filter(|p| p.as_object().is_some());
             let props = props.ok_or_else(|| at("properties must be an object"))?;
-            let uuid = e
-                .get("uuid")
-                .and_then(Value::as_str)
-                .ok_or_else(|| at("uuid must be a string"))?;
+            let uuid = e.get("uuid").and_then(Value::as_str).ok_or_else(|| at("uuid must be a string"))?;
             let timestamp = match e.get("timestamp") {
                 None | Some(Value::Null) => None,
                 Some(t) => Some(t.as_str().ok_or_else(|| at("timestamp must be a string"))?),
@@ -288,11 +251,7 @@ impl Collector {
             (Err(e), _) | (_, Err(e)) => return error(500, &format!("database: {e}"), &[]),
         };
         if receipts.is_empty() && events.is_empty() {
-            return error(
-                404,
-                "nothing stored for this subject",
-                &[("subject", subject)],
-            );
+            return error(404, "nothing stored for this subject", &[("subject", subject)]);
         }
         let mut b = String::from("{\"subject\":");
         push_str(&mut b, subject);
@@ -309,17 +268,10 @@ impl Collector {
 
     /// `DELETE /consentry/subjects/{subject}`: erases the analytics events, keeps the receipts.
     fn forget(&mut self, subject: &str) -> Reply {
-        let done = self
-            .db
-            .execute("DELETE FROM events WHERE subject = ?1", [subject])
-            .and_then(|deleted| {
-                let kept: i64 = self.db.query_row(
-                    "SELECT COUNT(*) FROM receipts WHERE subject = ?1",
-                    [subject],
-                    |r| r.get(0),
-                )?;
-                Ok((deleted, kept))
-            });
+        let done = self.db.execute("DELETE FROM events WHERE subject = ?1", [subject]).and_then(|deleted| {
+            let kept: i64 = self.db.query_row("SELECT COUNT(*) FROM receipts WHERE subject = ?1", [subject], |r| r.get(0))?;
+            Ok((deleted, kept))
+        });
         match done {
             Ok((deleted, kept)) => {
                 let mut b = String::from("{\"subject\":");
@@ -337,28 +289,16 @@ impl Collector {
 
     /// `GET /collector/stats`.
     fn stats(&mut self) -> Reply {
-        let count = |t: &str| {
-            self.db
-                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| {
-                    r.get::<_, i64>(0)
-                })
-        };
+        let count = |t: &str| self.db.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get::<_, i64>(0));
         match (count("receipts"), count("events"), count("rejected")) {
-            (Ok(r), Ok(e), Ok(x)) => reply(
-                200,
-                format!("{{\"receipts\":{r},\"events\":{e},\"rejected\":{x}}}"),
-            ),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                error(500, &format!("database: {e}"), &[])
-            }
+            (Ok(r), Ok(e), Ok(x)) => reply(200, format!("{{\"receipts\":{r},\"events\":{e},\"rejected\":{x}}}")),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => error(500, &format!("database: {e}"), &[]),
         }
     }
 
     /// Every subject's receipts, in chain order (for `cargo xtask verify --db`).
     pub fn chains(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-        let mut st = self
-            .db
-            .prepare("SELECT subject, json FROM receipts ORDER BY subject, seq")?;
+        let mut st = self.db.prepare("SELECT subject, json FROM receipts ORDER BY subject, seq")?;
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -391,24 +331,12 @@ fn parse_body(body: &[u8]) -> Result<Value, Reply> {
         body
     };
     let text = std::str::from_utf8(body).map_err(|_| error(400, "body is not UTF-8", &[]))?;
-    json::parse(text).map_err(|e| {
-        error(
-            400,
-            &format!("malformed JSON at byte {}: {}", e.pos, e.what),
-            &[],
-        )
-    })
+    json::parse(text).map_err(|e| error(400, &format!("malformed JSON at byte {}: {}", e.pos, e.what), &[]))
 }
 
 fn stored_receipt(json: &str) -> Result<Receipt, Refused> {
     let v = json::parse(json).map_err(|e| e.what);
-    v.and_then(|v| json::receipt(&v)).map_err(|e| {
-        Refused(error(
-            500,
-            &format!("a stored receipt is unreadable: {e}"),
-            &[],
-        ))
-    })
+    v.and_then(|v| json::receipt(&v)).map_err(|e| Refused(error(500, &format!("a stored receipt is unreadable: {e}"), &[])))
 }
 
 fn push_strs(out: &mut String, items: &[String]) {
@@ -423,10 +351,7 @@ fn push_strs(out: &mut String, items: &[String]) {
 }
 
 fn now() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     consentry::core::time::format_utc_iso(ms)
 }
 
@@ -446,23 +371,19 @@ mod tests {
                 lang: "en".into(),
                 texts: "a".repeat(64),
                 choices: vec![("analytics".into(), i % 2 == 0), ("necessary".into(), true)],
-                method: if i % 2 == 0 {
-                    Method::AcceptAll
-                } else {
-                    Method::Withdraw
-                },
+                method: if i % 2 == 0 { Method::AcceptAll } else { Method::Withdraw },
                 gpc: false,
             };
             let mut random = [subject; 64];
             random[..16].copy_from_slice(&[subject * 16 + i as u8 + 1; 16]);
             log.append(draft, &random);
         }
-        assert_eq!(log.receipts.len(), n);
+        assert_eq!(log.receipts().len(), n);
         log
     }
 
     fn parse(s: &str) -> Value {
-        json::parse(s).ok().expect("JSON")
+        json::parse(s).expect("JSON")
     }
 
     fn body(rs: &[Receipt]) -> String {
@@ -471,8 +392,7 @@ mod tests {
     }
 
     fn post(c: &mut Collector, path: &str, body: &str) -> Reply {
-        c.route("POST", path, body.as_bytes())
-            .expect("a collector route")
+        c.route("POST", path, body.as_bytes()).expect("a collector route")
     }
 
     fn get(c: &mut Collector, path: &str) -> Value {
@@ -481,36 +401,28 @@ mod tests {
     }
 
     fn count(c: &mut Collector, what: &str) -> i64 {
-        get(c, "/collector/stats")
-            .get(what)
-            .and_then(Value::as_i64)
-            .expect("a count")
+        get(c, "/collector/stats").get(what).and_then(Value::as_i64).expect("a count")
     }
 
     fn ids(v: &Value, k: &str) -> Vec<String> {
         let list = v.get(k).and_then(Value::as_array).expect("a list");
-        list.iter()
-            .map(|s| s.as_str().expect("an id").to_string())
-            .collect()
+        list.iter().map(|s| s.as_str().expect("an id").to_string()).collect()
     }
 
     #[test]
     fn accepts_a_chain_in_pieces_and_acknowledges_duplicates() {
         let mut c = Collector::open_in_memory().unwrap();
         let l = log(1, 3);
-        let r = post(&mut c, "/consentry/receipts", &body(&l.receipts[..1]));
+        let r = post(&mut c, "/consentry/receipts", &body(&l.receipts()[..1]));
         assert_eq!(r.status, 200, "{}", r.body);
         // One receipt object (not an array), then the rest with an overlap.
-        let r = post(&mut c, "/consentry/receipts", &l.receipts[1].to_json());
+        let r = post(&mut c, "/consentry/receipts", &l.receipts()[1].to_json());
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = post(&mut c, "/consentry/receipts", &body(&l.receipts));
+        let r = post(&mut c, "/consentry/receipts", &body(l.receipts()));
         assert_eq!(r.status, 200, "{}", r.body);
         let v = parse(&r.body);
-        assert_eq!(ids(&v, "accepted"), vec![l.receipts[2].id.clone()]);
-        assert_eq!(
-            ids(&v, "duplicates"),
-            vec![l.receipts[0].id.clone(), l.receipts[1].id.clone()]
-        );
+        assert_eq!(ids(&v, "accepted"), vec![l.receipts()[2].id.clone()]);
+        assert_eq!(ids(&v, "duplicates"), vec![l.receipts()[0].id.clone(), l.receipts()[1].id.clone()]);
         assert_eq!(count(&mut c, "receipts"), 3);
         assert_eq!(count(&mut c, "rejected"), 0);
         // What is stored verifies as a whole chain with the one verifier.
@@ -519,7 +431,7 @@ mod tests {
         let values: Vec<Value> = chains[0].1.iter().map(|j| parse(j)).collect();
         assert_eq!(crate::verify::check(&values, true), Ok(3));
         // A second subject starts its own chain.
-        let r = post(&mut c, "/consentry/receipts", &body(&log(2, 2).receipts));
+        let r = post(&mut c, "/consentry/receipts", &body(log(2, 2).receipts()));
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(count(&mut c, "receipts"), 5);
     }
@@ -532,32 +444,25 @@ mod tests {
         assert_eq!(v.get("id").and_then(Value::as_str), Some(id));
         let reason = v.get("reason").and_then(Value::as_str).unwrap();
         assert!(reason.contains(reason_has), "{reason}");
-        assert_eq!(
-            count(c, "receipts"),
-            before,
-            "nothing of a refused body is stored"
-        );
+        assert_eq!(count(c, "receipts"), before, "nothing of a refused body is stored");
     }
 
     #[test]
     fn refuses_a_forged_hash_and_stores_nothing_of_that_body() {
         let mut c = Collector::open_in_memory().unwrap();
-        let mut l = log(1, 3);
-        l.receipts[1].choices[0].1 = true; // edited after hashing
-        refused(&mut c, &body(&l.receipts), &l.receipts[1].id, "hash");
+        let mut l = log(1, 3).receipts().to_vec();
+        l[1].choices[0].1 = true; // edited after hashing
+        refused(&mut c, &body(&l), &l[1].id, "hash");
         assert_eq!(count(&mut c, "rejected"), 1);
         // A forged receipt whose hash was recomputed still has to link.
-        l.receipts[1].hash = l.receipts[1].compute_hash();
-        refused(&mut c, &body(&l.receipts), &l.receipts[2].id, "prev");
+        l[1].hash = l[1].compute_hash();
+        refused(&mut c, &body(&l), &l[2].id, "prev");
         // An edited copy of a stored receipt, keeping its id and hash, is not a duplicate.
         let good = log(1, 1);
-        assert_eq!(
-            post(&mut c, "/consentry/receipts", &body(&good.receipts)).status,
-            200
-        );
-        let mut edited = good.receipts[0].clone();
+        assert_eq!(post(&mut c, "/consentry/receipts", &body(good.receipts())).status, 200);
+        let mut edited = good.receipts()[0].clone();
         edited.choices[0].1 = false;
-        refused(&mut c, &body(&[edited]), &good.receipts[0].id, "hash");
+        refused(&mut c, &body(&[edited]), &good.receipts()[0].id, "hash");
     }
 
     #[test]
@@ -565,33 +470,27 @@ mod tests {
         let mut c = Collector::open_in_memory().unwrap();
         let l = log(1, 3);
         // A new subject must start at seq 1.
-        refused(&mut c, &body(&l.receipts[1..]), &l.receipts[1].id, "seq");
-        assert_eq!(
-            post(&mut c, "/consentry/receipts", &body(&l.receipts[..1])).status,
-            200
-        );
+        refused(&mut c, &body(&l.receipts()[1..]), &l.receipts()[1].id, "seq");
+        assert_eq!(post(&mut c, "/consentry/receipts", &body(&l.receipts()[..1])).status, 200);
         // Skipping a receipt.
-        refused(&mut c, &body(&l.receipts[2..]), &l.receipts[2].id, "seq");
+        refused(&mut c, &body(&l.receipts()[2..]), &l.receipts()[2].id, "seq");
         // Right seq, wrong prev (hash recomputed so only the link is wrong).
-        let mut r = l.receipts[1].clone();
+        let mut r = l.receipts()[1].clone();
         r.prev = "f".repeat(64);
         r.hash = r.compute_hash();
-        refused(&mut c, &body(&[r]), &l.receipts[1].id, "prev");
+        refused(&mut c, &body(&[r]), &l.receipts()[1].id, "prev");
         // A fork: a different receipt claiming seq 1 again.
-        let mut f = log(1, 1).receipts[0].clone();
+        let mut f = log(1, 1).receipts()[0].clone();
         f.id = "f".repeat(32);
         f.hash = f.compute_hash();
         refused(&mut c, &body(&[f]), &"f".repeat(32), "seq");
         // The same id with other content.
-        let mut d = l.receipts[0].clone();
+        let mut d = l.receipts()[0].clone();
         d.gpc = true;
         d.hash = d.compute_hash();
-        refused(&mut c, &body(&[d]), &l.receipts[0].id, "id");
+        refused(&mut c, &body(&[d]), &l.receipts()[0].id, "id");
         assert_eq!(count(&mut c, "rejected"), 5);
-        assert_eq!(
-            post(&mut c, "/consentry/receipts", &body(&l.receipts)).status,
-            200
-        );
+        assert_eq!(post(&mut c, "/consentry/receipts", &body(l.receipts())).status, 200);
         assert_eq!(count(&mut c, "receipts"), 3);
     }
 
@@ -599,10 +498,7 @@ mod tests {
     fn refuses_oversize_and_malformed_bodies() {
         let big = vec![b' '; MAX_BODY + 1];
         assert_eq!(read_body(None, &big[..]).unwrap_err().status, 413);
-        assert_eq!(
-            read_body(Some(MAX_BODY + 1), &b""[..]).unwrap_err().status,
-            413
-        );
+        assert_eq!(read_body(Some(MAX_BODY + 1), &b""[..]).unwrap_err().status, 413);
         assert_eq!(read_body(None, &big[..MAX_BODY]).unwrap().len(), MAX_BODY);
         // Never reads more than one byte past the limit.
         let mut src = std::io::Cursor::new(vec![b'x'; 3 * MAX_BODY]);
@@ -617,18 +513,9 @@ mod tests {
             ("/batch/", "{}"),
             ("/batch/", "{\"api_key\":1,\"batch\":[]}"),
             ("/batch/", "{\"api_key\":\"k\",\"batch\":{}}"),
-            (
-                "/batch/",
-                "{\"api_key\":\"k\",\"batch\":[{\"event\":\"e\",\"uuid\":\"u\"}]}",
-            ),
-            (
-                "/batch/",
-                "{\"api_key\":\"k\",\"batch\":[{\"event\":\"e\",\"properties\":{}}]}",
-            ),
-            (
-                "/e/",
-                "{\"api_key\":\"k\",\"batch\":[{\"event\":1,\"properties\":{},\"uuid\":\"u\"}]}",
-            ),
+            ("/batch/", "{\"api_key\":\"k\",\"batch\":[{\"event\":\"e\",\"uuid\":\"u\"}]}"),
+            ("/batch/", "{\"api_key\":\"k\",\"batch\":[{\"event\":\"e\",\"properties\":{}}]}"),
+            ("/e/", "{\"api_key\":\"k\",\"batch\":[{\"event\":1,\"properties\":{},\"uuid\":\"u\"}]}"),
         ] {
             let r = post(&mut c, path, b);
             assert_eq!(r.status, 400, "{path} {b}: {}", r.body);
@@ -636,10 +523,7 @@ mod tests {
         }
         let r = post(&mut c, "/consentry/receipts", "[{\"id\":\"x\"}]");
         assert_eq!(r.status, 422, "{}", r.body);
-        assert_eq!(
-            c.route("GET", "/consentry/receipts", b"").unwrap().status,
-            405
-        );
+        assert_eq!(c.route("GET", "/consentry/receipts", b"").unwrap().status, 405);
         assert_eq!(c.route("GET", "/index.html", b""), None);
         assert_eq!(count(&mut c, "events"), 0);
     }
@@ -654,10 +538,7 @@ mod tests {
                 )
             })
             .collect();
-        format!(
-            "{{\"api_key\":\"demo\",\"batch\":[{}],\"sent_at\":\"2026-11-23T10:00:01.000Z\"}}",
-            events.join(",")
-        )
+        format!("{{\"api_key\":\"demo\",\"batch\":[{}],\"sent_at\":\"2026-11-23T10:00:01.000Z\"}}", events.join(","))
     }
 
     #[test]
@@ -665,10 +546,7 @@ mod tests {
         let mut c = Collector::open_in_memory().unwrap();
         let r = post(&mut c, "/batch/", &batch("s1", &["u1", "u2"]));
         assert_eq!((r.status, r.body.as_str()), (200, "{\"status\":1}"));
-        assert_eq!(
-            post(&mut c, "/capture/", &batch("s1", &["u2", "u3"])).status,
-            200
-        );
+        assert_eq!(post(&mut c, "/capture/", &batch("s1", &["u2", "u3"])).status, 200);
         let one = "{\"api_key\":\"demo\",\"event\":\"x\",\"properties\":{},\"uuid\":\"u4\"}";
         assert_eq!(post(&mut c, "/e/", one).status, 200);
         assert_eq!(count(&mut c, "events"), 4);
@@ -699,29 +577,17 @@ mod tests {
     fn export_and_delete_keep_the_receipts() {
         let mut c = Collector::open_in_memory().unwrap();
         let l = log(7, 2);
-        let s = l.receipts[0].subject.clone();
-        assert_eq!(
-            post(&mut c, "/consentry/receipts", &body(&l.receipts)).status,
-            200
-        );
-        assert_eq!(
-            post(&mut c, "/batch/", &batch(&s, &["u1", "u2"])).status,
-            200
-        );
-        assert_eq!(
-            post(&mut c, "/batch/", &batch("other", &["u3"])).status,
-            200
-        );
+        let s = l.receipts()[0].subject.clone();
+        assert_eq!(post(&mut c, "/consentry/receipts", &body(l.receipts())).status, 200);
+        assert_eq!(post(&mut c, "/batch/", &batch(&s, &["u1", "u2"])).status, 200);
+        assert_eq!(post(&mut c, "/batch/", &batch("other", &["u3"])).status, 200);
 
         let path = format!("/consentry/subjects/{s}");
         let v = get(&mut c, &path);
         assert_eq!(v.get("subject").and_then(Value::as_str), Some(s.as_str()));
         let receipts = v.get("receipts").and_then(Value::as_array).unwrap();
-        let back: Vec<Receipt> = receipts
-            .iter()
-            .map(|r| json::receipt(r).unwrap())
-            .collect();
-        assert!(back == l.receipts, "export returns the receipts as sent");
+        let back: Vec<Receipt> = receipts.iter().map(|r| json::receipt(r).unwrap()).collect();
+        assert!(back == l.receipts(), "export returns the receipts as sent");
         assert_eq!(v.get("events").and_then(Value::as_array).unwrap().len(), 2);
 
         let r = c.route("DELETE", &path, b"").unwrap();
@@ -730,17 +596,9 @@ mod tests {
         assert_eq!(d.get("deleted_events").and_then(Value::as_i64), Some(2));
         assert_eq!(d.get("receipts_kept").and_then(Value::as_i64), Some(2));
         let v = get(&mut c, &path);
-        assert_eq!(
-            v.get("receipts").and_then(Value::as_array).unwrap().len(),
-            2
-        );
+        assert_eq!(v.get("receipts").and_then(Value::as_array).unwrap().len(), 2);
         assert_eq!(v.get("events").and_then(Value::as_array).unwrap().len(), 0);
         assert_eq!(count(&mut c, "events"), 1, "other subjects' events stay");
-        assert_eq!(
-            c.route("GET", "/consentry/subjects/nobody", b"")
-                .unwrap()
-                .status,
-            404
-        );
+        assert_eq!(c.route("GET", "/consentry/subjects/nobody", b"").unwrap().status, 404);
     }
 }

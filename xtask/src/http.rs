@@ -45,11 +45,7 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type", content_type.into())],
-            body,
-        }
+        Response { status, headers: vec![("Content-Type", content_type.into())], body }
     }
     pub fn header(mut self, name: &'static str, value: &str) -> Response {
         self.headers.push((name, value.into()));
@@ -88,12 +84,7 @@ impl Server {
                 });
             }
         });
-        Ok(Server {
-            addr,
-            stop,
-            active,
-            accept,
-        })
+        Ok(Server { addr, stop, active, accept })
     }
 
     /// Stops accepting and waits up to `grace` for requests in flight. False when some were
@@ -126,37 +117,22 @@ fn connection(stream: TcpStream, handler: &Handler, busy: bool) {
         Ok((method, target, body_length)) => {
             let head_only = method == "HEAD";
             let body = reader.take(body_length.unwrap_or(0) as u64);
-            let mut rq = Request {
-                method,
-                target,
-                body_length,
-                body,
-            };
-            let answer =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut rq)));
+            let mut rq = Request { method, target, body_length, body };
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut rq)));
             reader = rq.body.into_inner();
-            (
-                head_only,
-                answer.unwrap_or_else(|_| text(500, "internal error\n")),
-            )
+            (head_only, answer.unwrap_or_else(|_| text(500, "internal error\n")))
         }
     };
     let _ = write(&mut out, &response, head_only);
     // Lingering close: read what the client still sends (a refused body) so that closing does
     // not reset the connection before it has read the answer.
     let _ = out.shutdown(Shutdown::Write);
-    let _ = reader
-        .get_ref()
-        .set_read_timeout(Some(Duration::from_secs(1)));
+    let _ = reader.get_ref().set_read_timeout(Some(Duration::from_secs(1)));
     let _ = std::io::copy(&mut reader.take(8 << 20), &mut std::io::sink());
 }
 
 fn text(status: u16, body: &str) -> Response {
-    Response::new(
-        status,
-        "text/plain; charset=utf-8",
-        body.as_bytes().to_vec(),
-    )
+    Response::new(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
 }
 
 /// Reads the request line and headers; `Err(status)` for a request this server will not take.
@@ -173,8 +149,7 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Result<(String, String, Option<usi
     };
     next(&mut line)?;
     let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(400);
     };
     if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
@@ -202,10 +177,7 @@ fn write(out: &mut TcpStream, r: &Response, head_only: bool) -> std::io::Result<
     for (k, v) in &r.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        r.body.len()
-    ));
+    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", r.body.len()));
     out.write_all(head.as_bytes())?;
     if !head_only {
         out.write_all(&r.body)?;
@@ -250,37 +222,20 @@ mod tests {
         let echo = |rq: &mut Request| {
             let mut body = String::new();
             rq.body().read_to_string(&mut body).unwrap();
-            Response::new(
-                200,
-                "text/plain",
-                format!("{} {} [{body}]", rq.method, rq.target).into_bytes(),
-            )
+            Response::new(200, "text/plain", format!("{} {} [{body}]", rq.method, rq.target).into_bytes())
         };
         let server = Server::start(listener, Arc::new(echo)).unwrap();
 
-        let r = exchange(
-            addr,
-            b"POST /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzEXTRA",
-        );
+        let r = exchange(addr, b"POST /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzEXTRA");
         assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
-        assert!(
-            r.contains("\r\nConnection: close\r\n") && r.contains("\r\nContent-Length: 15\r\n"),
-            "{r}"
-        );
+        assert!(r.contains("\r\nConnection: close\r\n") && r.contains("\r\nContent-Length: 15\r\n"), "{r}");
         assert!(r.ends_with("\r\n\r\nPOST /a?b [xyz]"), "{r}");
         let r = exchange(addr, b"HEAD / HTTP/1.1\r\n\r\n");
-        assert!(
-            r.starts_with("HTTP/1.1 200 OK\r\n")
-                && r.ends_with("Content-Length: 9\r\nConnection: close\r\n\r\n"),
-            "{r}"
-        );
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n") && r.ends_with("Content-Length: 9\r\nConnection: close\r\n\r\n"), "{r}");
         for (raw, status) in [
             (&b"nonsense\r\n\r\n"[..], "400"),
             (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", "400"),
-            (
-                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                "411",
-            ),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "411"),
             (b"GET / HTTP/1.1\r\n", "400"), // the client stops half-way (EOF)
         ] {
             let r = exchange(addr, raw);
@@ -289,9 +244,6 @@ mod tests {
         let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD as usize));
         assert!(exchange(addr, long.as_bytes()).starts_with("HTTP/1.1 431 "));
         assert!(server.stop(Duration::from_secs(1)));
-        assert!(
-            TcpStream::connect(addr).is_err(),
-            "stopped means no longer listening"
-        );
+        assert!(TcpStream::connect(addr).is_err(), "stopped means no longer listening");
     }
 }

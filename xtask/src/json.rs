@@ -257,6 +257,7 @@ impl<'a> Parser<'a> {
     }
 }
 
+#[allow(dead_code)]
 impl Value {
     /// The field `key` of an object, if this is an object that has it.
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -424,6 +425,12 @@ pub fn push_digits(out: &mut String, v: u64, width: u32) {
     }
 }
 
+/// A receipt read through the core's one strict reader.
+pub fn receipt(v: &Value) -> Result<consentry::core::evidence::Receipt, &'static str> {
+    let doc: serde_json::Value = serde_json::from_str(&v.to_json()).map_err(|_| "receipt: not JSON")?;
+    consentry::core::evidence::Receipt::from_doc(&&doc).map_err(|e| e.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,10 +482,4 @@ mod tests {
         assert_eq!(Value::int(i64::MIN).to_json(), "-9223372036854775808");
         assert_eq!(Value::int(0).to_json(), "0");
     }
-}
-
-/// A receipt read through the core's one strict reader.
-pub fn receipt(v: &Value) -> Result<consentry::core::evidence::Receipt, &'static str> {
-    let doc: serde_json::Value = serde_json::from_str(&v.to_json()).map_err(|_| "receipt: not JSON")?;
-    consentry::core::evidence::Receipt::from_doc(&&doc).map_err(|e| e.as_str())
 }

@@ -39,8 +39,7 @@ pub fn serve(args: &[String]) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let collector = Collector::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-        .with_context(|| format!("cannot listen on port {port}"))?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on port {port}"))?;
     let port = listener.local_addr()?.port();
 
     let (signal, stopping) = std::sync::mpsc::channel();
@@ -51,10 +50,7 @@ pub fn serve(args: &[String]) -> Result<()> {
 
     let collector: Arc<Shared> = Arc::new(Mutex::new(Some(collector)));
     let shared = collector.clone();
-    let server = Server::start(
-        listener,
-        Arc::new(move |rq: &mut Request| handle(rq, &root, &shared)),
-    )?;
+    let server = Server::start(listener, Arc::new(move |rq: &mut Request| handle(rq, &root, &shared)))?;
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "http://127.0.0.1:{port}/")?;
@@ -84,12 +80,7 @@ fn lock(c: &Shared) -> std::sync::MutexGuard<'_, Option<Collector>> {
 
 /// Answers one request: the collector's routes, else a file.
 fn handle(rq: &mut Request, root: &Path, collector: &Shared) -> Response {
-    let path = rq
-        .target
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/")
-        .to_string();
+    let path = rq.target.split(['?', '#']).next().unwrap_or("/").to_string();
     let method = rq.method.clone();
     let method = method.as_str();
     let body = match method {
@@ -123,8 +114,7 @@ fn static_file(root: &Path, path: &str) -> Response {
     };
     let file = if file.is_dir() {
         if !path.ends_with('/') {
-            return Response::new(301, "text/plain", Vec::new())
-                .header("Location", &format!("{path}/"));
+            return Response::new(301, "text/plain", Vec::new()).header("Location", &format!("{path}/"));
         }
         file.join("index.html")
     } else {
@@ -205,32 +195,11 @@ mod tests {
     fn paths_stay_inside_the_served_folders() {
         let root = Path::new("/r");
         assert_eq!(resolve(root, "/"), Some(PathBuf::from("/r/www")));
-        assert_eq!(
-            resolve(root, "/a/b.js"),
-            Some(PathBuf::from("/r/www/a/b.js"))
-        );
-        assert_eq!(
-            resolve(root, "/pkg/cdn/x.wasm"),
-            Some(PathBuf::from("/r/pkg/cdn/x.wasm"))
-        );
-        assert_eq!(
-            resolve(root, "/dist/app.js"),
-            Some(PathBuf::from("/r/www/dist/app.js"))
-        );
-        assert_eq!(
-            resolve(root, "/a%20b.html"),
-            Some(PathBuf::from("/r/www/a b.html"))
-        );
-        for bad in [
-            "/../etc/passwd",
-            "/pkg/../../x",
-            "/%2e%2e/x",
-            "/a/%2E%2E/%2e%2e/x",
-            "/a%5c..%5cx",
-            "/%zz",
-            "/%ff",
-            "x",
-        ] {
+        assert_eq!(resolve(root, "/a/b.js"), Some(PathBuf::from("/r/www/a/b.js")));
+        assert_eq!(resolve(root, "/pkg/cdn/x.wasm"), Some(PathBuf::from("/r/pkg/cdn/x.wasm")));
+        assert_eq!(resolve(root, "/dist/app.js"), Some(PathBuf::from("/r/www/dist/app.js")));
+        assert_eq!(resolve(root, "/a%20b.html"), Some(PathBuf::from("/r/www/a b.html")));
+        for bad in ["/../etc/passwd", "/pkg/../../x", "/%2e%2e/x", "/a/%2E%2E/%2e%2e/x", "/a%5c..%5cx", "/%zz", "/%ff", "x"] {
             assert_eq!(resolve(root, bad), None, "{bad}");
         }
     }

@@ -2,20 +2,20 @@
 //!
 //! Owns: installing what the layers need when it is missing (wasm target and npm tools through
 //! `build::ensure_tools`, Debian's `chromium` + `chromium-driver` through apt), then running
-//! (1) native `cargo test --workspace`, (2) the release build and the size budget,
+//! (0) formatting and clippy, (1) native `cargo test --workspace`, (2) the release build and the size budget,
 //! (3) `wasm-bindgen-test` browser tests in headless Chromium through chromedriver, and
 //! (4) the end-to-end tests (`node --test` + playwright-core against the demo server).
 //! Each layer's own output is shown as it runs; the counts are parsed from it.
 //! Must never: hide a layer's failure, report counts it did not read, or change source files.
 //!
-//! `cargo xtask test native build wasm e2e` runs only the named layers (all by default).
+//! `cargo xtask test lint native build wasm e2e` runs only the named layers (all by default).
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const LAYERS: [&str; 4] = ["native", "build", "wasm", "e2e"];
+const LAYERS: [&str; 5] = ["lint", "native", "build", "wasm", "e2e"];
 
 /// What one layer did.
 struct Outcome {
@@ -53,6 +53,7 @@ pub fn run(args: &[String]) -> Result<()> {
         banner(layer);
         let t = Instant::now();
         let mut o = match *layer {
+            "lint" => lint(),
             "native" => native(&root),
             "build" => {
                 let (o, ok) = build_and_budget();
@@ -78,18 +79,8 @@ pub fn run(args: &[String]) -> Result<()> {
     for o in &results {
         passed += o.passed;
         failed += o.failed;
-        let counts = if o.counted {
-            format!("{} passed, {} failed", o.passed, o.failed)
-        } else {
-            String::from("no counts")
-        };
-        println!(
-            "  {:<7} {:<4} {counts:<22} {:>6.1} s  {}",
-            o.name,
-            if o.ok { "ok" } else { "FAIL" },
-            o.secs,
-            o.note
-        );
+        let counts = if o.counted { format!("{} passed, {} failed", o.passed, o.failed) } else { String::from("no counts") };
+        println!("  {:<7} {:<4} {counts:<22} {:>6.1} s  {}", o.name, if o.ok { "ok" } else { "FAIL" }, o.secs, o.note);
     }
     println!("  total time {:.1} s", started.elapsed().as_secs_f64());
     println!("{passed} passed, {failed} failed");
@@ -102,6 +93,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
 fn banner(layer: &str) {
     let what = match layer {
+        "lint" => "cargo fmt --check, cargo clippy -D warnings (native and wasm32)",
         "native" => "native unit and integration tests (cargo test --workspace)",
         "build" => "release build of pkg/npm and pkg/cdn, then the size budget",
         "wasm" => "the .wasm's exports: wasm-bindgen-test in headless Chromium",
@@ -209,6 +201,36 @@ fn outcome(name: &'static str, ok: bool, counts: Option<(u64, u64)>, note: &str)
     Outcome { name, ok, passed, failed, counted, secs: 0.0, note }
 }
 
+/// Formatting and clippy, natively for the workspace and for wasm32 on the module (the browser
+/// shell only compiles there). Each check counts as one test.
+fn lint() -> Outcome {
+    let has = |tool: &str| cargo().args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+    if !has("clippy") || !has("fmt") {
+        eprintln!("Installing rustfmt and clippy…");
+        let _ = crate::build::sh(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]));
+    }
+    let checks: [(&str, &[&str]); 3] = [
+        ("cargo fmt --all --check", &["fmt", "--all", "--check"]),
+        ("cargo clippy --workspace --all-targets -- -D warnings", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        (
+            "cargo clippy -p consentry --lib --test browser --target wasm32-unknown-unknown -- -D warnings",
+            &["clippy", "-p", "consentry", "--lib", "--test", "browser", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
+        ),
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    for (name, args) in checks {
+        println!("$ {name}");
+        match tee(cargo().args(args)) {
+            Ok((true, _)) => passed += 1,
+            _ => {
+                eprintln!("FAILED: {name}");
+                failed += 1;
+            }
+        }
+    }
+    outcome("lint", failed == 0, Some((passed, failed)), "")
+}
+
 fn native(_root: &Path) -> Outcome {
     match tee(cargo().args(["test", "--workspace"])) {
         Ok((ok, text)) => outcome("native", ok, libtest_counts(&text), ""),
@@ -243,7 +265,7 @@ fn wasm(root: &Path) -> Outcome {
         return outcome("wasm", false, None, &format!("building the test runner: {e:#}"));
     }
     let r = tee(cargo()
-        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser", "--no-default-features"])
+        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
@@ -369,10 +391,7 @@ mod tests {
     #[test]
     fn reads_lockfile_versions() {
         let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\nsource = \"x\"\n\n[[package]]\nname = \"wasm-bindgen-cli\"\nversion = \"0.2.129\"\n";
-        assert_eq!(
-            lock_versions(lock),
-            vec![("wasm-bindgen".into(), "0.2.130".into()), ("wasm-bindgen-cli".into(), "0.2.129".into())]
-        );
+        assert_eq!(lock_versions(lock), vec![("wasm-bindgen".into(), "0.2.130".into()), ("wasm-bindgen-cli".into(), "0.2.129".into())]);
     }
 
     #[test]

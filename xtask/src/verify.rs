@@ -7,9 +7,9 @@
 //! browser keeps only its newest receipts, so a file's chain may start later (it is said so). Must never: judge a receipt
 //! itself; `consentry::core::evidence::verify_chain` is the one verifier (browser, collector, here).
 use crate::collector::Collector;
+use crate::json::{self, Value};
 use anyhow::{anyhow, bail, Context, Result};
 use consentry::core::evidence::{verify_chain, EXPORT_FORMAT};
-use crate::json::{self, Value};
 use std::path::Path;
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -22,10 +22,7 @@ pub fn run(args: &[String]) -> Result<()> {
     for (subject, receipts, anchored) in &chains {
         match check(receipts, *anchored) {
             Ok(n) => {
-                let first = receipts
-                    .first()
-                    .and_then(|r| r.get("seq"))
-                    .and_then(Value::as_i64);
+                let first = receipts.first().and_then(|r| r.get("seq")).and_then(Value::as_i64);
                 let note = match first {
                     Some(s) if s > 1 => " (older ones are not in this file)",
                     _ => "",
@@ -54,16 +51,11 @@ pub fn check(items: &[Value], anchored: bool) -> Result<usize, String> {
     };
     let at = |i: usize, reason: &str| {
         let v = &items[i];
-        format!(
-            "at index {i} (id {}, seq {}): {reason}",
-            field(v, "id"),
-            field(v, "seq")
-        )
+        format!("at index {i} (id {}, seq {}): {reason}", field(v, "id"), field(v, "seq"))
     };
     let mut receipts = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
-        receipts
-            .push(json::receipt(v).map_err(|e| at(i, &format!("not a valid receipt: {e}")))?);
+        receipts.push(json::receipt(v).map_err(|e| at(i, &format!("not a valid receipt: {e}")))?);
     }
     verify_chain(&receipts, anchored).map_err(|b| match b.index < items.len() {
         true => at(b.index, b.reason.as_str()),
@@ -76,8 +68,7 @@ type Chain = (String, Vec<Value>, bool);
 fn from_file(path: &Path) -> Result<Chain> {
     let name = path.display();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
-    let doc =
-        json::parse(&text).map_err(|e| anyhow!("{name}: not JSON (byte {}: {})", e.pos, e.what))?;
+    let doc = json::parse(&text).map_err(|e| anyhow!("{name}: not JSON (byte {}: {})", e.pos, e.what))?;
     let is_export = doc.get("format").and_then(Value::as_str) == Some(EXPORT_FORMAT);
     let (subject, receipts) = match &doc {
         Value::Arr(a) => (None, a.clone()),
@@ -92,22 +83,15 @@ fn from_file(path: &Path) -> Result<Chain> {
             let subject = doc.get("subject").and_then(Value::as_str).map(String::from);
             (subject, list.to_vec())
         }
-        _ => bail!(
-            "{name}: expected a consentry-evidence document, a stored log or an array of receipts"
-        ),
+        _ => bail!("{name}: expected a consentry-evidence document, a stored log or an array of receipts"),
     };
-    let first = receipts
-        .first()
-        .and_then(|r| r.get("subject"))
-        .and_then(Value::as_str);
+    let first = receipts.first().and_then(|r| r.get("subject")).and_then(Value::as_str);
     if let (Some(s), Some(f)) = (&subject, first) {
         if s != f {
             bail!("{name}: the document's subject {s} is not its receipts' subject {f}");
         }
     }
-    let subject = subject
-        .or(first.map(String::from))
-        .unwrap_or_else(|| "(no receipts)".into());
+    let subject = subject.or(first.map(String::from)).unwrap_or_else(|| "(no receipts)".into());
     Ok((subject, receipts, false))
 }
 
@@ -120,10 +104,7 @@ fn from_db(path: &Path) -> Result<Vec<Chain>> {
     for (subject, rows) in db.chains()? {
         let values = rows
             .iter()
-            .map(|j| {
-                json::parse(j)
-                    .map_err(|e| anyhow!("stored receipt of {subject} is not JSON: {}", e.what))
-            })
+            .map(|j| json::parse(j).map_err(|e| anyhow!("stored receipt of {subject} is not JSON: {}", e.what)))
             .collect::<Result<Vec<_>>>()?;
         out.push((subject, values, true));
     }
@@ -171,24 +152,19 @@ mod tests {
     fn an_export_verifies_and_an_edit_is_named() {
         let l = log(3);
         let (subject, items, anchored) = from_file(&file("ok.json", &l.export_json())).unwrap();
-        assert_eq!(subject, l.subject);
+        assert_eq!(subject, l.subject());
         assert_eq!(check(&items, anchored), Ok(3));
         let stored = from_file(&file("stored.json", &l.to_json())).unwrap();
         assert_eq!(check(&stored.1, stored.2), Ok(3));
 
-        let edited = l
-            .export_json()
-            .replacen("\"analytics\":true", "\"analytics\":false", 1);
+        let edited = l.export_json().replacen("\"analytics\":true", "\"analytics\":false", 1);
         assert_ne!(edited, l.export_json());
         let (_, items, anchored) = from_file(&file("bad.json", &edited)).unwrap();
         let why = check(&items, anchored).unwrap_err();
         assert!(why.starts_with("at index 0 ("), "{why}");
-        assert!(
-            why.contains(&l.receipts[0].id) && why.contains("seq 1") && why.contains("hash"),
-            "{why}"
-        );
+        assert!(why.contains(&l.receipts()[0].id) && why.contains("seq 1") && why.contains("hash"), "{why}");
         // A receipt left out breaks the link of the next one.
-        let mut gap = l.receipts.clone();
+        let mut gap = l.receipts().to_vec();
         gap.remove(1);
         let arr: Vec<String> = gap.iter().map(|r| r.to_json()).collect();
         let (_, items, a) = from_file(&file("gap.json", &format!("[{}]", arr.join(",")))).unwrap();
