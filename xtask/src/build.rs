@@ -94,7 +94,12 @@ pub fn build() -> Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
     // Remap machine-specific paths so the same source gives the same bytes everywhere.
-    let flags = format!("--remap-path-prefix={}=/cargo --remap-path-prefix={}=/consentry", cargo_home.display(), root.display());
+    let mut flags = format!("--remap-path-prefix={}=/cargo --remap-path-prefix={}=/consentry", cargo_home.display(), root.display());
+    // Size experiments (bench/README.md): extra rustc flags for the module, e.g. `-C opt-level=s`.
+    if let Ok(extra) = std::env::var("CONSENTRY_RUSTFLAGS") {
+        flags.push(' ');
+        flags.push_str(&extra);
+    }
     sh(Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", "consentry", "--lib", "--release", "--target", "wasm32-unknown-unknown"])
         .env("RUSTFLAGS", flags)
@@ -122,7 +127,22 @@ pub fn build() -> Result<()> {
         .generate(&glue)
         .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
     let wasm = work.join("consentry_bg.wasm");
-    wasm_opt(&root, &glue.join("consentry_bg.wasm"), &wasm)?;
+    // wasm-bindgen's output is kept (as `bindgen_bg.wasm`) for size experiments with wasm-opt.
+    std::fs::rename(glue.join("consentry_bg.wasm"), work.join("bindgen_bg.wasm"))?;
+    wasm_opt(&root, &work.join("bindgen_bg.wasm"), &wasm, false)?;
+    if std::env::var_os("CONSENTRY_NAMED").is_some() {
+        // For `twiggy` (bench/README.md): the same module with its function names kept.
+        let named = work.join("named");
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&wasm_in)
+            .out_name("consentry")
+            .web(true)
+            .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?
+            .omit_default_module_path(true)
+            .generate(&named)
+            .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
+        wasm_opt(&root, &named.join("consentry_bg.wasm"), &work.join("consentry_bg.named.wasm"), true)?;
+    }
     std::fs::copy(&wasm, glue.join("consentry_bg.wasm"))?;
     let langs = lang_tables(&root)?;
 
@@ -256,24 +276,15 @@ fn reset_dir(d: &Path) -> Result<()> {
     Ok(())
 }
 
-fn wasm_opt(root: &Path, input: &Path, out: &Path) -> Result<()> {
+fn wasm_opt(root: &Path, input: &Path, out: &Path, keep_names: bool) -> Result<()> {
     sh(Command::new("node")
         .arg(root.join("node_modules/binaryen/bin/wasm-opt"))
         .arg(input)
         // -Oz, then restructured control flow, similar functions merged, and -Oz again until
         // nothing changes: 1% smaller than -Oz alone.
-        .args([
-            "-Oz",
-            "--flatten",
-            "--rereloop",
-            "-Oz",
-            "--merge-similar-functions",
-            "-Oz",
-            "--converge",
-            "--strip-debug",
-            "--strip-producers",
-            "-o",
-        ])
+        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "--merge-similar-functions", "-Oz", "--converge", "--strip-producers"])
+        .args(if keep_names { &["-g"][..] } else { &["--strip-debug"][..] })
+        .arg("-o")
         .arg(out))
 }
 
