@@ -23,7 +23,9 @@ pub fn push_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // `get`, not indexing: both ends are ASCII positions, and indexing would bring the
+        // panic path of a slice that is not on a character boundary (and its tables) along.
+        out.push_str(s.get(start..i).unwrap_or_default());
         if short.is_empty() {
             out.push_str("\\u00");
             out.push(crate::core::ids::HEX[(b >> 4) as usize] as char);
@@ -33,7 +35,7 @@ pub fn push_str(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 

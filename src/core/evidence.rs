@@ -544,10 +544,7 @@ impl EvidenceLog {
             Some(l) => (l.seq + 1, l.hash.clone()),
             None => (1, String::from(ZERO_HASH)),
         };
-        let mut path = d.path;
-        if let Some(cut) = path.find(['?', '#']) {
-            path.truncate(cut);
-        }
+        let path = String::from(crate::core::before(crate::core::before(&d.path, b'?'), b'#'));
         let mut choices = d.choices;
         sort_choices(&mut choices);
         let mut r = Receipt {
