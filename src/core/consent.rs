@@ -12,6 +12,21 @@ const DAY_MS: i64 = 86_400_000;
 /// A choice per purpose id. `necessary` is always present and always true.
 pub type Choices = Vec<(String, bool)>;
 
+/// A whole number for serde: JavaScript receives a number (serde-wasm-bindgen's `u64` path, which
+/// may make a BigInt, costs the `.wasm` more), JSON elsewhere an integer. Receipts' numbers stay
+/// below 2^53, so the double is exact.
+pub struct Whole(pub u64);
+
+impl serde::Serialize for Whole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if cfg!(target_arch = "wasm32") {
+            s.serialize_f64(self.0 as f64)
+        } else {
+            s.serialize_u64(self.0)
+        }
+    }
+}
+
 /// Choices as a JSON object (`{"necessary":true,"analytics":false}`) for serde: what
 /// `getConsent()` and the `change` event give, and a receipt's `choices`.
 pub struct ChoiceMap<'a>(pub &'a [(String, bool)]);

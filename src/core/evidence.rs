@@ -56,6 +56,7 @@ use crate::core::canonical::{push_int, push_key, push_str};
 use crate::core::doc::Doc;
 use crate::core::ids::{hex, is_hex, sha256_hex};
 use crate::core::time;
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 /// `prev` of a subject's first receipt.
@@ -70,9 +71,8 @@ pub const EXPORT_FORMAT: &str = "consentry-evidence";
 pub const VERSION: u8 = 2;
 
 /// How a decision was made.
-#[derive(Clone, Copy, PartialEq, Serialize)]
+#[derive(Clone, Copy, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
-#[serde(rename_all = "snake_case")]
 pub enum Method {
     AcceptAll,
     RejectAll,
@@ -96,6 +96,12 @@ const ALL_METHODS: [Method; 9] = [
     Method::PolicyChanged,
     Method::Reset,
 ];
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 impl Method {
     /// The name written in receipts and told to listeners.
@@ -230,7 +236,7 @@ pub struct ReceiptDraft {
 }
 
 /// One recorded decision. See the module documentation for every field's shape.
-#[derive(Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Receipt {
     pub v: u8,
@@ -243,18 +249,39 @@ pub struct Receipt {
     pub policy: String,
     pub lang: String,
     pub texts: String,
-    #[serde(serialize_with = "choices_map")]
     pub choices: Vec<(String, bool)>,
     pub method: Method,
     pub gpc: bool,
     pub prev: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub hash: String,
 }
 
-fn choices_map<S: serde::Serializer>(c: &[(String, bool)], s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&crate::core::consent::ChoiceMap(c), s)
+/// A receipt as the JSON object it is stored as (`choices` an object, `key` only in version 2).
+/// Written out as a map rather than derived: serde-wasm-bindgen keeps a cache of struct field
+/// names (a hash map) that costs the `.wasm` several kilobytes.
+impl Serialize for Receipt {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("v", &self.v)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("subject", &self.subject)?;
+        m.serialize_entry("seq", &crate::core::consent::Whole(self.seq))?;
+        for (k, v) in [("time", &self.time), ("origin", &self.origin), ("path", &self.path), ("policy", &self.policy)] {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("lang", &self.lang)?;
+        m.serialize_entry("texts", &self.texts)?;
+        m.serialize_entry("choices", &crate::core::consent::ChoiceMap(&self.choices))?;
+        m.serialize_entry("method", &self.method)?;
+        m.serialize_entry("gpc", &self.gpc)?;
+        m.serialize_entry("prev", &self.prev)?;
+        if let Some(k) = &self.key {
+            m.serialize_entry("key", k)?;
+        }
+        m.serialize_entry("hash", &self.hash)?;
+        m.end()
+    }
 }
 
 /// Broken evidence: the index of the first bad receipt in the slice given, and why.

@@ -181,7 +181,7 @@ const RESERVED_PROPS: [&str; 17] = [
 ];
 
 /// One event, as PostHog's capture reads it.
-#[derive(Clone, Serialize)]
+#[derive(Clone)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub struct Event {
     pub event: String,
@@ -196,12 +196,33 @@ impl Event {
     }
 }
 
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // A map, not a derived struct (see `evidence::Receipt`'s Serialize).
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("event", &self.event)?;
+        m.serialize_entry("properties", &self.properties)?;
+        m.serialize_entry("timestamp", &self.timestamp)?;
+        m.serialize_entry("uuid", &self.uuid)?;
+        m.end()
+    }
+}
+
 /// A batch body: what the shell serialises and sends.
-#[derive(Serialize)]
 pub struct Batch<'a> {
     pub api_key: &'a str,
     pub batch: &'a [Event],
     pub sent_at: String,
+}
+
+impl Serialize for Batch<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("api_key", self.api_key)?;
+        m.serialize_entry("batch", self.batch)?;
+        m.serialize_entry("sent_at", &self.sent_at)?;
+        m.end()
+    }
 }
 
 /// What the page looks like when an event happens (read by the shell).

@@ -318,9 +318,8 @@ impl App {
 
 /// A batch as JSON text: serde-wasm-bindgen makes the JavaScript value, the browser writes it.
 fn batch_text(b: &Batch) -> String {
-    b.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    js_sys::JSON::stringify(&b.out())
         .ok()
-        .and_then(|v| js_sys::JSON::stringify(&v).ok())
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
@@ -370,14 +369,8 @@ pub fn finish(after: Option<After>) {
         gating::apply(&consent, consent_mode, &purpose);
     }
     if let Some(method) = after.tell {
-        #[derive(Serialize)]
-        struct Change<'a> {
-            consent: ChoiceMap<'a>,
-            method: &'a str,
-        }
-        let detail = Change { consent: ChoiceMap(&consent), method }
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .unwrap_or(JsValue::NULL);
+        // `{ consent, method }`, as a map (see `evidence::Receipt`'s Serialize).
+        let detail = serialize_map(&[("consent", &ChoiceMap(&consent)), ("method", &method)]);
         for f in listeners {
             let _ = f.call1(&JsValue::NULL, &detail);
         }
@@ -488,8 +481,7 @@ pub fn remove_listener(id: u32) {
 
 /// `getConsent()`: `{ necessary: true, analytics: false, … }`.
 pub fn consent_value() -> JsValue {
-    with(|app| ChoiceMap(app.engine.consent()).serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL))
-        .unwrap_or(JsValue::NULL)
+    with(|app| ChoiceMap(app.engine.consent()).out()).unwrap_or(JsValue::NULL)
 }
 
 /// Whether `id` is a configured purpose.
@@ -498,8 +490,7 @@ pub fn is_purpose(id: &str) -> bool {
 }
 
 pub fn evidence() -> JsValue {
-    with(|app| app.engine.receipts().serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL))
-        .unwrap_or(JsValue::NULL)
+    with(|app| app.engine.receipts().out()).unwrap_or(JsValue::NULL)
 }
 
 pub fn export() -> String {
@@ -509,25 +500,34 @@ pub fn export() -> String {
 /// `verifyEvidence()`: the log as stored now (an edit since the page loaded is caught); a bad
 /// one is put aside and the visitor asked again at once.
 pub fn verify() -> JsValue {
-    #[derive(Serialize)]
-    struct Verdict {
-        ok: bool,
-        count: usize,
-        #[serde(rename = "brokenAt", skip_serializing_if = "Option::is_none")]
-        broken_at: Option<usize>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<&'static str>,
+    match with(|app| app.engine.verify(stored().1)).unwrap_or(Ok(0)) {
+        Ok(n) => serialize_map(&[("ok", &true), ("count", &(n as u32))]),
+        Err(b) => {
+            reread();
+            let at = b.index as u32;
+            serialize_map(&[("ok", &false), ("count", &at), ("brokenAt", &at), ("reason", &b.reason.as_str())])
+        }
     }
-    let r = with(|app| app.engine.verify(stored().1));
-    let v = match r {
-        Some(Ok(n)) => Verdict { ok: true, count: n, broken_at: None, reason: None },
-        Some(Err(b)) => Verdict { ok: false, count: b.index, broken_at: Some(b.index), reason: Some(b.reason.as_str()) },
-        None => Verdict { ok: true, count: 0, broken_at: None, reason: None },
-    };
-    if !v.ok {
-        reread();
+}
+
+/// A JavaScript object of `entries`, each value through serde-wasm-bindgen.
+fn serialize_map(entries: &[(&str, &dyn Out)]) -> JsValue {
+    let obj = js_sys::Object::new();
+    for (k, v) in entries {
+        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v.out());
     }
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    obj.into()
+}
+
+/// A value serde-wasm-bindgen turns into JavaScript (`json_compatible`: maps become objects).
+trait Out {
+    fn out(&self) -> JsValue;
+}
+
+impl<T: Serialize + ?Sized> Out for T {
+    fn out(&self) -> JsValue {
+        self.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    }
 }
 
 /// The page is being hidden (`leaving`: unloaded or frozen, not just a background tab).
