@@ -9,7 +9,7 @@
 //! run a script or load a frame whose purposes are not all granted.
 use crate::web::dom::document;
 use js_sys::{Function, Object, Reflect};
-use std::cell::RefCell;
+use crate::web::global::Global;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlScriptElement};
@@ -24,7 +24,6 @@ extern "C" {
     fn gtag_stub();
 }
 
-#[derive(Default)]
 struct Gates {
     /// The script runner is waiting for an external script to load.
     busy: bool,
@@ -34,9 +33,7 @@ struct Gates {
     told: Option<bool>,
 }
 
-thread_local! {
-    static GATES: RefCell<Gates> = RefCell::default();
-}
+static GATES: Global<Gates> = Global::new(Gates { busy: false, mode: None, told: None });
 
 /// What the gates obey: purpose id → granted.
 pub type Consent = Vec<(String, bool)>;
@@ -74,7 +71,7 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
             }
         }
     }
-    let start = GATES.with(|g| g.try_borrow_mut().map(|mut g| !std::mem::replace(&mut g.busy, true)).unwrap_or(false));
+    let start = GATES.0.try_borrow_mut().map(|mut g| !std::mem::replace(&mut g.busy, true)).unwrap_or(false);
     if start {
         run_scripts(consent);
     }
@@ -105,11 +102,9 @@ fn run_scripts(consent: &Consent) {
             }
         }
     }
-    GATES.with(|g| {
-        if let Ok(mut g) = g.try_borrow_mut() {
-            g.busy = false;
-        }
-    });
+    if let Ok(mut g) = GATES.0.try_borrow_mut() {
+        g.busy = false;
+    }
 }
 
 fn window_fn(name: &str) -> Option<(JsValue, Function)> {
@@ -121,7 +116,7 @@ fn window_fn(name: &str) -> Option<(JsValue, Function)> {
 /// Google Consent Mode v2: the default (all denied, waiting 500 ms for an update) once, then an
 /// update whenever analytics or ads change.
 fn update_consent_mode(analytics: bool, ads: bool) {
-    let last = GATES.with(|g| g.try_borrow_mut().ok().map(|mut g| g.mode.replace((analytics, ads))));
+    let last = GATES.0.try_borrow_mut().ok().map(|mut g| g.mode.replace((analytics, ads)));
     let Some(last) = last else { return };
     gtag_stub();
     if last.is_none() {
@@ -148,7 +143,7 @@ fn gtag(command: &str, analytics: bool, ads: bool) {
 /// posthog-js on the same page follows the tracker's purpose (told once per change).
 fn posthog(granted: bool) {
     let Some(p) = web_sys::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else { return };
-    let changed = GATES.with(|g| g.try_borrow_mut().map(|mut g| g.told.replace(granted) != Some(granted)).unwrap_or(false));
+    let changed = GATES.0.try_borrow_mut().map(|mut g| g.told.replace(granted) != Some(granted)).unwrap_or(false);
     if !changed {
         return;
     }

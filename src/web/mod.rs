@@ -16,6 +16,7 @@ mod banner;
 mod doc;
 mod dom;
 mod gating;
+mod global;
 mod net;
 mod page;
 mod signals;

@@ -17,7 +17,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use serde::Serialize;
-use std::cell::RefCell;
+use crate::web::global::Global;
 use wasm_bindgen::JsValue;
 
 pub struct App {
@@ -40,18 +40,16 @@ pub struct App {
     refusal_said: bool,
 }
 
-thread_local! {
-    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
-}
+static APP: Global<Option<App>> = Global::new(None);
 
 /// Runs `f` on the page's controller once started, never re-entrantly (a call that arrives
 /// while another is under way, from page code it ran, gets None).
 pub fn with<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
-    APP.with(|a| a.try_borrow_mut().ok().and_then(|mut a| a.as_mut().map(f)))
+    APP.0.try_borrow_mut().ok().and_then(|mut a| a.as_mut().map(f))
 }
 
 pub fn started() -> bool {
-    APP.with(|a| a.try_borrow().map(|a| a.is_some()).unwrap_or(true))
+    APP.0.try_borrow().map(|a| a.is_some()).unwrap_or(true)
 }
 
 /// Why a step is being settled.
@@ -142,7 +140,9 @@ pub fn start(engine: Engine) {
         history_hooked: false,
         refusal_said: false,
     };
-    APP.with(|a| *a.borrow_mut() = Some(app));
+    if let Ok(mut a) = APP.0.try_borrow_mut() {
+        *a = Some(app);
+    }
     let after = with(|app| app.load(Kind::First));
     finish(after);
 }
