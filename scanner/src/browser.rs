@@ -6,21 +6,31 @@
 //! network to settle, making the choice (Consentry's API, a control by accessible name, a
 //! selector, a script), and turning the log into a [`Phase`]. Must never: decide what is a finding,
 //! reuse a profile between sessions, or leave a Chromium process behind.
-use crate::model::{CookieRecord, FrameRecord, IdbRecord, Phase, RequestRecord, SetBy, StorageRecord};
+use crate::model::{
+    CookieRecord, FrameRecord, IdbRecord, Phase, RequestRecord, SetBy, StorageRecord,
+};
 use crate::site::{host_of_url, party, site_of_host, site_of_url};
 use crate::trackers;
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::cdp::browser_protocol::accessibility::GetFullAxTreeParams;
-use chromiumoxide::cdp::browser_protocol::dom::{BackendNodeId, GetContentQuadsParams, ResolveNodeParams, ScrollIntoViewIfNeededParams};
+use chromiumoxide::cdp::browser_protocol::dom::{
+    BackendNodeId, GetContentQuadsParams, ResolveNodeParams, ScrollIntoViewIfNeededParams,
+};
 use chromiumoxide::cdp::browser_protocol::dom_storage::{
-    self, EventDomStorageItemAdded, EventDomStorageItemRemoved, EventDomStorageItemUpdated, EventDomStorageItemsCleared, StorageId,
+    self, EventDomStorageItemAdded, EventDomStorageItemRemoved, EventDomStorageItemUpdated,
+    EventDomStorageItemsCleared, StorageId,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, EventResponseReceivedExtraInfo, Headers,
-    SetExtraHttpHeadersParams,
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
+    EventResponseReceivedExtraInfo, Headers, SetExtraHttpHeadersParams,
 };
-use chromiumoxide::cdp::browser_protocol::page::{AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventFrameNavigated, NavigateParams};
-use chromiumoxide::cdp::js_protocol::runtime::{AddBindingParams, CallFunctionOnParams, EvaluateParams, EventBindingCalled};
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventFrameNavigated,
+    NavigateParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    AddBindingParams, CallFunctionOnParams, EvaluateParams, EventBindingCalled,
+};
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
@@ -30,6 +40,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::task::JoinHandle;
+
+/// A request unanswered for this long no longer keeps the network from settling.
+const LONG_REQUEST: Duration = Duration::from_secs(3);
 
 /// The CDP binding the probe reports through.
 const BINDING: &str = "__consentryScanProbe";
@@ -92,12 +105,17 @@ struct Req {
 #[derive(Default)]
 struct Log {
     requests: Vec<Req>,
-    inflight: std::collections::HashSet<String>,
+    /// Requests sent and not yet answered, with when they were sent.
+    inflight: HashMap<String, Instant>,
+    /// Requests that finished or failed; the event tasks run apart, so a request's end can be
+    /// handled before its start.
+    ended: std::collections::HashSet<String>,
     last_activity: Option<Instant>,
     /// (request id) → URLs in order (redirects keep the id).
     urls_by_id: HashMap<String, String>,
-    /// Who set each cookie name, in the order seen (last wins).
-    cookie_setters: Vec<(String, SetBy)>,
+    /// Who set each cookie name, in the order seen (last wins), and for a response its request id
+    /// (its URL is looked up at the end: the request's own event may come later).
+    cookie_setters: Vec<(String, SetBy, Option<String>)>,
     /// (kind, origin, name) → who, from the probe; kind is `local`, `session` or `idb`.
     probe_writes: Vec<(String, String, String, SetBy)>,
     /// (origin, is_local, key) → still there.
@@ -114,9 +132,15 @@ impl Log {
     }
 
     fn storage_set(&mut self, origin: &str, local: bool, key: &str, present: bool) {
-        match self.storage.iter_mut().find(|(o, l, k, _)| o == origin && *l == local && k == key) {
+        match self
+            .storage
+            .iter_mut()
+            .find(|(o, l, k, _)| o == origin && *l == local && k == key)
+        {
             Some(e) => e.3 = present,
-            None => self.storage.push((origin.to_string(), local, key.to_string(), present)),
+            None => self
+                .storage
+                .push((origin.to_string(), local, key.to_string(), present)),
         }
     }
 }
@@ -126,7 +150,17 @@ fn storage_origin(id: &StorageId) -> String {
         return o.clone();
     }
     // A storage key is the origin, sometimes followed by `^…` partition data.
-    id.storage_key.as_ref().map(|k| k.inner().split('^').next().unwrap_or("").trim_end_matches('/').to_string()).unwrap_or_default()
+    id.storage_key
+        .as_ref()
+        .map(|k| {
+            k.inner()
+                .split('^')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// Names of the cookies a response's raw headers set (`set-cookie`, one per line).
@@ -152,7 +186,13 @@ pub fn set_cookie_names(headers: &serde_json::Value) -> Vec<String> {
 
 /// The cookie name of a `Set-Cookie` line.
 fn cookie_line_name(line: &str) -> &str {
-    line.split(';').next().unwrap_or("").split('=').next().unwrap_or("").trim()
+    line.split(';')
+        .next()
+        .unwrap_or("")
+        .split('=')
+        .next()
+        .unwrap_or("")
+        .trim()
 }
 
 fn initiator_of(ev: &EventRequestWillBeSent) -> SetBy {
@@ -191,7 +231,10 @@ pub struct Session {
 
 macro_rules! listen {
     ($page:expr, $tasks:expr, $log:expr, $ty:ty, |$l:ident, $ev:ident| $body:block) => {{
-        let mut stream = $page.event_listener::<$ty>().await.context(concat!("listening to ", stringify!($ty)))?;
+        let mut stream = $page
+            .event_listener::<$ty>()
+            .await
+            .context(concat!("listening to ", stringify!($ty)))?;
         let log = Arc::clone(&$log);
         $tasks.push(tokio::spawn(async move {
             while let Some($ev) = stream.next().await {
@@ -206,7 +249,10 @@ macro_rules! listen {
 impl Session {
     /// Starts Chromium in a fresh profile with one blank page that records everything.
     pub async fn start(launch: &Launch) -> Result<Session> {
-        let profile = tempfile::Builder::new().prefix("consentry-scan-profile-").tempdir().context("creating a temporary browser profile")?;
+        let profile = tempfile::Builder::new()
+            .prefix("consentry-scan-profile-")
+            .tempdir()
+            .context("creating a temporary browser profile")?;
         let config = BrowserConfig::builder()
             .chrome_executable(&launch.chromium)
             .new_headless_mode()
@@ -214,52 +260,97 @@ impl Session {
             .disable_default_args()
             .user_data_dir(profile.path())
             .window_size(1280, 800)
-            .viewport(Viewport { width: 1280, height: 800, device_scale_factor: Some(1.0), emulating_mobile: false, is_landscape: true, has_touch: false })
+            .viewport(Viewport {
+                width: 1280,
+                height: 800,
+                device_scale_factor: Some(1.0),
+                emulating_mobile: false,
+                is_landscape: true,
+                has_touch: false,
+            })
             .launch_timeout(Duration::from_secs(30))
             .request_timeout(Duration::from_secs(30))
             .args(flags(&launch.extra_args))
             .build()
             .map_err(|e| anyhow!("configuring Chromium: {e}"))?;
-        let (browser, mut handler) = Browser::launch(config).await.with_context(|| format!("starting {}", launch.chromium.display()))?;
+        let (browser, mut handler) = Browser::launch(config)
+            .await
+            .with_context(|| format!("starting {}", launch.chromium.display()))?;
         let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
-        let version = browser.version().await.map(|v| v.product).unwrap_or_else(|_| "Chromium (version unknown)".into());
-        let page = browser.new_page("about:blank").await.context("opening a page")?;
+        let version = browser
+            .version()
+            .await
+            .map(|v| v.product)
+            .unwrap_or_else(|_| "Chromium (version unknown)".into());
+        let page = browser
+            .new_page("about:blank")
+            .await
+            .context("opening a page")?;
 
         let log = Arc::new(Mutex::new(Log::default()));
         let mut tasks = Vec::new();
         listen!(page, tasks, log, EventRequestWillBeSent, |l, ev| {
             let url = ev.request.url.clone();
             let id = ev.request_id.inner().clone();
-            if url.starts_with("http") {
-                l.inflight.insert(id.clone());
+            if url.starts_with("http") && !l.ended.contains(&id) {
+                l.inflight.entry(id.clone()).or_insert_with(Instant::now);
             }
             l.urls_by_id.insert(id, url.clone());
-            let kind = ev.r#type.as_ref().map(|t| t.as_ref().to_string()).unwrap_or_else(|| "Other".into());
-            let req = Req { url, method: ev.request.method.clone(), kind, initiator: initiator_of(&ev), after_action: l.acted };
+            let kind = ev
+                .r#type
+                .as_ref()
+                .map(|t| t.as_ref().to_string())
+                .unwrap_or_else(|| "Other".into());
+            let req = Req {
+                url,
+                method: ev.request.method.clone(),
+                kind,
+                initiator: initiator_of(&ev),
+                after_action: l.acted,
+            };
             l.requests.push(req);
             l.touch();
         });
         listen!(page, tasks, log, EventLoadingFinished, |l, ev| {
             l.inflight.remove(ev.request_id.inner());
+            l.ended.insert(ev.request_id.inner().clone());
             l.touch();
         });
         listen!(page, tasks, log, EventLoadingFailed, |l, ev| {
             l.inflight.remove(ev.request_id.inner());
+            l.ended.insert(ev.request_id.inner().clone());
             l.touch();
         });
         listen!(page, tasks, log, EventResponseReceived, |l, ev| {
+            // Headers are in: the request no longer holds the settle (streams and keep-alive
+            // POSTs may never report their end).
+            l.inflight.remove(ev.request_id.inner());
+            l.ended.insert(ev.request_id.inner().clone());
             if ev.r#type.as_ref() == "Document" {
-                l.doc_status.insert(ev.response.url.clone(), ev.response.status as u16);
+                l.doc_status
+                    .insert(ev.response.url.clone(), ev.response.status as u16);
             }
             l.touch();
         });
         listen!(page, tasks, log, EventResponseReceivedExtraInfo, |l, ev| {
-            let url = l.urls_by_id.get(ev.request_id.inner()).cloned();
-            let blocked: Vec<&str> = ev.blocked_cookies.iter().map(|b| cookie_line_name(&b.cookie_line)).collect();
+            let id = ev.request_id.inner().clone();
+            let blocked: Vec<&str> = ev
+                .blocked_cookies
+                .iter()
+                .map(|b| cookie_line_name(&b.cookie_line))
+                .collect();
             let headers: &Headers = &ev.headers;
             for name in set_cookie_names(headers.inner()) {
                 if !blocked.contains(&name.as_str()) {
-                    l.cookie_setters.push((name, SetBy { kind: "response".into(), url: url.clone(), line: None }));
+                    l.cookie_setters.push((
+                        name,
+                        SetBy {
+                            kind: "response".into(),
+                            url: None,
+                            line: None,
+                        },
+                        Some(id.clone()),
+                    ));
                 }
             }
         });
@@ -280,7 +371,7 @@ impl Session {
                     };
                     let (kind, name) = (s("k"), s("n"));
                     if kind == "cookie" {
-                        l.cookie_setters.push((name, by));
+                        l.cookie_setters.push((name, by, None));
                     } else {
                         l.probe_writes.push((kind, s("o"), name, by));
                     }
@@ -288,38 +379,77 @@ impl Session {
             }
         });
         listen!(page, tasks, log, EventDomStorageItemAdded, |l, ev| {
-            l.storage_set(&storage_origin(&ev.storage_id), ev.storage_id.is_local_storage, &ev.key, true);
+            l.storage_set(
+                &storage_origin(&ev.storage_id),
+                ev.storage_id.is_local_storage,
+                &ev.key,
+                true,
+            );
         });
         listen!(page, tasks, log, EventDomStorageItemUpdated, |l, ev| {
-            l.storage_set(&storage_origin(&ev.storage_id), ev.storage_id.is_local_storage, &ev.key, true);
+            l.storage_set(
+                &storage_origin(&ev.storage_id),
+                ev.storage_id.is_local_storage,
+                &ev.key,
+                true,
+            );
         });
         listen!(page, tasks, log, EventDomStorageItemRemoved, |l, ev| {
-            l.storage_set(&storage_origin(&ev.storage_id), ev.storage_id.is_local_storage, &ev.key, false);
+            l.storage_set(
+                &storage_origin(&ev.storage_id),
+                ev.storage_id.is_local_storage,
+                &ev.key,
+                false,
+            );
         });
         listen!(page, tasks, log, EventDomStorageItemsCleared, |l, ev| {
-            let (o, local) = (storage_origin(&ev.storage_id), ev.storage_id.is_local_storage);
+            let (o, local) = (
+                storage_origin(&ev.storage_id),
+                ev.storage_id.is_local_storage,
+            );
             for e in l.storage.iter_mut().filter(|e| e.0 == o && e.1 == local) {
                 e.3 = false;
             }
         });
 
-        page.execute(dom_storage::EnableParams::default()).await.context("DOMStorage.enable")?;
-        page.execute(AddBindingParams::new(BINDING)).await.context("Runtime.addBinding")?;
+        page.execute(dom_storage::EnableParams::default())
+            .await
+            .context("DOMStorage.enable")?;
+        page.execute(AddBindingParams::new(BINDING))
+            .await
+            .context("Runtime.addBinding")?;
         let mut probe = include_str!("probe.js").replace("__BINDING__", BINDING);
         if launch.gpc {
             probe.push_str("\ntry{Object.defineProperty(Navigator.prototype,'globalPrivacyControl',{configurable:true,enumerable:true,get:function(){return true;}});}catch(e){}\n");
             let headers = Headers::new(serde_json::json!({ "Sec-GPC": "1" }));
-            page.execute(SetExtraHttpHeadersParams::new(headers)).await.context("Network.setExtraHTTPHeaders")?;
+            page.execute(SetExtraHttpHeadersParams::new(headers))
+                .await
+                .context("Network.setExtraHTTPHeaders")?;
         }
-        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(probe)).await.context("adding the probe script")?;
+        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(probe))
+            .await
+            .context("adding the probe script")?;
 
-        Ok(Session { browser, page, log, tasks, handler, profile: Some(profile), launch: launch.clone(), version })
+        Ok(Session {
+            browser,
+            page,
+            log,
+            tasks,
+            handler,
+            profile: Some(profile),
+            launch: launch.clone(),
+            version,
+        })
     }
 
     /// Navigates to `url` and waits for the load event; the document's HTTP status, or an error
     /// when the page could not be loaded at all.
     pub async fn open(&self, url: &str) -> Result<u16> {
-        let nav = self.page.execute(NavigateParams::new(url)).await.with_context(|| format!("navigating to {url}"))?;
+        let nav = self
+            .page
+            .execute(NavigateParams::new(url))
+            .await
+            .with_context(|| format!("navigating to {url}"))?;
         if let Some(e) = nav.result.error_text.as_ref().filter(|e| !e.is_empty()) {
             bail!("{url} could not be loaded: {e}");
         }
@@ -330,13 +460,25 @@ impl Session {
                 break;
             }
             if started.elapsed() > self.launch.load_timeout {
-                bail!("{url} did not finish loading within {} s", self.launch.load_timeout.as_secs());
+                bail!(
+                    "{url} did not finish loading within {} s",
+                    self.launch.load_timeout.as_secs()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let final_url = self.eval("location.href").await?.as_str().unwrap_or(url).to_string();
+        let final_url = self
+            .eval("location.href")
+            .await?
+            .as_str()
+            .unwrap_or(url)
+            .to_string();
         let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        let status = log.doc_status.get(&final_url).or_else(|| log.doc_status.get(url)).copied();
+        let status = log
+            .doc_status
+            .get(&final_url)
+            .or_else(|| log.doc_status.get(url))
+            .copied();
         // A document served from the cache or by a service worker may have no response event.
         Ok(status.unwrap_or(200))
     }
@@ -349,10 +491,18 @@ impl Session {
         p.user_gesture = Some(true);
         let r = self.page.execute(p).await.context("Runtime.evaluate")?;
         if let Some(ex) = &r.result.exception_details {
-            let text = ex.exception.as_ref().and_then(|e| e.description.clone()).unwrap_or_else(|| ex.text.clone());
+            let text = ex
+                .exception
+                .as_ref()
+                .and_then(|e| e.description.clone())
+                .unwrap_or_else(|| ex.text.clone());
             bail!("{text}");
         }
-        Ok(r.result.result.value.clone().unwrap_or(serde_json::Value::Null))
+        Ok(r.result
+            .result
+            .value
+            .clone()
+            .unwrap_or(serde_json::Value::Null))
     }
 
     /// Waits until no request has been in flight for `quiet`, at most the settle timeout.
@@ -365,7 +515,12 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let (busy, last) = {
                 let l = self.log.lock().unwrap_or_else(|p| p.into_inner());
-                (!l.inflight.is_empty(), l.last_activity)
+                // A request unanswered for longer than LONG_REQUEST is a long poll, a stream or a
+                // beacon whose end the protocol never reports: it does not hold the settle.
+                (
+                    l.inflight.values().any(|t| t.elapsed() < LONG_REQUEST),
+                    l.last_activity,
+                )
             };
             if busy {
                 calm_since = Instant::now();
@@ -375,6 +530,18 @@ impl Session {
                 return true;
             }
             if started.elapsed() > self.launch.settle_timeout {
+                if std::env::var_os("CONSENTRY_SCAN_DEBUG").is_some() {
+                    let l = self.log.lock().unwrap_or_else(|p| p.into_inner());
+                    let waiting: Vec<&String> = l
+                        .inflight
+                        .keys()
+                        .filter_map(|id| l.urls_by_id.get(id))
+                        .collect();
+                    eprintln!(
+                        "settle gave up; in flight: {waiting:?}; last activity {:?} ago",
+                        l.last_activity.map(|t| t.elapsed())
+                    );
+                }
                 return false;
             }
         }
@@ -393,7 +560,11 @@ impl Session {
 
     pub async fn screenshot(&self) -> Result<Vec<u8>> {
         self.page
-            .screenshot(ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build())
+            .screenshot(
+                ScreenshotParams::builder()
+                    .format(CaptureScreenshotFormat::Png)
+                    .build(),
+            )
             .await
             .context("taking a screenshot")
     }
@@ -412,25 +583,45 @@ impl Session {
     /// Whether `window.Consentry.<method>` is a function in the page.
     pub async fn has_api(&self, method: &str) -> bool {
         let js = format!("!!(window.Consentry && typeof window.Consentry.{method} === 'function')");
-        self.eval(&js).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+        self.eval(&js)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
     }
 
     /// Finds a button or link whose accessible name says "accept" (in the languages Consentry
     /// ships), in the document and its shadow roots, through Chromium's accessibility tree.
     /// Returns its name and its DOM node.
     pub async fn find_accept_control(&self) -> Result<Option<(String, BackendNodeId)>> {
-        let tree = self.page.execute(GetFullAxTreeParams::default()).await.context("Accessibility.getFullAXTree")?;
+        let tree = self
+            .page
+            .execute(GetFullAxTreeParams::default())
+            .await
+            .context("Accessibility.getFullAXTree")?;
         let mut best: Option<(usize, String, BackendNodeId)> = None;
         for n in &tree.result.nodes {
             if n.ignored {
                 continue;
             }
-            let role = n.role.as_ref().and_then(|r| r.value.as_ref()).and_then(|v| v.as_str()).unwrap_or("");
+            let role = n
+                .role
+                .as_ref()
+                .and_then(|r| r.value.as_ref())
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
             if role != "button" && role != "link" {
                 continue;
             }
-            let name = n.name.as_ref().and_then(|r| r.value.as_ref()).and_then(|v| v.as_str()).unwrap_or("");
-            let (Some(rank), Some(id)) = (accept_rank(name), n.backend_dom_node_id) else { continue };
+            let name = n
+                .name
+                .as_ref()
+                .and_then(|r| r.value.as_ref())
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let (Some(rank), Some(id)) = (accept_rank(name), n.backend_dom_node_id) else {
+                continue;
+            };
             if best.as_ref().is_none_or(|b| rank < b.0) {
                 best = Some((rank, name.trim().to_string(), id));
             }
@@ -441,25 +632,50 @@ impl Session {
     /// Clicks a DOM node the way a visitor would: scrolled into view, a real mouse click at its
     /// centre; falls back to `element.click()` when it has no box.
     pub async fn click_node(&self, id: BackendNodeId) -> Result<()> {
-        let _ = self.page.execute(ScrollIntoViewIfNeededParams::builder().backend_node_id(id).build()).await;
-        let quads = self.page.execute(GetContentQuadsParams::builder().backend_node_id(id).build()).await;
+        let _ = self
+            .page
+            .execute(
+                ScrollIntoViewIfNeededParams::builder()
+                    .backend_node_id(id)
+                    .build(),
+            )
+            .await;
+        let quads = self
+            .page
+            .execute(GetContentQuadsParams::builder().backend_node_id(id).build())
+            .await;
         if let Some(q) = quads.ok().and_then(|q| q.result.quads.first().cloned()) {
             let p = q.inner();
             if p.len() >= 8 {
                 let x = (p[0] + p[2] + p[4] + p[6]) / 4.0;
                 let y = (p[1] + p[3] + p[5] + p[7]) / 4.0;
-                self.page.click(chromiumoxide::layout::Point { x, y }).await.context("clicking")?;
+                self.page
+                    .click(chromiumoxide::layout::Point { x, y })
+                    .await
+                    .context("clicking")?;
                 return Ok(());
             }
         }
-        let obj = self.page.execute(ResolveNodeParams::builder().backend_node_id(id).build()).await.context("DOM.resolveNode")?;
-        let oid = obj.result.object.object_id.clone().context("the control has no JavaScript object")?;
+        let obj = self
+            .page
+            .execute(ResolveNodeParams::builder().backend_node_id(id).build())
+            .await
+            .context("DOM.resolveNode")?;
+        let oid = obj
+            .result
+            .object
+            .object_id
+            .clone()
+            .context("the control has no JavaScript object")?;
         let call = CallFunctionOnParams::builder()
             .function_declaration("function () { this.click(); }")
             .object_id(oid)
             .build()
             .map_err(|e| anyhow!("{e}"))?;
-        self.page.execute(call).await.context("clicking the control")?;
+        self.page
+            .execute(call)
+            .await
+            .context("clicking the control")?;
         Ok(())
     }
 
@@ -480,19 +696,44 @@ impl Session {
     /// Everything recorded, as a phase of a page at `page_url`.
     pub async fn snapshot(&self, page_url: &str) -> Result<Phase> {
         let page_site = site_of_url(page_url).unwrap_or_default();
-        let cookies = self.browser.get_cookies().await.context("reading the cookie jar")?;
-        let origin = self.eval("location.origin").await.ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let cookies = self
+            .browser
+            .get_cookies()
+            .await
+            .context("reading the cookie jar")?;
+        let origin = self
+            .eval("location.origin")
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
         // The page's own storage as it is now (ground truth for the main frame).
-        let local_now = self.eval("(() => { try { return Object.keys(localStorage); } catch (e) { return []; } })()").await.unwrap_or_default();
+        let local_now = self
+            .eval(
+                "(() => { try { return Object.keys(localStorage); } catch (e) { return []; } })()",
+            )
+            .await
+            .unwrap_or_default();
         let session_now = self.eval("(() => { try { return Object.keys(sessionStorage); } catch (e) { return []; } })()").await.unwrap_or_default();
         let dbs = self
             .eval("(async () => { try { return (await indexedDB.databases()).map(d => d.name); } catch (e) { return []; } })()")
             .await
             .unwrap_or_default();
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
 
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        let names = |v: &serde_json::Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default() };
+        let names = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         for k in names(&local_now) {
             log.storage_set(&origin, true, &k, true);
         }
@@ -508,16 +749,31 @@ impl Session {
         }
 
         let setter = |name: &str| -> SetBy {
-            log.cookie_setters.iter().rev().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_else(SetBy::unknown)
+            match log.cookie_setters.iter().rev().find(|(n, ..)| n == name) {
+                Some((_, b, Some(id))) => SetBy {
+                    url: log.urls_by_id.get(id).cloned(),
+                    ..b.clone()
+                },
+                Some((_, b, None)) => b.clone(),
+                None => SetBy::unknown(),
+            }
         };
-        let mut phase = Phase { ran: true, ..Phase::default() };
+        let mut phase = Phase {
+            ran: true,
+            ..Phase::default()
+        };
         for c in &cookies {
             let expires = (!c.session && c.expires > 0.0).then_some(c.expires);
             phase.cookies.push(CookieRecord {
                 name: c.name.clone(),
                 domain: c.domain.clone(),
                 path: c.path.clone(),
-                expires: expires.map(|e| humantime::format_rfc3339_seconds(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(e)).to_string()),
+                expires: expires.map(|e| {
+                    humantime::format_rfc3339_seconds(
+                        SystemTime::UNIX_EPOCH + Duration::from_secs_f64(e),
+                    )
+                    .to_string()
+                }),
                 lifetime_days: expires.map(|e| ((e - now) / 86400.0 * 100.0).round() / 100.0),
                 same_site: c.same_site.as_ref().map(|s| s.as_ref().to_string()),
                 secure: c.secure,
@@ -527,7 +783,9 @@ impl Session {
                 tracker: trackers::by_cookie(&c.name).map(|t| t.to_ref()),
             });
         }
-        phase.cookies.sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
+        phase
+            .cookies
+            .sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
 
         let probe_by = |kind: &str, origin: &str, key: &str| -> SetBy {
             log.probe_writes
@@ -550,7 +808,10 @@ impl Session {
             });
         }
 
-        let mut db_seen: Vec<(String, String)> = names(&dbs).into_iter().map(|n| (origin.clone(), n)).collect();
+        let mut db_seen: Vec<(String, String)> = names(&dbs)
+            .into_iter()
+            .map(|n| (origin.clone(), n))
+            .collect();
         for (k, o, n, _) in &log.probe_writes {
             if k == "idb" && !db_seen.contains(&(o.clone(), n.clone())) {
                 db_seen.push((o.clone(), n.clone()));
@@ -567,7 +828,9 @@ impl Session {
         }
 
         for r in &log.requests {
-            let Some(site) = site_of_url(&r.url) else { continue };
+            let Some(site) = site_of_url(&r.url) else {
+                continue;
+            };
             let p = party(&site, &page_site);
             let tracker = trackers::by_url(&r.url);
             if p == crate::model::Party::First && tracker.is_none() {
@@ -586,12 +849,18 @@ impl Session {
         }
         let mut seen = Vec::new();
         for (url, _) in &log.frames {
-            let Some(site) = site_of_url(url) else { continue };
+            let Some(site) = site_of_url(url) else {
+                continue;
+            };
             if seen.contains(url) {
                 continue;
             }
             seen.push(url.clone());
-            phase.iframes.push(FrameRecord { url: url.clone(), party: party(&site, &page_site), tracker: trackers::by_url(url).map(|t| t.to_ref()) });
+            phase.iframes.push(FrameRecord {
+                url: url.clone(),
+                party: party(&site, &page_site),
+                tracker: trackers::by_url(url).map(|t| t.to_ref()),
+            });
         }
         log.touch();
         Ok(phase)
@@ -600,7 +869,10 @@ impl Session {
     /// Closes Chromium, waits for it to exit, and removes the profile.
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.close()).await;
-        if tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.browser.wait())
+            .await
+            .is_err()
+        {
             let _ = self.browser.kill().await;
         }
         for t in &self.tasks {
@@ -655,7 +927,11 @@ const ACCEPT_NAMES: &[&str] = &[
 
 /// Where an accessible name stands in [`ACCEPT_NAMES`] (lower is better), None when it is not one.
 pub fn accept_rank(name: &str) -> Option<usize> {
-    let n: String = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let n: String = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     let n = n.trim_end_matches(['.', '!']);
     ACCEPT_NAMES.iter().position(|a| *a == n)
 }
@@ -671,7 +947,10 @@ mod tests {
         assert!(accept_rank("Accept").unwrap() > accept_rank("Allow all").unwrap());
         assert!(accept_rank("Alle akzeptieren").is_some());
         assert_eq!(accept_rank("Reject all"), None);
-        assert_eq!(accept_rank("Accept all and subscribe to our newsletter"), None);
+        assert_eq!(
+            accept_rank("Accept all and subscribe to our newsletter"),
+            None
+        );
     }
 
     #[test]
@@ -684,9 +963,19 @@ mod tests {
     #[test]
     fn flags_keep_the_required_ones_and_add_the_callers() {
         let f = flags(&["--host-resolver-rules=MAP *.test 127.0.0.1".into()]);
-        for need in ["disable-gpu", "disable-quic", "no-first-run", "disable-background-networking", "disable-component-update", "disable-sync"] {
+        for need in [
+            "disable-gpu",
+            "disable-quic",
+            "no-first-run",
+            "disable-background-networking",
+            "disable-component-update",
+            "disable-sync",
+        ] {
             assert!(f.iter().any(|a| a == need), "{need}");
         }
-        assert_eq!(f.last().map(String::as_str), Some("host-resolver-rules=MAP *.test 127.0.0.1"));
+        assert_eq!(
+            f.last().map(String::as_str),
+            Some("host-resolver-rules=MAP *.test 127.0.0.1")
+        );
     }
 }

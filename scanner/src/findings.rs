@@ -3,7 +3,9 @@
 //! Owns: every rule id and its severity (README.md, "Findings", documents them), merging the same
 //! finding across pages, and the exit code they imply. Must never: look at the browser or the
 //! network; it reads only the recorded phases, so every rule can be tested on data made by hand.
-use crate::model::{Finding, PageReport, Phase, PhaseName, SetBy, Severity, TrackerRef};
+use crate::model::{
+    Finding, PageReport, Party, Phase, PhaseName, RequestRecord, SetBy, Severity, TrackerRef,
+};
 use crate::trackers::glob;
 
 /// CNIL's ceiling for an audience-measurement cookie is 13 months; the longest 13 calendar months
@@ -24,7 +26,9 @@ impl Allowed {
         self.names.iter().any(|p| glob(p, n))
     }
     fn host(&self, h: &str) -> bool {
-        self.hosts.iter().any(|d| crate::trackers::host_matches(h, d))
+        self.hosts
+            .iter()
+            .any(|d| crate::trackers::host_matches(h, d))
     }
 }
 
@@ -55,13 +59,31 @@ struct Stored<'a> {
 fn stored(p: &Phase) -> Vec<Stored<'_>> {
     let mut v = Vec::new();
     for c in &p.cookies {
-        v.push(Stored { kind: "cookie", name: &c.name, present: true, tracker: &c.tracker, set_by: &c.set_by });
+        v.push(Stored {
+            kind: "cookie",
+            name: &c.name,
+            present: true,
+            tracker: &c.tracker,
+            set_by: &c.set_by,
+        });
     }
     for s in &p.storage {
-        v.push(Stored { kind: "storage", name: &s.key, present: s.present, tracker: &s.tracker, set_by: &s.set_by });
+        v.push(Stored {
+            kind: "storage",
+            name: &s.key,
+            present: s.present,
+            tracker: &s.tracker,
+            set_by: &s.set_by,
+        });
     }
     for d in &p.indexeddb {
-        v.push(Stored { kind: "indexeddb", name: &d.name, present: true, tracker: &d.tracker, set_by: &d.set_by });
+        v.push(Stored {
+            kind: "indexeddb",
+            name: &d.name,
+            present: true,
+            tracker: &d.tracker,
+            set_by: &d.set_by,
+        });
     }
     v
 }
@@ -74,12 +96,50 @@ fn what(kind: &str) -> &'static str {
     }
 }
 
+/// Requests grouped by host, in the order first seen.
+fn by_host<'a>(
+    reqs: impl Iterator<Item = &'a RequestRecord>,
+) -> Vec<(String, Vec<&'a RequestRecord>)> {
+    let mut out: Vec<(String, Vec<&RequestRecord>)> = Vec::new();
+    for r in reqs {
+        match out.iter_mut().find(|(h, _)| *h == r.host) {
+            Some((_, v)) => v.push(r),
+            None => out.push((r.host.clone(), vec![r])),
+        }
+    }
+    out
+}
+
+fn requests_to(host: &str, t: &Option<TrackerRef>, n: usize) -> String {
+    format!(
+        "{n} request{} to {host}{}",
+        if n == 1 { "" } else { "s" },
+        named(t)
+    )
+}
+
+/// `URL (Type, by initiator)`, the first five, then how many more.
+fn list(reqs: &[&RequestRecord]) -> String {
+    let mut parts: Vec<String> = reqs
+        .iter()
+        .take(5)
+        .map(|r| format!("{} ({}, by {})", r.url, r.kind, r.initiator.describe()))
+        .collect();
+    if reqs.len() > 5 {
+        parts.push(format!("and {} more", reqs.len() - 5));
+    }
+    parts.join("; ")
+}
+
 /// Every finding of every page, merged, violations first.
 pub fn evaluate(pages: &[PageReport], allowed: &Allowed) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     for page in pages {
         for f in page_findings(page, allowed) {
-            match out.iter_mut().find(|o| o.rule == f.rule && o.kind == f.kind && o.name == f.name) {
+            match out
+                .iter_mut()
+                .find(|o| o.rule == f.rule && o.kind == f.kind && o.name == f.name)
+            {
                 Some(o) => {
                     if !o.pages.contains(&page.url) {
                         o.pages.push(page.url.clone());
@@ -89,7 +149,9 @@ pub fn evaluate(pages: &[PageReport], allowed: &Allowed) -> Vec<Finding> {
             }
         }
     }
-    out.sort_by(|a, b| (a.severity, a.phase, &a.rule, &a.name).cmp(&(b.severity, b.phase, &b.rule, &b.name)));
+    out.sort_by(|a, b| {
+        (a.severity, a.phase, &a.rule, &a.name).cmp(&(b.severity, b.phase, &b.rule, &b.name))
+    });
     out
 }
 
@@ -100,7 +162,14 @@ pub fn exit_code(findings: &[Finding]) -> i32 {
 
 fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut add = |severity, rule: &str, phase, kind: &str, name: &str, message: String, tracker: &Option<TrackerRef>, set_by: Option<&SetBy>| {
+    let mut add = |severity,
+                   rule: &str,
+                   phase,
+                   kind: &str,
+                   name: &str,
+                   message: String,
+                   tracker: &Option<TrackerRef>,
+                   set_by: Option<&SetBy>| {
         out.push(Finding {
             severity,
             rule: rule.into(),
@@ -114,27 +183,42 @@ fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
         })
     };
     if let Some(e) = &page.error {
-        add(Severity::Warning, "page-not-scanned", PhaseName::Before, "page", &page.url, format!("{} could not be scanned: {e}", page.url), &None, None);
+        add(
+            Severity::Warning,
+            "page-not-scanned",
+            PhaseName::Before,
+            "page",
+            &page.url,
+            format!("{} could not be scanned: {e}", page.url),
+            &None,
+            None,
+        );
         return out;
     }
 
     // Before any choice: nothing but what is strictly necessary.
     let before = &page.before;
     if before.ran {
-        for r in &before.requests {
-            let third = r.party == crate::model::Party::Third;
-            if gated(&r.tracker) || (third && !necessary(&r.tracker) && !allowed.host(&r.host)) {
-                add(
-                    Severity::Violation,
-                    "request-before-choice",
-                    PhaseName::Before,
-                    "request",
-                    &r.host,
-                    format!("{} request to {}{} before any choice, sent by {}", r.kind, r.url, named(&r.tracker), r.initiator.describe()),
-                    &r.tracker,
-                    Some(&r.initiator),
-                );
-            }
+        let bad = before.requests.iter().filter(|r| {
+            gated(&r.tracker)
+                || (r.party == Party::Third && !necessary(&r.tracker) && !allowed.host(&r.host))
+        });
+        for (host, reqs) in by_host(bad) {
+            let first = reqs[0];
+            add(
+                Severity::Violation,
+                "request-before-choice",
+                PhaseName::Before,
+                "request",
+                &host,
+                format!(
+                    "{} before any choice: {}",
+                    requests_to(&host, &first.tracker, reqs.len()),
+                    list(&reqs)
+                ),
+                &first.tracker,
+                Some(&first.initiator),
+            );
         }
         for s in stored(before) {
             if gated(s.tracker) {
@@ -144,7 +228,13 @@ fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
                     PhaseName::Before,
                     s.kind,
                     s.name,
-                    format!("{} {}{} written before any choice, by {}", what(s.kind), s.name, named(s.tracker), s.set_by.describe()),
+                    format!(
+                        "{} {}{} written before any choice, by {}",
+                        what(s.kind),
+                        s.name,
+                        named(s.tracker),
+                        s.set_by.describe()
+                    ),
                     s.tracker,
                     Some(s.set_by),
                 );
@@ -169,7 +259,10 @@ fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
         }
     }
 
-    for (phase, p) in [(PhaseName::Accept, &page.accept), (PhaseName::Withdraw, &page.withdraw)] {
+    for (phase, p) in [
+        (PhaseName::Accept, &page.accept),
+        (PhaseName::Withdraw, &page.withdraw),
+    ] {
         if p.ran && p.action.is_none() {
             let (rule, msg) = match phase {
                 PhaseName::Accept => (
@@ -178,46 +271,77 @@ fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
                 ),
                 _ => ("withdraw-not-tested", "withdrawal was not tested (no window.Consentry.rejectAll): pass --withdraw 'JS'"),
             };
-            add(Severity::Warning, rule, phase, "page", &page.url, format!("{}: {msg}", page.url), &None, None);
+            add(
+                Severity::Warning,
+                rule,
+                phase,
+                "page",
+                &page.url,
+                format!("{}: {msg}", page.url),
+                &None,
+                None,
+            );
         }
     }
 
     // After withdrawal: what a gated service stored (it was not there before a choice) must be gone.
     let w = &page.withdraw;
     if w.ran && w.action.is_some() {
-        let before_names: Vec<(&str, &str)> = stored(before).iter().map(|s| (s.kind, s.name)).collect();
+        let before_names: Vec<(&str, &str)> =
+            stored(before).iter().map(|s| (s.kind, s.name)).collect();
         for s in stored(w) {
-            if s.present && !necessary(s.tracker) && !allowed.name(s.name) && !before_names.contains(&(s.kind, s.name)) {
+            if s.present
+                && !necessary(s.tracker)
+                && !allowed.name(s.name)
+                && !before_names.contains(&(s.kind, s.name))
+            {
                 add(
                     Severity::Warning,
                     "left-after-withdrawal",
                     PhaseName::Withdraw,
                     s.kind,
                     s.name,
-                    format!("{} {}{} is still there after withdrawal (set by {})", what(s.kind), s.name, named(s.tracker), s.set_by.describe()),
+                    format!(
+                        "{} {}{} is still there after withdrawal (set by {})",
+                        what(s.kind),
+                        s.name,
+                        named(s.tracker),
+                        s.set_by.describe()
+                    ),
                     s.tracker,
                     Some(s.set_by),
                 );
             }
         }
-        for r in w.requests.iter().filter(|r| r.after_action) {
-            if gated(&r.tracker) || (r.party == crate::model::Party::Third && !allowed.host(&r.host)) {
-                add(
-                    Severity::Warning,
-                    "request-after-withdrawal",
-                    PhaseName::Withdraw,
-                    "request",
-                    &r.host,
-                    format!("{} request to {}{} after withdrawal, sent by {}", r.kind, r.url, named(&r.tracker), r.initiator.describe()),
-                    &r.tracker,
-                    Some(&r.initiator),
-                );
-            }
+        let bad = w.requests.iter().filter(|r| {
+            r.after_action
+                && (gated(&r.tracker) || (r.party == Party::Third && !allowed.host(&r.host)))
+        });
+        for (host, reqs) in by_host(bad) {
+            let first = reqs[0];
+            add(
+                Severity::Warning,
+                "request-after-withdrawal",
+                PhaseName::Withdraw,
+                "request",
+                &host,
+                format!(
+                    "{} after withdrawal: {}",
+                    requests_to(&host, &first.tracker, reqs.len()),
+                    list(&reqs)
+                ),
+                &first.tracker,
+                Some(&first.initiator),
+            );
         }
     }
 
     // CNIL: an audience-measurement cookie lives at most 13 months.
-    for (phase, p) in [(PhaseName::Before, before), (PhaseName::Accept, &page.accept), (PhaseName::Withdraw, w)] {
+    for (phase, p) in [
+        (PhaseName::Before, before),
+        (PhaseName::Accept, &page.accept),
+        (PhaseName::Withdraw, w),
+    ] {
         for c in &p.cookies {
             if let Some(days) = c.lifetime_days.filter(|d| *d > MAX_LIFETIME_DAYS) {
                 add(
@@ -226,7 +350,12 @@ fn page_findings(page: &PageReport, allowed: &Allowed) -> Vec<Finding> {
                     phase,
                     "cookie",
                     &c.name,
-                    format!("cookie {}{} lives {:.0} days, more than 13 months (CNIL)", c.name, named(&c.tracker), days),
+                    format!(
+                        "cookie {}{} lives {:.0} days, more than 13 months (CNIL)",
+                        c.name,
+                        named(&c.tracker),
+                        days
+                    ),
                     &c.tracker,
                     Some(&c.set_by),
                 );
@@ -252,7 +381,11 @@ pub(crate) mod tests {
             secure: false,
             http_only: false,
             party: Party::First,
-            set_by: SetBy { kind: "script".into(), url: Some(by.into()), line: Some(1) },
+            set_by: SetBy {
+                kind: "script".into(),
+                url: Some(by.into()),
+                line: Some(1),
+            },
             tracker: crate::trackers::by_cookie(name).map(|t| t.to_ref()),
         }
     }
@@ -264,7 +397,11 @@ pub(crate) mod tests {
             party,
             kind: "Image".into(),
             method: "GET".into(),
-            initiator: SetBy { kind: "script".into(), url: Some("http://site.test/t.js".into()), line: None },
+            initiator: SetBy {
+                kind: "script".into(),
+                url: Some("http://site.test/t.js".into()),
+                line: None,
+            },
             tracker: crate::trackers::by_url(url).map(|t| t.to_ref()),
             after_action: false,
         }
@@ -283,21 +420,38 @@ pub(crate) mod tests {
     }
 
     pub fn ran(action: Option<&str>) -> Phase {
-        Phase { ran: true, action: action.map(String::from), ..Phase::default() }
+        Phase {
+            ran: true,
+            action: action.map(String::from),
+            ..Phase::default()
+        }
     }
 
     pub fn page(before: Phase, accept: Phase, withdraw: Phase) -> PageReport {
-        PageReport { url: "http://site.test/".into(), status: Some(200), error: None, before, accept, withdraw }
+        PageReport {
+            url: "http://site.test/".into(),
+            status: Some(200),
+            error: None,
+            before,
+            accept,
+            withdraw,
+        }
     }
 
     fn rules(f: &[Finding]) -> Vec<(Severity, &str, &str)> {
-        f.iter().map(|f| (f.severity, f.rule.as_str(), f.name.as_str())).collect()
+        f.iter()
+            .map(|f| (f.severity, f.rule.as_str(), f.name.as_str()))
+            .collect()
     }
 
     #[test]
     fn a_clean_page_has_no_findings() {
         let mut accept = ran(Some("consentry-api"));
-        accept.cookies.push(cookie("cs_id", Some(395.0), "http://site.test/pkg/consentry.js"));
+        accept.cookies.push(cookie(
+            "cs_id",
+            Some(395.0),
+            "http://site.test/pkg/consentry.js",
+        ));
         accept.storage.push(storage("consentry", true));
         let mut withdraw = ran(Some("consentry-api"));
         withdraw.storage.push(storage("consentry", true));
@@ -309,13 +463,25 @@ pub(crate) mod tests {
     #[test]
     fn trackers_and_third_parties_before_a_choice_are_violations() {
         let mut before = ran(None);
-        before.cookies.push(cookie("_ga", Some(400.0), "http://tracker.test/t.js"));
-        before.cookies.push(cookie("lang", None, "http://site.test/app.js"));
-        before.requests.push(request("http://tracker.test/collect?v=1", Party::Third));
+        before
+            .cookies
+            .push(cookie("_ga", Some(400.0), "http://tracker.test/t.js"));
+        before
+            .cookies
+            .push(cookie("lang", None, "http://site.test/app.js"));
+        before
+            .requests
+            .push(request("http://tracker.test/collect?v=1", Party::Third));
         // A self-hosted Matomo is first party, and still a tracker.
-        before.requests.push(request("http://site.test/matomo.php?idsite=1", Party::First));
+        before.requests.push(request(
+            "http://site.test/matomo.php?idsite=1",
+            Party::First,
+        ));
         before.storage.push(storage("consentry", true));
-        let f = evaluate(&[page(before, ran(Some("x")), ran(Some("x")))], &Allowed::default());
+        let f = evaluate(
+            &[page(before, ran(Some("x")), ran(Some("x")))],
+            &Allowed::default(),
+        );
         assert_eq!(
             rules(&f),
             vec![
@@ -326,23 +492,47 @@ pub(crate) mod tests {
                 (Severity::Warning, "stored-before-choice", "lang"),
             ]
         );
-        assert!(f[2].message.contains("Google Analytics") && f[2].message.contains("http://tracker.test/t.js"), "{}", f[2].message);
+        assert!(
+            f[2].message.contains("Google Analytics")
+                && f[2].message.contains("http://tracker.test/t.js"),
+            "{}",
+            f[2].message
+        );
         assert_eq!(exit_code(&f), 1);
     }
 
     #[test]
     fn allow_lists_drop_only_what_they_name() {
         let mut before = ran(None);
-        before.cookies.push(cookie("lang", None, "http://site.test/app.js"));
-        before.cookies.push(cookie("_fbp", None, "http://site.test/app.js"));
-        before.requests.push(request("http://cdn.fonts.test/a.woff2", Party::Third));
-        before.requests.push(request("https://connect.facebook.net/en_US/fbevents.js", Party::Third));
-        let allowed = Allowed { names: vec!["lang".into(), "_fbp".into()], hosts: vec!["fonts.test".into(), "facebook.net".into()] };
+        before
+            .cookies
+            .push(cookie("lang", None, "http://site.test/app.js"));
+        before
+            .cookies
+            .push(cookie("_fbp", None, "http://site.test/app.js"));
+        before
+            .requests
+            .push(request("http://cdn.fonts.test/a.woff2", Party::Third));
+        before.requests.push(request(
+            "https://connect.facebook.net/en_US/fbevents.js",
+            Party::Third,
+        ));
+        let allowed = Allowed {
+            names: vec!["lang".into(), "_fbp".into()],
+            hosts: vec!["fonts.test".into(), "facebook.net".into()],
+        };
         let f = evaluate(&[page(before, ran(Some("x")), ran(Some("x")))], &allowed);
         // A tracker the table names is never made necessary by an allow list.
         assert_eq!(
             rules(&f),
-            vec![(Severity::Violation, "request-before-choice", "connect.facebook.net"), (Severity::Violation, "tracker-before-choice", "_fbp")]
+            vec![
+                (
+                    Severity::Violation,
+                    "request-before-choice",
+                    "connect.facebook.net"
+                ),
+                (Severity::Violation, "tracker-before-choice", "_fbp")
+            ]
         );
     }
 
@@ -351,19 +541,37 @@ pub(crate) mod tests {
         let mut before = ran(None);
         before.storage.push(storage("theme", true));
         let mut withdraw = ran(Some("consentry-api"));
-        withdraw.cookies.push(cookie("stats_id", Some(30.0), "http://site.test/stats.js"));
+        withdraw
+            .cookies
+            .push(cookie("stats_id", Some(30.0), "http://site.test/stats.js"));
         withdraw.storage.push(storage("theme", true));
         withdraw.storage.push(storage("stats_queue", false));
         withdraw.storage.push(storage("consentry", true));
         let mut beacon = request("http://tracker.test/collect", Party::Third);
         beacon.after_action = true;
         withdraw.requests.push(beacon);
-        let f = evaluate(&[page(before, ran(Some("consentry-api")), withdraw)], &Allowed { names: vec!["theme".into()], hosts: vec![] });
+        let f = evaluate(
+            &[page(before, ran(Some("consentry-api")), withdraw)],
+            &Allowed {
+                names: vec!["theme".into()],
+                hosts: vec![],
+            },
+        );
         assert_eq!(
             rules(&f),
-            vec![(Severity::Warning, "left-after-withdrawal", "stats_id"), (Severity::Warning, "request-after-withdrawal", "tracker.test")]
+            vec![
+                (Severity::Warning, "left-after-withdrawal", "stats_id"),
+                (
+                    Severity::Warning,
+                    "request-after-withdrawal",
+                    "tracker.test"
+                )
+            ]
         );
-        assert_eq!(f[0].set_by.as_ref().unwrap().url.as_deref(), Some("http://site.test/stats.js"));
+        assert_eq!(
+            f[0].set_by.as_ref().unwrap().url.as_deref(),
+            Some("http://site.test/stats.js")
+        );
         assert_eq!(exit_code(&f), 0);
     }
 
@@ -375,28 +583,62 @@ pub(crate) mod tests {
         bad.error = Some("HTTP 404".into());
         let f = evaluate(&[p, bad], &Allowed::default());
         let r = rules(&f);
-        assert!(r.contains(&(Severity::Warning, "accept-not-found", "http://site.test/")), "{r:?}");
-        assert!(r.contains(&(Severity::Warning, "withdraw-not-tested", "http://site.test/")), "{r:?}");
-        assert!(r.contains(&(Severity::Warning, "page-not-scanned", "http://site.test/gone")), "{r:?}");
+        assert!(
+            r.contains(&(Severity::Warning, "accept-not-found", "http://site.test/")),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&(
+                Severity::Warning,
+                "withdraw-not-tested",
+                "http://site.test/"
+            )),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&(
+                Severity::Warning,
+                "page-not-scanned",
+                "http://site.test/gone"
+            )),
+            "{r:?}"
+        );
     }
 
     #[test]
     fn the_same_finding_on_two_pages_is_one_finding() {
         let mut b1 = ran(None);
-        b1.cookies.push(cookie("_ga", None, "http://tracker.test/t.js"));
+        b1.cookies
+            .push(cookie("_ga", None, "http://tracker.test/t.js"));
         let mut p2 = page(b1.clone(), ran(Some("x")), ran(Some("x")));
         p2.url = "http://site.test/two".into();
-        let f = evaluate(&[page(b1, ran(Some("x")), ran(Some("x"))), p2], &Allowed::default());
+        let f = evaluate(
+            &[page(b1, ran(Some("x")), ran(Some("x"))), p2],
+            &Allowed::default(),
+        );
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].pages, vec!["http://site.test/".to_string(), "http://site.test/two".to_string()]);
+        assert_eq!(
+            f[0].pages,
+            vec![
+                "http://site.test/".to_string(),
+                "http://site.test/two".to_string()
+            ]
+        );
     }
 
     #[test]
     fn lifetime_limit_is_thirteen_months() {
         let mut accept = ran(Some("x"));
-        accept.cookies.push(cookie("a", Some(MAX_LIFETIME_DAYS - 1.0), "x"));
-        accept.cookies.push(cookie("b", Some(MAX_LIFETIME_DAYS + 1.0), "x"));
-        let f = evaluate(&[page(ran(None), accept, ran(Some("x")))], &Allowed::default());
+        accept
+            .cookies
+            .push(cookie("a", Some(MAX_LIFETIME_DAYS - 1.0), "x"));
+        accept
+            .cookies
+            .push(cookie("b", Some(MAX_LIFETIME_DAYS + 1.0), "x"));
+        let f = evaluate(
+            &[page(ran(None), accept, ran(Some("x")))],
+            &Allowed::default(),
+        );
         assert_eq!(rules(&f), vec![(Severity::Warning, "cookie-lifetime", "b")]);
     }
 }

@@ -47,7 +47,11 @@ figure{margin:0}figure img{max-width:100%;border:1px solid #d0d7de;border-radius
 
 fn tracker_cell(t: &Option<TrackerRef>) -> String {
     match t {
-        Some(t) => format!("<span class=\"tag\">{}</span> {}", esc(&t.name), esc(&t.purpose)),
+        Some(t) => format!(
+            "<span class=\"tag\">{}</span> {}",
+            esc(&t.name),
+            esc(&t.purpose)
+        ),
         None => "unknown".into(),
     }
 }
@@ -87,7 +91,11 @@ fn table(out: &mut String, caption: &str, head: &[&str], rows: Vec<Vec<String>>)
 fn phase(out: &mut String, name: PhaseName, p: &Phase, shots: &HashMap<String, Vec<u8>>) {
     let _ = write!(out, "<h3>{}</h3>", esc(name.label()));
     if !p.ran {
-        let _ = write!(out, "<p class=\"empty\">not run. {}</p>", esc(&p.notes.join(" ")));
+        let _ = write!(
+            out,
+            "<p class=\"empty\">not run. {}</p>",
+            esc(&p.notes.join(" "))
+        );
         return;
     }
     if let Some(a) = &p.action {
@@ -121,7 +129,15 @@ fn phase(out: &mut String, name: PhaseName, p: &Phase, shots: &HashMap<String, V
             ]
         })
         .collect();
-    table(out, "Cookies", &["name", "domain", "path", "lifetime", "SameSite", "Secure", "party", "set by", "tracker"], rows);
+    table(
+        out,
+        "Cookies",
+        &[
+            "name", "domain", "path", "lifetime", "SameSite", "Secure", "party", "set by",
+            "tracker",
+        ],
+        rows,
+    );
     let rows = p
         .storage
         .iter()
@@ -130,19 +146,40 @@ fn phase(out: &mut String, name: PhaseName, p: &Phase, shots: &HashMap<String, V
                 format!("<code>{}</code>", esc(&s.key)),
                 esc(&s.area),
                 esc(&s.origin),
-                if s.present { "yes".into() } else { "removed".into() },
+                if s.present {
+                    "yes".into()
+                } else {
+                    "removed".into()
+                },
                 by_cell(&s.set_by),
                 tracker_cell(&s.tracker),
             ]
         })
         .collect();
-    table(out, "localStorage and sessionStorage", &["key", "area", "origin", "still there", "set by", "tracker"], rows);
+    table(
+        out,
+        "localStorage and sessionStorage",
+        &["key", "area", "origin", "still there", "set by", "tracker"],
+        rows,
+    );
     let rows = p
         .indexeddb
         .iter()
-        .map(|d| vec![format!("<code>{}</code>", esc(&d.name)), esc(&d.origin), by_cell(&d.set_by), tracker_cell(&d.tracker)])
+        .map(|d| {
+            vec![
+                format!("<code>{}</code>", esc(&d.name)),
+                esc(&d.origin),
+                by_cell(&d.set_by),
+                tracker_cell(&d.tracker),
+            ]
+        })
         .collect();
-    table(out, "IndexedDB", &["database", "origin", "opened by", "tracker"], rows);
+    table(
+        out,
+        "IndexedDB",
+        &["database", "origin", "opened by", "tracker"],
+        rows,
+    );
     let rows = p
         .requests
         .iter()
@@ -154,12 +191,39 @@ fn phase(out: &mut String, name: PhaseName, p: &Phase, shots: &HashMap<String, V
                 format!("<small>{}</small>", esc(&r.url)),
                 by_cell(&r.initiator),
                 tracker_cell(&r.tracker),
-                if r.after_action { "after".into() } else { "before".into() },
+                if r.after_action {
+                    "after".into()
+                } else {
+                    "before".into()
+                },
             ]
         })
         .collect();
-    table(out, "Requests to other sites (and trackers)", &["host", "type", "party", "URL", "initiator", "tracker", "vs. the choice"], rows);
-    let rows = p.iframes.iter().map(|f| vec![esc(&f.url), party_cell(f.party).into(), tracker_cell(&f.tracker)]).collect();
+    table(
+        out,
+        "Requests to other sites (and trackers)",
+        &[
+            "host",
+            "type",
+            "party",
+            "URL",
+            "initiator",
+            "tracker",
+            "vs. the choice",
+        ],
+        rows,
+    );
+    let rows = p
+        .iframes
+        .iter()
+        .map(|f| {
+            vec![
+                esc(&f.url),
+                party_cell(f.party).into(),
+                tracker_cell(&f.tracker),
+            ]
+        })
+        .collect();
     table(out, "Iframes", &["URL", "party", "tracker"], rows);
 }
 
@@ -221,7 +285,11 @@ pub fn render(r: &Report, shots: &HashMap<String, Vec<u8>>) -> String {
     }
 
     o.push_str("<h2>Services for your Consentry config</h2><p>Paste <code>purposes</code> into <code>consent.json</code> (merge with your own purposes); move each <code>unclassified</code> service into the purpose it serves. The <code>cookies</code> and <code>storage</code> lists are what withdrawal should clear.</p>");
-    let _ = write!(o, "<pre id=\"snippet\">{}</pre>", esc(&serde_json::to_string_pretty(&r.services).unwrap_or_default()));
+    let _ = write!(
+        o,
+        "<pre id=\"snippet\">{}</pre>",
+        esc(&serde_json::to_string_pretty(&r.services).unwrap_or_default())
+    );
 
     for page in &r.pages {
         let _ = write!(o, "<h2>Page {}</h2>", esc(&page.url));
@@ -229,11 +297,21 @@ pub fn render(r: &Report, shots: &HashMap<String, Vec<u8>>) -> String {
             let _ = write!(o, "<p class=\"empty\">not scanned: {}</p>", esc(e));
             continue;
         }
-        for (n, p) in [(PhaseName::Before, &page.before), (PhaseName::Accept, &page.accept), (PhaseName::Withdraw, &page.withdraw)] {
+        for (n, p) in [
+            (PhaseName::Before, &page.before),
+            (PhaseName::Accept, &page.accept),
+            (PhaseName::Withdraw, &page.withdraw),
+        ] {
             phase(&mut o, n, p, shots);
         }
     }
-    let _ = write!(o, "<p class=\"meta\">{} · report schema {} v{}</p></main></body></html>\n", esc(&r.tool), esc(&r.schema), r.version);
+    let _ = write!(
+        o,
+        "<p class=\"meta\">{} · report schema {} v{}</p></main></body></html>\n",
+        esc(&r.tool),
+        esc(&r.schema),
+        r.version
+    );
     o
 }
 
@@ -243,6 +321,9 @@ mod tests {
 
     #[test]
     fn escapes_what_the_site_controls() {
-        assert_eq!(esc("<img src=x onerror=\"a&b\">'"), "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;&#39;");
+        assert_eq!(
+            esc("<img src=x onerror=\"a&b\">'"),
+            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;&#39;"
+        );
     }
 }

@@ -70,7 +70,14 @@ or `brew install --cask chromium` (macOS); or pass --chromium PATH to a Chromium
 /// The Chromium to run, or a message saying how to get one.
 fn find_chromium(given: Option<PathBuf>) -> Result<PathBuf, String> {
     if let Some(p) = given.or_else(|| std::env::var_os("CHROMIUM").map(PathBuf::from)) {
-        return if p.is_file() { Ok(p) } else { Err(format!("Chromium was not found at {}. {INSTALL}", p.display())) };
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "Chromium was not found at {}. {INSTALL}",
+                p.display()
+            ))
+        };
     }
     let default = PathBuf::from("/usr/bin/chromium");
     if default.is_file() {
@@ -78,7 +85,12 @@ fn find_chromium(given: Option<PathBuf>) -> Result<PathBuf, String> {
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        for name in [
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ] {
             let p = dir.join(name);
             if p.is_file() {
                 return Ok(p);
@@ -102,7 +114,14 @@ fn main() -> ExitCode {
         pages: args.pages.max(1),
         accept: args.accept.clone(),
         withdraw: args.withdraw.clone(),
-        allowed: Allowed { names: args.allow.clone(), hosts: args.allow_host.iter().map(|h| h.to_ascii_lowercase()).collect() },
+        allowed: Allowed {
+            names: args.allow.clone(),
+            hosts: args
+                .allow_host
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+        },
         wait: Duration::from_secs(args.wait),
         launch: Launch {
             chromium,
@@ -112,7 +131,11 @@ fn main() -> ExitCode {
             settle_timeout: Duration::from_secs(args.settle),
         },
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("consentry-scan: could not start the async runtime: {e}");
@@ -127,7 +150,10 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("consentry-scan: the scan failed: {e:#}");
                 if format!("{e:#}").contains("starting") {
-                    eprintln!("Is {} a working Chromium? {INSTALL}", plan.launch.chromium.display());
+                    eprintln!(
+                        "Is {} a working Chromium? {INSTALL}",
+                        plan.launch.chromium.display()
+                    );
                 }
             }
             return ExitCode::from(2);
@@ -140,7 +166,11 @@ fn main() -> ExitCode {
     }
     let r = &outcome.report;
     for f in &r.findings {
-        let sev = if f.severity == Severity::Violation { "VIOLATION" } else { "warning" };
+        let sev = if f.severity == Severity::Violation {
+            "VIOLATION"
+        } else {
+            "warning"
+        };
         println!("{sev:<9} {:<22} {}", f.rule, f.message);
     }
     println!(

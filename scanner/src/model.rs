@@ -122,7 +122,11 @@ pub struct SetBy {
 
 impl SetBy {
     pub fn unknown() -> SetBy {
-        SetBy { kind: "unknown".into(), url: None, line: None }
+        SetBy {
+            kind: "unknown".into(),
+            url: None,
+            line: None,
+        }
     }
     /// One line for people: `script http://x/a.js:12`, `response http://x/hit`, `unknown`.
     pub fn describe(&self) -> String {

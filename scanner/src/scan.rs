@@ -93,7 +93,9 @@ async fn accept(s: &Session, plan: &Plan) -> Result<Option<String>> {
 /// Makes the "withdraw" choice; the way it was made, or None when there is none.
 async fn withdraw(s: &Session, plan: &Plan) -> Result<Option<String>> {
     if let Some(js) = &plan.withdraw {
-        s.eval(js).await.map_err(|e| anyhow::anyhow!("--withdraw script failed: {e}"))?;
+        s.eval(js)
+            .await
+            .map_err(|e| anyhow::anyhow!("--withdraw script failed: {e}"))?;
         return Ok(Some("script (--withdraw)".into()));
     }
     if s.has_api("rejectAll").await {
@@ -104,7 +106,11 @@ async fn withdraw(s: &Session, plan: &Plan) -> Result<Option<String>> {
 }
 
 fn failed_phase(note: String) -> Phase {
-    Phase { ran: false, notes: vec![note], ..Phase::default() }
+    Phase {
+        ran: false,
+        notes: vec![note],
+        ..Phase::default()
+    }
 }
 
 /// The three phases of one page. Err only when the page itself cannot be loaded.
@@ -139,7 +145,10 @@ async fn scan_page(
         }
     };
     if !s.scroll().await {
-        before_notes.push(format!("the network did not go quiet within {} s", l.settle_timeout.as_secs()));
+        before_notes.push(format!(
+            "the network did not go quiet within {} s",
+            l.settle_timeout.as_secs()
+        ));
     }
     let found = s
         .eval("Array.from(document.querySelectorAll('a[href]'), a => a.href)")
@@ -185,7 +194,10 @@ async fn scan_page(
         p
     }
     .await;
-    let accepted = accept_phase.as_ref().map(|p| p.action.is_some()).unwrap_or(false);
+    let accepted = accept_phase
+        .as_ref()
+        .map(|p| p.action.is_some())
+        .unwrap_or(false);
     let accept_phase = accept_phase.unwrap_or_else(|e| failed_phase(format!("{e:#}")));
 
     // 3. After withdrawal: accept again in a fresh profile, then withdraw.
@@ -206,7 +218,10 @@ async fn scan_page(
                     }
                     s.settle().await;
                     if action.is_none() {
-                        notes.push("no way to withdraw: no window.Consentry.rejectAll and no --withdraw".into());
+                        notes.push(
+                            "no way to withdraw: no window.Consentry.rejectAll and no --withdraw"
+                                .into(),
+                        );
                     }
                 }
                 Ok(None) => notes.push("accepting failed this time".into()),
@@ -223,7 +238,14 @@ async fn scan_page(
         .await
         .unwrap_or_else(|e| failed_phase(format!("{e:#}")))
     };
-    Ok(PageReport { url: url.to_string(), status: Some(status), error: None, before, accept: accept_phase, withdraw: withdraw_phase })
+    Ok(PageReport {
+        url: url.to_string(),
+        status: Some(status),
+        error: None,
+        before,
+        accept: accept_phase,
+        withdraw: withdraw_phase,
+    })
 }
 
 /// Runs the whole scan. Err(`Unreachable`) when a start URL cannot be loaded.
@@ -235,8 +257,10 @@ pub async fn run(plan: &Plan) -> Result<Outcome> {
     let total_wanted = plan.urls.len() * plan.pages.max(1);
     let mut done = 0usize;
     for start in &plan.urls {
-        let start_url = Url::parse(start).map_err(|e| Unreachable(format!("{start} is not a URL: {e}")))?;
-        let site = site_of_url(start_url.as_str()).ok_or_else(|| Unreachable(format!("{start} is not an http(s) URL")))?;
+        let start_url =
+            Url::parse(start).map_err(|e| Unreachable(format!("{start} is not a URL: {e}")))?;
+        let site = site_of_url(start_url.as_str())
+            .ok_or_else(|| Unreachable(format!("{start} is not an http(s) URL")))?;
         let mut queue: VecDeque<String> = VecDeque::from([start_url.to_string()]);
         let mut visited: Vec<String> = Vec::new();
         let mut count = 0;
@@ -247,10 +271,23 @@ pub async fn run(plan: &Plan) -> Result<Outcome> {
             visited.push(url.clone());
             count += 1;
             let known_total = (done + 1 + queue.len()).min(total_wanted).max(done + 1);
-            progress(&format!("[{}/{}] scanning {url} (before any choice, after accept, after withdrawal)", done + 1, known_total));
+            progress(&format!(
+                "[{}/{}] scanning {url} (before any choice, after accept, after withdrawal)",
+                done + 1,
+                known_total
+            ));
             let t = Instant::now();
             let mut links = Vec::new();
-            match scan_page(plan, &url, pages.len(), &mut links, &mut shots, &mut version).await {
+            match scan_page(
+                plan,
+                &url,
+                pages.len(),
+                &mut links,
+                &mut shots,
+                &mut version,
+            )
+            .await
+            {
                 Ok(p) => pages.push(p),
                 Err(e) if count == 1 => return Err(Unreachable(format!("{e:#}")).into()),
                 Err(e) => pages.push(PageReport {
@@ -263,7 +300,12 @@ pub async fn run(plan: &Plan) -> Result<Outcome> {
                 }),
             }
             done += 1;
-            progress(&format!("[{}/{}] done {url} in {:.1} s", done, (done + queue.len()).min(total_wanted).max(done), t.elapsed().as_secs_f64()));
+            progress(&format!(
+                "[{}/{}] done {url} in {:.1} s",
+                done,
+                (done + queue.len()).min(total_wanted).max(done),
+                t.elapsed().as_secs_f64()
+            ));
             for l in links {
                 let Ok(mut u) = Url::parse(&l) else { continue };
                 u.set_fragment(None);
@@ -276,8 +318,16 @@ pub async fn run(plan: &Plan) -> Result<Outcome> {
     }
     let findings = findings::evaluate(&pages, &plan.allowed);
     let services = crate::snippet::build(&pages, &plan.allowed);
-    let violations = findings.iter().filter(|f| f.severity == crate::model::Severity::Violation).count();
-    let summary = Summary { pages: pages.len(), violations, warnings: findings.len() - violations, exit_code: findings::exit_code(&findings) };
+    let violations = findings
+        .iter()
+        .filter(|f| f.severity == crate::model::Severity::Violation)
+        .count();
+    let summary = Summary {
+        pages: pages.len(),
+        violations,
+        warnings: findings.len() - violations,
+        exit_code: findings::exit_code(&findings),
+    };
     let report = Report {
         schema: SCHEMA.into(),
         version: SCHEMA_VERSION,
@@ -307,7 +357,11 @@ pub fn write(out: &Outcome, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let json = serde_json::to_string_pretty(&out.report)?;
     std::fs::write(dir.join("report.json"), json + "\n").context("writing report.json")?;
-    std::fs::write(dir.join("report.html"), crate::html::render(&out.report, &out.shots)).context("writing report.html")?;
+    std::fs::write(
+        dir.join("report.html"),
+        crate::html::render(&out.report, &out.shots),
+    )
+    .context("writing report.html")?;
     let services = serde_json::to_string_pretty(&out.report.services)?;
     std::fs::write(dir.join("services.json"), services + "\n").context("writing services.json")?;
     for (name, png) in &out.shots {

@@ -9,7 +9,10 @@ use url::Url;
 /// The site of a host: its registrable domain (`www.shop.example.co.uk` → `example.co.uk`), or the
 /// host itself for an IP address, `localhost` or a host that is only a public suffix.
 pub fn site_of_host(host: &str) -> String {
-    let host = host.trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
+    let host = host
+        .trim_start_matches('.')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') || !host.contains('.') {
         return host;
     }
@@ -30,7 +33,10 @@ pub fn site_of_url(url: &str) -> Option<String> {
 
 /// The host of a URL (lower case), or an empty string.
 pub fn host_of_url(url: &str) -> String {
-    Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default()
+    Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default()
 }
 
 /// First or third party, for something of `site` seen on a page of `page_site`.
@@ -44,7 +50,8 @@ pub fn party(site: &str, page_site: &str) -> Party {
 
 /// Whether `url` is an http(s) URL of the same site as `page_site` (links to follow).
 pub fn same_site_http(url: &Url, page_site: &str) -> bool {
-    matches!(url.scheme(), "http" | "https") && url.host_str().map(site_of_host).as_deref() == Some(page_site)
+    matches!(url.scheme(), "http" | "https")
+        && url.host_str().map(site_of_host).as_deref() == Some(page_site)
 }
 
 #[cfg(test)]
@@ -61,21 +68,39 @@ mod tests {
         assert_eq!(site_of_host("localhost"), "localhost");
         // A private suffix of the list: each GitHub Pages user is a site of its own.
         assert_eq!(site_of_host("alice.github.io"), "alice.github.io");
-        assert_ne!(site_of_host("alice.github.io"), site_of_host("bob.github.io"));
+        assert_ne!(
+            site_of_host("alice.github.io"),
+            site_of_host("bob.github.io")
+        );
     }
 
     #[test]
     fn urls_and_parties() {
-        assert_eq!(site_of_url("http://shop.test:8080/a?b").as_deref(), Some("shop.test"));
+        assert_eq!(
+            site_of_url("http://shop.test:8080/a?b").as_deref(),
+            Some("shop.test")
+        );
         assert_eq!(site_of_url("data:text/plain,hi"), None);
-        assert_eq!(host_of_url("https://CDN.Example.com/x.js"), "cdn.example.com");
+        assert_eq!(
+            host_of_url("https://CDN.Example.com/x.js"),
+            "cdn.example.com"
+        );
         let page = site_of_host("www.example.com");
-        assert_eq!(party(&site_of_host("static.example.com"), &page), Party::First);
+        assert_eq!(
+            party(&site_of_host("static.example.com"), &page),
+            Party::First
+        );
         assert_eq!(party(&site_of_host("tracker.test"), &page), Party::Third);
         // Ports do not make another site.
-        assert_eq!(site_of_url("http://127.0.0.1:1/"), site_of_url("http://127.0.0.1:2/"));
+        assert_eq!(
+            site_of_url("http://127.0.0.1:1/"),
+            site_of_url("http://127.0.0.1:2/")
+        );
         let u = Url::parse("https://blog.example.com/post").unwrap();
         assert!(same_site_http(&u, "example.com"));
-        assert!(!same_site_http(&Url::parse("mailto:a@example.com").unwrap(), "example.com"));
+        assert!(!same_site_http(
+            &Url::parse("mailto:a@example.com").unwrap(),
+            "example.com"
+        ));
     }
 }

@@ -11,8 +11,16 @@ use std::collections::BTreeMap;
 
 /// A lifetime as people write it: `session`, `45 minutes`, `12 hours`, `30 days`, `13 months`.
 pub fn lifetime_text(days: Option<f64>) -> String {
-    let Some(d) = days else { return "session".into() };
-    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    let Some(d) = days else {
+        return "session".into();
+    };
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
     if d < 1.0 / 24.0 {
         plural(((d * 24.0 * 60.0).round() as i64).max(1), "minute")
     } else if d < 1.0 {
@@ -46,7 +54,12 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 }
 
 /// The group key and a fresh group for an item, by the table's entry or by who set it.
-fn group_for(tracker: &Option<TrackerRef>, item: &str, set_by: &SetBy, page_site: &str) -> (String, Group) {
+fn group_for(
+    tracker: &Option<TrackerRef>,
+    item: &str,
+    set_by: &SetBy,
+    page_site: &str,
+) -> (String, Group) {
     if let Some(t) = tracker.as_ref().and_then(|t| trackers::by_name(&t.name)) {
         let g = Group {
             name: t.name.into(),
@@ -60,7 +73,12 @@ fn group_for(tracker: &Option<TrackerRef>, item: &str, set_by: &SetBy, page_site
     let setter_site = set_by.url.as_deref().and_then(site_of_url);
     match setter_site {
         Some(s) if s != page_site => {
-            let g = Group { name: s.clone(), provider: s.clone(), description: format!("unknown: set by a script or response of {s}"), ..Group::default() };
+            let g = Group {
+                name: s.clone(),
+                provider: s.clone(),
+                description: format!("unknown: set by a script or response of {s}"),
+                ..Group::default()
+            };
             (format!("s:{s}"), g)
         }
         _ => {
@@ -81,11 +99,28 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
     let allowed_name = |n: &str| allowed.names.iter().any(|p| trackers::glob(p, n));
     for page in pages.iter().filter(|p| p.error.is_none() && p.accept.ran) {
         let page_site = site_of_url(&page.url).unwrap_or_default();
-        let before_cookies: Vec<&str> = page.before.cookies.iter().map(|c| c.name.as_str()).collect();
+        let before_cookies: Vec<&str> = page
+            .before
+            .cookies
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         let before_keys: Vec<&str> = page.before.storage.iter().map(|s| s.key.as_str()).collect();
-        let before_dbs: Vec<&str> = page.before.indexeddb.iter().map(|d| d.name.as_str()).collect();
-        let before_sites: Vec<String> = page.before.requests.iter().map(|r| site_of_host(&r.host)).collect();
-        let skip = |t: &Option<TrackerRef>, name: &str| t.as_ref().is_some_and(|t| t.purpose == "necessary") || allowed_name(name);
+        let before_dbs: Vec<&str> = page
+            .before
+            .indexeddb
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        let before_sites: Vec<String> = page
+            .before
+            .requests
+            .iter()
+            .map(|r| site_of_host(&r.host))
+            .collect();
+        let skip = |t: &Option<TrackerRef>, name: &str| {
+            t.as_ref().is_some_and(|t| t.purpose == "necessary") || allowed_name(name)
+        };
 
         for c in &page.accept.cookies {
             if before_cookies.contains(&c.name.as_str()) || skip(&c.tracker, &c.name) {
@@ -93,7 +128,12 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
             }
             let (key, fresh) = group_for(&c.tracker, &c.name, &c.set_by, &page_site);
             let g = groups.entry(key).or_insert(fresh);
-            let form = match c.tracker.as_ref().and_then(|t| trackers::by_name(&t.name)).and_then(|t| trackers::cookie_pattern(t, &c.name)) {
+            let form = match c
+                .tracker
+                .as_ref()
+                .and_then(|t| trackers::by_name(&t.name))
+                .and_then(|t| trackers::cookie_pattern(t, &c.name))
+            {
                 Some(p) => trackers::cookie_config_form(p),
                 None => c.name.clone(),
             };
@@ -109,7 +149,12 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
             }
             let (key, fresh) = group_for(&s.tracker, &s.key, &s.set_by, &page_site);
             let g = groups.entry(key).or_insert(fresh);
-            let form = match s.tracker.as_ref().and_then(|t| trackers::by_name(&t.name)).and_then(|t| trackers::storage_pattern(t, &s.key)) {
+            let form = match s
+                .tracker
+                .as_ref()
+                .and_then(|t| trackers::by_name(&t.name))
+                .and_then(|t| trackers::storage_pattern(t, &s.key))
+            {
                 Some(p) => trackers::storage_config_form(p, &s.key),
                 None => s.key.clone(),
             };
@@ -132,10 +177,17 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
         // A third party contacted only after accept is a service too, even when it stores nothing here.
         for r in &page.accept.requests {
             let site = site_of_host(&r.host);
-            if r.party != Party::Third && r.tracker.is_none() || before_sites.contains(&site) || skip(&r.tracker, "") {
+            if r.party != Party::Third && r.tracker.is_none()
+                || before_sites.contains(&site)
+                || skip(&r.tracker, "")
+            {
                 continue;
             }
-            let by = SetBy { kind: "request".into(), url: Some(r.url.clone()), line: None };
+            let by = SetBy {
+                kind: "request".into(),
+                url: Some(r.url.clone()),
+                line: None,
+            };
             let (key, fresh) = group_for(&r.tracker, &site, &by, &page_site);
             groups.entry(key).or_insert(fresh);
         }
@@ -149,17 +201,34 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
             (None, false, true, _) => "until cleared (browser storage)".into(),
             (None, false, false, false) => "stores nothing on this site".into(),
         };
-        let svc = Service { name: g.name, provider: g.provider, purpose: g.description, lifetime, cookies: g.cookies, storage: g.storage };
+        let svc = Service {
+            name: g.name,
+            provider: g.provider,
+            purpose: g.description,
+            lifetime,
+            cookies: g.cookies,
+            storage: g.storage,
+        };
         match g.purpose_id {
             Some(id) => match snippet.purposes.iter_mut().find(|p| p.id == id) {
                 Some(p) => p.services.push(svc),
-                None => snippet.purposes.push(SnippetPurpose { id, services: vec![svc] }),
+                None => snippet.purposes.push(SnippetPurpose {
+                    id,
+                    services: vec![svc],
+                }),
             },
             None => snippet.unclassified.push(svc),
         }
     }
-    let rank = |id: &str| ["analytics", "marketing", "functional"].iter().position(|p| *p == id).unwrap_or(3);
-    snippet.purposes.sort_by(|a, b| (rank(&a.id), &a.id).cmp(&(rank(&b.id), &b.id)));
+    let rank = |id: &str| {
+        ["analytics", "marketing", "functional"]
+            .iter()
+            .position(|p| *p == id)
+            .unwrap_or(3)
+    };
+    snippet
+        .purposes
+        .sort_by(|a, b| (rank(&a.id), &a.id).cmp(&(rank(&b.id), &b.id)));
     let by_name = |a: &Service, b: &Service| a.name.to_lowercase().cmp(&b.name.to_lowercase());
     for p in &mut snippet.purposes {
         p.services.sort_by(by_name);
@@ -188,24 +257,48 @@ mod tests {
     #[test]
     fn groups_by_tracker_and_by_setter() {
         let mut before = ran(None);
-        before.cookies.push(cookie("lang", None, "http://site.test/app.js"));
+        before
+            .cookies
+            .push(cookie("lang", None, "http://site.test/app.js"));
         let mut accept = ran(Some("consentry-api"));
-        accept.cookies.push(cookie("lang", None, "http://site.test/app.js"));
-        accept.cookies.push(cookie("_ga", Some(400.0), "http://tracker.test/t.js"));
-        accept.cookies.push(cookie("_ga_ABC", Some(400.0), "http://tracker.test/t.js"));
-        accept.cookies.push(cookie("cs_id", Some(395.0), "http://site.test/pkg/consentry.js"));
-        accept.cookies.push(cookie("stats", Some(10.0), "http://site.test/stats.js"));
-        accept.cookies.push(cookie("xid", Some(2.0), "http://ads.other.test/px.js"));
+        accept
+            .cookies
+            .push(cookie("lang", None, "http://site.test/app.js"));
+        accept
+            .cookies
+            .push(cookie("_ga", Some(400.0), "http://tracker.test/t.js"));
+        accept
+            .cookies
+            .push(cookie("_ga_ABC", Some(400.0), "http://tracker.test/t.js"));
+        accept.cookies.push(cookie(
+            "cs_id",
+            Some(395.0),
+            "http://site.test/pkg/consentry.js",
+        ));
+        accept
+            .cookies
+            .push(cookie("stats", Some(10.0), "http://site.test/stats.js"));
+        accept
+            .cookies
+            .push(cookie("xid", Some(2.0), "http://ads.other.test/px.js"));
         accept.storage.push(storage("consentry", true));
         accept.storage.push(storage("ph_phc_1_posthog", true));
-        accept.requests.push(request("http://cdn.widget.test/w.js", Party::Third));
-        let s = build(&[page(before, accept, ran(Some("consentry-api")))], &Allowed::default());
+        accept
+            .requests
+            .push(request("http://cdn.widget.test/w.js", Party::Third));
+        let s = build(
+            &[page(before, accept, ran(Some("consentry-api")))],
+            &Allowed::default(),
+        );
 
         let ids: Vec<&str> = s.purposes.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, vec!["analytics"]);
         let a = &s.purposes[0].services;
         let names: Vec<&str> = a.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, vec!["Consentry tracker", "Google Analytics", "PostHog"]);
+        assert_eq!(
+            names,
+            vec!["Consentry tracker", "Google Analytics", "PostHog"]
+        );
         assert_eq!(a[0].cookies, vec!["cs_id"]);
         assert_eq!(a[0].lifetime, "13 months");
         assert_eq!(a[1].cookies, vec!["_ga", "/^_ga_/"]);
@@ -214,15 +307,31 @@ mod tests {
         assert_eq!(a[2].lifetime, "until cleared (browser storage)");
 
         // Unknown: a first-party cookie is a service of its own; a third party's is grouped by site.
-        let u: Vec<(&str, &str)> = s.unclassified.iter().map(|s| (s.name.as_str(), s.lifetime.as_str())).collect();
-        assert_eq!(u, vec![("other.test", "2 days"), ("stats", "10 days"), ("widget.test", "stores nothing on this site")]);
+        let u: Vec<(&str, &str)> = s
+            .unclassified
+            .iter()
+            .map(|s| (s.name.as_str(), s.lifetime.as_str()))
+            .collect();
+        assert_eq!(
+            u,
+            vec![
+                ("other.test", "2 days"),
+                ("stats", "10 days"),
+                ("widget.test", "stores nothing on this site")
+            ]
+        );
         assert_eq!(s.unclassified[1].provider, "site.test (first party)");
-        assert!(s.unclassified[1].purpose.contains("http://site.test/stats.js"));
+        assert!(s.unclassified[1]
+            .purpose
+            .contains("http://site.test/stats.js"));
     }
 
     #[test]
     fn nothing_after_accept_gives_an_empty_snippet() {
-        let s = build(&[page(ran(None), ran(Some("x")), ran(Some("x")))], &Allowed::default());
+        let s = build(
+            &[page(ran(None), ran(Some("x")), ran(Some("x")))],
+            &Allowed::default(),
+        );
         assert!(s.purposes.is_empty() && s.unclassified.is_empty());
     }
 }

@@ -25,7 +25,11 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn to_ref(&self) -> TrackerRef {
-        TrackerRef { name: self.name.into(), provider: self.provider.into(), purpose: self.purpose.into() }
+        TrackerRef {
+            name: self.name.into(),
+            provider: self.provider.into(),
+            purpose: self.purpose.into(),
+        }
     }
 }
 
@@ -39,7 +43,16 @@ const fn t(
     hosts: &'static [&'static str],
     paths: &'static [&'static str],
 ) -> Tracker {
-    Tracker { name, provider, purpose, description, cookies, storage, hosts, paths }
+    Tracker {
+        name,
+        provider,
+        purpose,
+        description,
+        cookies,
+        storage,
+        hosts,
+        paths,
+    }
 }
 
 /// The table. Cookie names are the ones each vendor documents for its standard tag.
@@ -49,7 +62,19 @@ pub static TABLE: &[Tracker] = &[
         "Google",
         "analytics",
         "Visit statistics (Google Analytics)",
-        &["_ga", "_ga_*", "_gid", "_gat", "_gat_*", "_dc_gtm_*", "__utma", "__utmb", "__utmc", "__utmt", "__utmz"],
+        &[
+            "_ga",
+            "_ga_*",
+            "_gid",
+            "_gat",
+            "_gat_*",
+            "_dc_gtm_*",
+            "__utma",
+            "__utmb",
+            "__utmc",
+            "__utmt",
+            "__utmz",
+        ],
         &[],
         &["google-analytics.com", "analytics.google.com"],
         &["/g/collect"],
@@ -69,9 +94,23 @@ pub static TABLE: &[Tracker] = &[
         "Google",
         "marketing",
         "Ad conversion measurement and targeting",
-        &["_gcl_*", "IDE", "DSID", "test_cookie", "__gads", "__gpi", "__gsas", "NID"],
+        &[
+            "_gcl_*",
+            "IDE",
+            "DSID",
+            "test_cookie",
+            "__gads",
+            "__gpi",
+            "__gsas",
+            "NID",
+        ],
         &[],
-        &["doubleclick.net", "googleadservices.com", "googlesyndication.com", "adservice.google.com"],
+        &[
+            "doubleclick.net",
+            "googleadservices.com",
+            "googlesyndication.com",
+            "adservice.google.com",
+        ],
         &[],
     ),
     t(
@@ -79,7 +118,12 @@ pub static TABLE: &[Tracker] = &[
         "Google",
         "marketing",
         "Embedded videos with viewer tracking",
-        &["VISITOR_INFO1_LIVE", "VISITOR_PRIVACY_METADATA", "YSC", "yt-remote-*"],
+        &[
+            "VISITOR_INFO1_LIVE",
+            "VISITOR_PRIVACY_METADATA",
+            "YSC",
+            "yt-remote-*",
+        ],
         &["yt-remote-*", "ytidb::*"],
         &["youtube.com"],
         &[],
@@ -99,7 +143,18 @@ pub static TABLE: &[Tracker] = &[
         "Hotjar",
         "analytics",
         "Session recordings and heatmaps",
-        &["_hjSessionUser_*", "_hjSession_*", "_hjid", "_hjIncludedInSessionSample*", "_hjAbsoluteSessionInProgress", "_hjFirstSeen", "_hjTLDTest", "_hjLocalStorageTest", "_hjSessionStorageTest", "_hjCookieTest"],
+        &[
+            "_hjSessionUser_*",
+            "_hjSession_*",
+            "_hjid",
+            "_hjIncludedInSessionSample*",
+            "_hjAbsoluteSessionInProgress",
+            "_hjFirstSeen",
+            "_hjTLDTest",
+            "_hjLocalStorageTest",
+            "_hjSessionStorageTest",
+            "_hjCookieTest",
+        ],
         &["_hj*", "hjViewportId", "hjActiveViewportIds"],
         &["hotjar.com", "hotjar.io"],
         &[],
@@ -114,13 +169,29 @@ pub static TABLE: &[Tracker] = &[
         &["posthog.com"],
         &[],
     ),
-    t("Plausible", "Plausible Analytics", "analytics", "Visit statistics (Plausible)", &[], &["plausible_ignore"], &["plausible.io"], &[]),
+    t(
+        "Plausible",
+        "Plausible Analytics",
+        "analytics",
+        "Visit statistics (Plausible)",
+        &[],
+        &["plausible_ignore"],
+        &["plausible.io"],
+        &[],
+    ),
     t(
         "Matomo",
         "Matomo",
         "analytics",
         "Visit statistics (Matomo)",
-        &["_pk_id.*", "_pk_ses.*", "_pk_ref.*", "_pk_cvar.*", "_pk_hsr.*", "MATOMO_SESSID"],
+        &[
+            "_pk_id.*",
+            "_pk_ses.*",
+            "_pk_ref.*",
+            "_pk_cvar.*",
+            "_pk_hsr.*",
+            "MATOMO_SESSID",
+        ],
         &[],
         &["matomo.cloud", "innocraft.cloud"],
         &["/matomo.php", "/piwik.php", "/matomo.js", "/piwik.js"],
@@ -150,7 +221,16 @@ pub static TABLE: &[Tracker] = &[
         "LinkedIn",
         "marketing",
         "Ad conversion measurement and retargeting",
-        &["li_sugr", "bcookie", "bscookie", "lidc", "UserMatchHistory", "AnalyticsSyncHistory", "li_fat_id", "li_gc"],
+        &[
+            "li_sugr",
+            "bcookie",
+            "bscookie",
+            "lidc",
+            "UserMatchHistory",
+            "AnalyticsSyncHistory",
+            "li_fat_id",
+            "li_gc",
+        ],
         &[],
         &["licdn.com", "ads.linkedin.com"],
         &[],
@@ -175,8 +255,26 @@ pub static TABLE: &[Tracker] = &[
         &["ads-twitter.com", "analytics.twitter.com", "t.co"],
         &[],
     ),
-    t("Pinterest Tag", "Pinterest", "marketing", "Ad conversion measurement", &["_pin_unauth", "_pinterest_ct_ua", "_epik"], &[], &["ct.pinterest.com"], &[]),
-    t("Criteo", "Criteo", "marketing", "Retargeting ads", &["cto_bundle", "cto_bidid"], &[], &["criteo.com", "criteo.net"], &[]),
+    t(
+        "Pinterest Tag",
+        "Pinterest",
+        "marketing",
+        "Ad conversion measurement",
+        &["_pin_unauth", "_pinterest_ct_ua", "_epik"],
+        &[],
+        &["ct.pinterest.com"],
+        &[],
+    ),
+    t(
+        "Criteo",
+        "Criteo",
+        "marketing",
+        "Retargeting ads",
+        &["cto_bundle", "cto_bidid"],
+        &[],
+        &["criteo.com", "criteo.net"],
+        &[],
+    ),
     t(
         "Segment",
         "Twilio Segment",
@@ -187,8 +285,26 @@ pub static TABLE: &[Tracker] = &[
         &["segment.com", "segment.io"],
         &[],
     ),
-    t("Mixpanel", "Mixpanel", "analytics", "Product analytics", &["mp_*_mixpanel"], &["mp_*_mixpanel"], &["mixpanel.com", "mxpnl.com"], &[]),
-    t("Amplitude", "Amplitude", "analytics", "Product analytics", &["AMP_*", "amp_*"], &["AMP_*", "amp_*"], &["amplitude.com"], &[]),
+    t(
+        "Mixpanel",
+        "Mixpanel",
+        "analytics",
+        "Product analytics",
+        &["mp_*_mixpanel"],
+        &["mp_*_mixpanel"],
+        &["mixpanel.com", "mxpnl.com"],
+        &[],
+    ),
+    t(
+        "Amplitude",
+        "Amplitude",
+        "analytics",
+        "Product analytics",
+        &["AMP_*", "amp_*"],
+        &["AMP_*", "amp_*"],
+        &["amplitude.com"],
+        &[],
+    ),
     t(
         "HubSpot",
         "HubSpot",
@@ -196,7 +312,15 @@ pub static TABLE: &[Tracker] = &[
         "Marketing automation and visitor tracking",
         &["__hstc", "hubspotutk", "__hssc", "__hssrc", "messagesUtk"],
         &[],
-        &["hs-scripts.com", "hs-analytics.net", "hs-banner.com", "hubspot.com", "hsforms.net", "hscollectedforms.net", "usemessages.com"],
+        &[
+            "hs-scripts.com",
+            "hs-analytics.net",
+            "hs-banner.com",
+            "hubspot.com",
+            "hsforms.net",
+            "hscollectedforms.net",
+            "usemessages.com",
+        ],
         &[],
     ),
     t(
@@ -210,7 +334,16 @@ pub static TABLE: &[Tracker] = &[
         &[],
     ),
     // The project's own tracker: first party, gated by the banner.
-    t("Consentry tracker", "this site (first party)", "analytics", "Anonymous visitor id for visit statistics", &["cs_id"], &[], &[], &[]),
+    t(
+        "Consentry tracker",
+        "this site (first party)",
+        "analytics",
+        "Anonymous visitor id for visit statistics",
+        &["cs_id"],
+        &[],
+        &[],
+        &[],
+    ),
     // Consent records: storing the visitor's choice itself is strictly necessary (ePrivacy 5(3)).
     t(
         "Consentry consent record",
@@ -227,7 +360,17 @@ pub static TABLE: &[Tracker] = &[
         "this site (first party)",
         "necessary",
         "The visitor's consent choice, stored by a consent manager",
-        &["CookieConsent", "OptanonConsent", "OptanonAlertBoxClosed", "cc_cookie", "klaro", "cookieconsent_status", "cmplz_*", "borlabs-cookie", "euconsent-v2"],
+        &[
+            "CookieConsent",
+            "OptanonConsent",
+            "OptanonAlertBoxClosed",
+            "cc_cookie",
+            "klaro",
+            "cookieconsent_status",
+            "cmplz_*",
+            "borlabs-cookie",
+            "euconsent-v2",
+        ],
         &["klaro", "cc_cookie"],
         &[],
         &[],
@@ -238,9 +381,13 @@ pub static TABLE: &[Tracker] = &[
 pub fn glob(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or("");
-    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
     let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
     for p in middle {
         match rest.find(p) {
             Some(i) => rest = &rest[i + p.len()..],
@@ -252,26 +399,39 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 /// Whether `host` is `domain` or one of its subdomains.
 pub fn host_matches(host: &str, domain: &str) -> bool {
-    host == domain || (host.len() > domain.len() && host.ends_with(domain) && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+    host == domain
+        || (host.len() > domain.len()
+            && host.ends_with(domain)
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
 }
 
 pub fn by_cookie(name: &str) -> Option<&'static Tracker> {
-    TABLE.iter().find(|t| t.cookies.iter().any(|p| glob(p, name)))
+    TABLE
+        .iter()
+        .find(|t| t.cookies.iter().any(|p| glob(p, name)))
 }
 
 pub fn by_storage(key: &str) -> Option<&'static Tracker> {
-    TABLE.iter().find(|t| t.storage.iter().any(|p| glob(p, key)))
+    TABLE
+        .iter()
+        .find(|t| t.storage.iter().any(|p| glob(p, key)))
 }
 
 pub fn by_host(host: &str) -> Option<&'static Tracker> {
-    TABLE.iter().find(|t| t.hosts.iter().any(|d| host_matches(host, d)))
+    TABLE
+        .iter()
+        .find(|t| t.hosts.iter().any(|d| host_matches(host, d)))
 }
 
 /// A request: by its host, else by a path the table names.
 pub fn by_url(url: &str) -> Option<&'static Tracker> {
     let u = url::Url::parse(url).ok()?;
     let host = u.host_str()?.to_ascii_lowercase();
-    by_host(&host).or_else(|| TABLE.iter().find(|t| t.paths.iter().any(|p| u.path().starts_with(p))))
+    by_host(&host).or_else(|| {
+        TABLE
+            .iter()
+            .find(|t| t.paths.iter().any(|p| u.path().starts_with(p)))
+    })
 }
 
 /// The table's entry by name (the snippet looks up the description).
@@ -341,14 +501,23 @@ mod tests {
         assert!(glob("*", ""));
         assert!(glob("a*b*c", "a-b-b-c"));
         assert!(!glob("a*b*c", "a-c"));
-        assert!(!glob("ab*ba", "aba"), "the prefix and suffix may not overlap");
+        assert!(
+            !glob("ab*ba", "aba"),
+            "the prefix and suffix may not overlap"
+        );
     }
 
     #[test]
     fn hosts() {
-        assert!(host_matches("www.google-analytics.com", "google-analytics.com"));
+        assert!(host_matches(
+            "www.google-analytics.com",
+            "google-analytics.com"
+        ));
         assert!(host_matches("google-analytics.com", "google-analytics.com"));
-        assert!(!host_matches("notgoogle-analytics.com", "google-analytics.com"));
+        assert!(!host_matches(
+            "notgoogle-analytics.com",
+            "google-analytics.com"
+        ));
         assert!(!host_matches("t.co.example", "t.co"));
     }
 
@@ -362,11 +531,27 @@ mod tests {
         assert!(by_cookie("session").is_none());
         assert_eq!(by_storage("ph_phc_x_posthog").unwrap().name, "PostHog");
         assert_eq!(by_storage("consentry").unwrap().purpose, "necessary");
-        assert_eq!(by_url("https://www.googletagmanager.com/gtm.js?id=GTM-1").unwrap().name, "Google Tag Manager");
-        assert_eq!(by_url("https://eu.i.posthog.com/e/").unwrap().name, "PostHog");
-        assert_eq!(by_url("https://plausible.io/api/event").unwrap().name, "Plausible");
+        assert_eq!(
+            by_url("https://www.googletagmanager.com/gtm.js?id=GTM-1")
+                .unwrap()
+                .name,
+            "Google Tag Manager"
+        );
+        assert_eq!(
+            by_url("https://eu.i.posthog.com/e/").unwrap().name,
+            "PostHog"
+        );
+        assert_eq!(
+            by_url("https://plausible.io/api/event").unwrap().name,
+            "Plausible"
+        );
         // A self-hosted Matomo on the site's own host is still Matomo.
-        assert_eq!(by_url("https://shop.example/matomo.php?idsite=1").unwrap().name, "Matomo");
+        assert_eq!(
+            by_url("https://shop.example/matomo.php?idsite=1")
+                .unwrap()
+                .name,
+            "Matomo"
+        );
         assert!(by_url("https://cdn.example.net/app.js").is_none());
     }
 
@@ -374,8 +559,17 @@ mod tests {
     fn every_entry_is_well_formed() {
         let purposes = ["analytics", "marketing", "functional", "necessary"];
         for t in TABLE {
-            assert!(purposes.contains(&t.purpose), "{}: purpose {}", t.name, t.purpose);
-            assert!(!t.cookies.is_empty() || !t.storage.is_empty() || !t.hosts.is_empty(), "{} names nothing", t.name);
+            assert!(
+                purposes.contains(&t.purpose),
+                "{}: purpose {}",
+                t.name,
+                t.purpose
+            );
+            assert!(
+                !t.cookies.is_empty() || !t.storage.is_empty() || !t.hosts.is_empty(),
+                "{} names nothing",
+                t.name
+            );
             for h in t.hosts {
                 assert!(!h.contains('*') && !h.contains('/'), "{}: host {h}", t.name);
             }
@@ -389,7 +583,10 @@ mod tests {
         assert_eq!(cookie_config_form("ph_*_posthog"), "/^ph_.*_posthog$/");
         assert_eq!(cookie_config_form("_pk_id.*"), "/^_pk_id\\./");
         assert_eq!(storage_config_form("_hj*", "_hjX"), "_hj*");
-        assert_eq!(storage_config_form("mp_*_mixpanel", "mp_abc_mixpanel"), "mp_abc_mixpanel");
+        assert_eq!(
+            storage_config_form("mp_*_mixpanel", "mp_abc_mixpanel"),
+            "mp_abc_mixpanel"
+        );
         assert_eq!(storage_config_form("consentry", "consentry"), "consentry");
     }
 }
