@@ -41,6 +41,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::task::JoinHandle;
 
+/// Now, in seconds since the Unix epoch (the clock cookie expiries are given in).
+fn wall_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// A request unanswered for this long no longer keeps the network from settling.
 const LONG_REQUEST: Duration = Duration::from_secs(3);
 
@@ -115,7 +123,7 @@ struct Log {
     urls_by_id: HashMap<String, String>,
     /// Who set each cookie name, in the order seen (last wins), and for a response its request id
     /// (its URL is looked up at the end: the request's own event may come later).
-    cookie_setters: Vec<(String, SetBy, Option<String>)>,
+    cookie_setters: Vec<(String, SetBy, Option<String>, f64)>,
     /// (kind, origin, name) → who, from the probe; kind is `local`, `session` or `idb`.
     probe_writes: Vec<(String, String, String, SetBy)>,
     /// (origin, is_local, key) → still there.
@@ -350,6 +358,7 @@ impl Session {
                             line: None,
                         },
                         Some(id.clone()),
+                        wall_secs(),
                     ));
                 }
             }
@@ -371,7 +380,7 @@ impl Session {
                     };
                     let (kind, name) = (s("k"), s("n"));
                     if kind == "cookie" {
-                        l.cookie_setters.push((name, by, None));
+                        l.cookie_setters.push((name, by, None, wall_secs()));
                     } else {
                         l.probe_writes.push((kind, s("o"), name, by));
                     }
@@ -719,10 +728,7 @@ impl Session {
             .eval("(async () => { try { return (await indexedDB.databases()).map(d => d.name); } catch (e) { return []; } })()")
             .await
             .unwrap_or_default();
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
+        let now = wall_secs();
 
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let names = |v: &serde_json::Value| -> Vec<String> {
@@ -748,14 +754,18 @@ impl Session {
             }
         }
 
-        let setter = |name: &str| -> SetBy {
+        // Who set a cookie, and when (its lifetime counts from then).
+        let setter = |name: &str| -> (SetBy, f64) {
             match log.cookie_setters.iter().rev().find(|(n, ..)| n == name) {
-                Some((_, b, Some(id))) => SetBy {
-                    url: log.urls_by_id.get(id).cloned(),
-                    ..b.clone()
-                },
-                Some((_, b, None)) => b.clone(),
-                None => SetBy::unknown(),
+                Some((_, b, Some(id), t)) => (
+                    SetBy {
+                        url: log.urls_by_id.get(id).cloned(),
+                        ..b.clone()
+                    },
+                    *t,
+                ),
+                Some((_, b, None, t)) => (b.clone(), *t),
+                None => (SetBy::unknown(), now),
             }
         };
         let mut phase = Phase {
@@ -764,6 +774,7 @@ impl Session {
         };
         for c in &cookies {
             let expires = (!c.session && c.expires > 0.0).then_some(c.expires);
+            let (set_by, set_at) = setter(&c.name);
             phase.cookies.push(CookieRecord {
                 name: c.name.clone(),
                 domain: c.domain.clone(),
@@ -774,12 +785,13 @@ impl Session {
                     )
                     .to_string()
                 }),
-                lifetime_days: expires.map(|e| ((e - now) / 86400.0 * 100.0).round() / 100.0),
+                lifetime_days: expires
+                    .map(|e| ((e - set_at) / 86400.0 * 10000.0).round() / 10000.0),
                 same_site: c.same_site.as_ref().map(|s| s.as_ref().to_string()),
                 secure: c.secure,
                 http_only: c.http_only,
                 party: party(&site_of_host(&c.domain), &page_site),
-                set_by: setter(&c.name),
+                set_by,
                 tracker: trackers::by_cookie(&c.name).map(|t| t.to_ref()),
             });
         }

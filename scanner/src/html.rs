@@ -34,7 +34,8 @@ h3{margin:1.2em 0 .4em}
 .count{padding:10px 16px;border-radius:8px;background:#fff;border:1px solid #d0d7de;font-weight:600}
 .count.v{border-color:#cf222e;color:#a40e26}.count.w{border-color:#bf8700;color:#7d4e00}.count.ok{border-color:#1a7f37;color:#116329}
 table{border-collapse:collapse;width:100%;background:#fff;margin:.4em 0 1em;font-size:.92em}
-th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top;word-break:break-word}
+th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.sev,#findings td:nth-child(2),#findings td:nth-child(3){white-space:nowrap;overflow-wrap:normal}
 th{background:#eaeef2}
 tr.violation td.sev{background:#ffebe9;color:#a40e26;font-weight:700}
 tr.warning td.sev{background:#fff8c5;color:#7d4e00;font-weight:700}
@@ -305,9 +306,9 @@ pub fn render(r: &Report, shots: &HashMap<String, Vec<u8>>) -> String {
             phase(&mut o, n, p, shots);
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<p class=\"meta\">{} · report schema {} v{}</p></main></body></html>\n",
+        "<p class=\"meta\">{} · report schema {} v{}</p></main></body></html>",
         esc(&r.tool),
         esc(&r.schema),
         r.version

@@ -33,6 +33,8 @@ impl Tracker {
     }
 }
 
+/// One row of the table, positionally (the table reads like a table).
+#[allow(clippy::too_many_arguments)]
 const fn t(
     name: &'static str,
     provider: &'static str,
