@@ -254,10 +254,12 @@ pub fn render(r: &Report, shots: &HashMap<String, Vec<u8>>) -> String {
     };
     let _ = write!(
         o,
-        "<div class=\"counts\"><div class=\"count {}\" id=\"verdict\">{}</div><div class=\"count v\">{} violation(s)</div><div class=\"count w\">{} warning(s)</div></div>",
+        "<div class=\"counts\"><div class=\"count {}\" id=\"verdict\">{}</div><div class=\"count{}\">{} violation(s)</div><div class=\"count{}\">{} warning(s)</div></div>",
         verdict.0,
         verdict.1,
+        if r.summary.violations > 0 { " v" } else { "" },
         r.summary.violations,
+        if r.summary.warnings > 0 { " w" } else { "" },
         r.summary.warnings
     );
 
