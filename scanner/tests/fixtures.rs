@@ -304,3 +304,25 @@ fn same_site_links_are_followed_up_to_pages() {
     assert_eq!(f["pages"][0], site.url("site.test", "/a"));
     assert!(run.stderr.contains("[3/3]"), "{}", run.stderr);
 }
+
+#[test]
+#[ignore = "needs Chromium: run by `cargo xtask test scan`"]
+fn global_privacy_control_is_off_unless_asked_for() {
+    let _g = lock();
+    let site = Server::start(|_h, path| match path {
+        "/" => Reply::html("<script>document.cookie = 'gpc_' + (navigator.globalPrivacyControl === true) + '=1; Path=/';</script>"),
+        _ => Reply::not_found(),
+    });
+    let run = scan("gpc-off", &[&site.url("site.test", "/"), "--wait", "1"]);
+    assert!(run.cookie(0, "before", "gpc_false").is_some(), "{:?}", run.phase(0, "before")["cookies"]);
+    assert_eq!(site.gpc_sent("/"), Some(false));
+    assert_eq!(run.report["options"]["gpc"], false);
+
+    let site = Server::start(|_h, path| match path {
+        "/" => Reply::html("<script>document.cookie = 'gpc_' + (navigator.globalPrivacyControl === true) + '=1; Path=/';</script>"),
+        _ => Reply::not_found(),
+    });
+    let run = scan("gpc-on", &[&site.url("site.test", "/"), "--gpc", "--wait", "1"]);
+    assert!(run.cookie(0, "before", "gpc_true").is_some(), "{:?}", run.phase(0, "before")["cookies"]);
+    assert_eq!(site.gpc_sent("/"), Some(true));
+}

@@ -53,8 +53,8 @@ type Routes = dyn Fn(&str, &str) -> Reply + Send + Sync;
 /// A fixture server; `PORT` in a reply's body is replaced by its port.
 pub struct Server {
     pub port: u16,
-    /// Every request seen: (host without port, path with query).
-    pub seen: Arc<Mutex<Vec<(String, String)>>>,
+    /// Every request seen: (host without port, path with query, sent `Sec-GPC: 1`).
+    pub seen: Arc<Mutex<Vec<(String, String, bool)>>>,
 }
 
 impl Server {
@@ -76,7 +76,7 @@ impl Server {
                         return;
                     }
                     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let (mut host, mut len) = (String::new(), 0usize);
+                    let (mut host, mut len, mut gpc) = (String::new(), 0usize, false);
                     loop {
                         let mut h = String::new();
                         if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -86,6 +86,8 @@ impl Server {
                             let v = v.trim();
                             if k.eq_ignore_ascii_case("host") {
                                 host = v.rsplit_once(':').map(|(h, _)| h).unwrap_or(v).to_string();
+                            } else if k.eq_ignore_ascii_case("sec-gpc") {
+                                gpc = v == "1";
                             } else if k.eq_ignore_ascii_case("content-length") {
                                 len = v.parse().unwrap_or(0);
                             }
@@ -93,7 +95,7 @@ impl Server {
                     }
                     let mut body = vec![0u8; len];
                     let _ = reader.read_exact(&mut body);
-                    seen.lock().unwrap().push((host.clone(), path.clone()));
+                    seen.lock().unwrap().push((host.clone(), path.clone(), gpc));
                     let r = routes(&host, &path);
                     let body = r.body.replace("PORT", &port.to_string());
                     let mut head = format!(
@@ -125,7 +127,14 @@ impl Server {
             .lock()
             .unwrap()
             .iter()
-            .any(|(h, p)| h == host && p.starts_with(path_prefix))
+            .any(|(h, p, _)| h == host && p.starts_with(path_prefix))
+    }
+
+    /// Whether every request for `path` carried `Sec-GPC: 1` (None: never asked).
+    pub fn gpc_sent(&self, path: &str) -> Option<bool> {
+        let seen = self.seen.lock().unwrap();
+        let hits: Vec<bool> = seen.iter().filter(|(_, p, _)| p == path).map(|(.., g)| *g).collect();
+        (!hits.is_empty()).then(|| hits.iter().all(|g| *g))
     }
 }
 
