@@ -824,8 +824,10 @@ impl Session {
             .into_iter()
             .map(|n| (origin.clone(), n))
             .collect();
+        // Opened by a script: kept when it still exists (the page's origin, whose list is read
+        // above) or when it belongs to another frame's origin (which cannot be listed from here).
         for (k, o, n, _) in &log.probe_writes {
-            if k == "idb" && !db_seen.contains(&(o.clone(), n.clone())) {
+            if k == "idb" && *o != origin && !db_seen.contains(&(o.clone(), n.clone())) {
                 db_seen.push((o.clone(), n.clone()));
             }
         }

@@ -96,10 +96,12 @@ fn tracker_site() -> Server {
             r#"<!doctype html><html lang="en"><head><title>Leaky shop</title>
 <script src="http://tracker.test:PORT/t.js"></script></head><body>
 <h1>Leaky shop</h1><p>The tag runs before the banner asks.</p>
+<iframe src="http://tracker.test:PORT/frame.html" title="widget"></iframe>
 <div role="dialog" aria-label="Cookies" style="position:fixed;bottom:0;left:0;right:0;padding:16px;background:#fde">
   <p>We use cookies.</p><button type="button" onclick="this.parentNode.remove()">Accept all</button>
 </div></body></html>"#,
         ),
+        ("tracker.test", "/frame.html") => Reply::html("<script>localStorage.setItem('frame_key', '1'); fetch('/frame-ping');</script>"),
         ("tracker.test", "/t.js") => {
             Reply::js("document.cookie = '_ga=GA1.1.42.1; Max-Age=63072000; Path=/';\nnew Image().src = 'http://tracker.test:PORT/collect?v=2&tid=G-TEST';\n")
         }
@@ -145,6 +147,28 @@ fn a_tracker_before_consent_is_a_violation_naming_the_cookie_and_the_request() {
         run.rules()
     );
     assert!(run.stdout.contains("VIOLATION"), "the terminal says so too");
+
+    // The cross-site iframe, what it stored and what it sent are seen too.
+    let before = run.phase(0, "before");
+    let frame = &before["iframes"][0];
+    assert_eq!(frame["url"], site.url("tracker.test", "/frame.html"));
+    assert_eq!(frame["party"], "third");
+    let key = before["storage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "frame_key")
+        .expect("the iframe's storage key");
+    assert_eq!(key["origin"], site.url("tracker.test", ""));
+    assert_eq!(key["party"], "third");
+    assert!(
+        before["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["url"] == site.url("tracker.test", "/frame-ping")),
+        "the iframe's request"
+    );
     assert!(
         run.stderr.contains("[1/1]"),
         "progress is shown: {}",
@@ -162,12 +186,14 @@ window.Consentry = {
 </script></head><body><h1>Gated</h1></body></html>"#
         .replace(
             "CLEAR",
-            if clears { "document.cookie = 'gated_id=; Max-Age=0; Path=/'; localStorage.removeItem('gated_queue');" } else { "/* forgets the gated script */" },
+            if clears {
+                "document.cookie = 'gated_id=; Max-Age=0; Path=/'; localStorage.removeItem('gated_queue'); indexedDB.deleteDatabase('gated_db');"
+            } else { "/* forgets the gated script */" },
         );
     Server::start(move |_h, path| {
         match path {
         "/" => Reply::html(&page),
-        "/gated.js" => Reply::js("document.cookie = 'gated_id=7; Max-Age=86400; Path=/';\nlocalStorage.setItem('gated_queue', '[]');\n"),
+        "/gated.js" => Reply::js("document.cookie = 'gated_id=7; Max-Age=86400; Path=/';\nlocalStorage.setItem('gated_queue', '[]');\nindexedDB.open('gated_db', 1).onsuccess = function (e) { e.target.result.close(); };\n"),
         _ => Reply::not_found(),
     }
     })
@@ -193,6 +219,10 @@ fn what_a_gated_script_leaves_after_withdrawal_is_a_warning() {
         .finding("left-after-withdrawal", "gated_queue")
         .expect("the storage key left behind is a warning");
     assert_eq!(s["kind"], "storage");
+    let d = run
+        .finding("left-after-withdrawal", "gated_db")
+        .expect("the database left behind is a warning");
+    assert_eq!(d["kind"], "indexeddb");
 
     // The same site with a rejectAll() that clears them: no warning.
     let site = leaky_withdrawal_site(true);
@@ -309,20 +339,35 @@ fn same_site_links_are_followed_up_to_pages() {
 #[ignore = "needs Chromium: run by `cargo xtask test scan`"]
 fn global_privacy_control_is_off_unless_asked_for() {
     let _g = lock();
-    let site = Server::start(|_h, path| match path {
+    let site = Server::start(|_h, path| {
+        match path {
         "/" => Reply::html("<script>document.cookie = 'gpc_' + (navigator.globalPrivacyControl === true) + '=1; Path=/';</script>"),
         _ => Reply::not_found(),
+    }
     });
     let run = scan("gpc-off", &[&site.url("site.test", "/"), "--wait", "1"]);
-    assert!(run.cookie(0, "before", "gpc_false").is_some(), "{:?}", run.phase(0, "before")["cookies"]);
+    assert!(
+        run.cookie(0, "before", "gpc_false").is_some(),
+        "{:?}",
+        run.phase(0, "before")["cookies"]
+    );
     assert_eq!(site.gpc_sent("/"), Some(false));
     assert_eq!(run.report["options"]["gpc"], false);
 
-    let site = Server::start(|_h, path| match path {
+    let site = Server::start(|_h, path| {
+        match path {
         "/" => Reply::html("<script>document.cookie = 'gpc_' + (navigator.globalPrivacyControl === true) + '=1; Path=/';</script>"),
         _ => Reply::not_found(),
+    }
     });
-    let run = scan("gpc-on", &[&site.url("site.test", "/"), "--gpc", "--wait", "1"]);
-    assert!(run.cookie(0, "before", "gpc_true").is_some(), "{:?}", run.phase(0, "before")["cookies"]);
+    let run = scan(
+        "gpc-on",
+        &[&site.url("site.test", "/"), "--gpc", "--wait", "1"],
+    );
+    assert!(
+        run.cookie(0, "before", "gpc_true").is_some(),
+        "{:?}",
+        run.phase(0, "before")["cookies"]
+    );
     assert_eq!(site.gpc_sent("/"), Some(true));
 }

@@ -133,7 +133,11 @@ impl Server {
     /// Whether every request for `path` carried `Sec-GPC: 1` (None: never asked).
     pub fn gpc_sent(&self, path: &str) -> Option<bool> {
         let seen = self.seen.lock().unwrap();
-        let hits: Vec<bool> = seen.iter().filter(|(_, p, _)| p == path).map(|(.., g)| *g).collect();
+        let hits: Vec<bool> = seen
+            .iter()
+            .filter(|(_, p, _)| p == path)
+            .map(|(.., g)| *g)
+            .collect();
         (!hits.is_empty()).then(|| hits.iter().all(|g| *g))
     }
 }
