@@ -1,7 +1,7 @@
 //! The ready-to-paste `purposes[].services` for Consentry's config, from what appeared after accept.
 //!
-//! Owns: deciding what counts as a gated service (stored or contacted after accept, absent before
-//! a choice, not strictly necessary), grouping it by known tracker or by who set it, and wording
+//! Owns: deciding what counts as a service to declare (stored or contacted after accept and absent
+//! before a choice, or named by the tracker table wherever it ran; never strictly necessary), grouping it by known tracker or by who set it, and wording
 //! a lifetime. Must never: invent a purpose for an unknown service (it goes to `unclassified`).
 use crate::findings::Allowed;
 use crate::model::{PageReport, Party, Service, SetBy, Snippet, SnippetPurpose, TrackerRef};
@@ -93,7 +93,13 @@ fn group_for(
     }
 }
 
-/// Builds the snippet from every page's accept phase.
+/// A tracker the table names for a purpose that needs consent.
+fn gated(t: &Option<TrackerRef>) -> bool {
+    t.as_ref().is_some_and(|t| t.purpose != "necessary")
+}
+
+/// Builds the snippet from every page's accept phase: what appeared after accept, and every
+/// tracker the table names even when it ran before the choice (it needs declaring and gating).
 pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let allowed_name = |n: &str| allowed.names.iter().any(|p| trackers::glob(p, n));
@@ -123,7 +129,9 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
         };
 
         for c in &page.accept.cookies {
-            if before_cookies.contains(&c.name.as_str()) || skip(&c.tracker, &c.name) {
+            if before_cookies.contains(&c.name.as_str()) && !gated(&c.tracker)
+                || skip(&c.tracker, &c.name)
+            {
                 continue;
             }
             let (key, fresh) = group_for(&c.tracker, &c.name, &c.set_by, &page_site);
@@ -144,7 +152,9 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
             }
         }
         for s in &page.accept.storage {
-            if before_keys.contains(&s.key.as_str()) || skip(&s.tracker, &s.key) {
+            if before_keys.contains(&s.key.as_str()) && !gated(&s.tracker)
+                || skip(&s.tracker, &s.key)
+            {
                 continue;
             }
             let (key, fresh) = group_for(&s.tracker, &s.key, &s.set_by, &page_site);
@@ -166,7 +176,9 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
             }
         }
         for d in &page.accept.indexeddb {
-            if before_dbs.contains(&d.name.as_str()) || skip(&d.tracker, &d.name) {
+            if before_dbs.contains(&d.name.as_str()) && !gated(&d.tracker)
+                || skip(&d.tracker, &d.name)
+            {
                 continue;
             }
             let (key, fresh) = group_for(&d.tracker, &d.name, &d.set_by, &page_site);
@@ -178,7 +190,7 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
         for r in &page.accept.requests {
             let site = site_of_host(&r.host);
             if r.party != Party::Third && r.tracker.is_none()
-                || before_sites.contains(&site)
+                || before_sites.contains(&site) && !gated(&r.tracker)
                 || skip(&r.tracker, "")
             {
                 continue;
@@ -241,6 +253,7 @@ pub fn build(pages: &[PageReport], allowed: &Allowed) -> Snippet {
 mod tests {
     use super::*;
     use crate::findings::tests::{cookie, page, ran, request, storage};
+    use crate::model::Phase;
 
     #[test]
     fn lifetimes_in_words() {
@@ -324,6 +337,37 @@ mod tests {
         assert!(s.unclassified[1]
             .purpose
             .contains("http://site.test/stats.js"));
+    }
+
+    #[test]
+    fn a_tracker_that_ran_before_the_choice_is_still_a_service() {
+        let mut before = ran(None);
+        before
+            .cookies
+            .push(cookie("_ga", Some(400.0), "http://tracker.test/t.js"));
+        before
+            .cookies
+            .push(cookie("sid", None, "http://site.test/app.js"));
+        before.requests.push(request(
+            "https://www.google-analytics.com/g/collect",
+            Party::Third,
+        ));
+        let accept = Phase {
+            action: Some("x".into()),
+            ..before.clone()
+        };
+        let s = build(&[page(before, accept, ran(Some("x")))], &Allowed::default());
+        let names: Vec<&str> = s
+            .purposes
+            .iter()
+            .flat_map(|p| p.services.iter().map(|s| s.name.as_str()))
+            .collect();
+        assert_eq!(names, vec!["Google Analytics"]);
+        assert_eq!(s.purposes[0].services[0].cookies, vec!["_ga"]);
+        assert!(
+            s.unclassified.is_empty(),
+            "sid was there before the choice and is not a tracker"
+        );
     }
 
     #[test]

@@ -148,6 +148,15 @@ fn a_tracker_before_consent_is_a_violation_naming_the_cookie_and_the_request() {
     );
     assert!(run.stdout.contains("VIOLATION"), "the terminal says so too");
 
+    // A tracker that ran before the choice still belongs in the config, to be declared and gated.
+    let analytics = &run.report["services"]["purposes"][0];
+    assert_eq!(analytics["id"], "analytics");
+    assert_eq!(analytics["services"][0]["name"], "Google Analytics");
+    assert_eq!(
+        analytics["services"][0]["cookies"],
+        serde_json::json!(["_ga"])
+    );
+
     // The cross-site iframe, what it stored and what it sent are seen too.
     let before = run.phase(0, "before");
     let frame = &before["iframes"][0];
