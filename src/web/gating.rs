@@ -8,8 +8,8 @@
 //! the page's code (a script, gtag, posthog-js) which may call Consentry's API again. Must never:
 //! run a script or load a frame whose purposes are not all granted.
 use crate::web::dom::document;
-use js_sys::{Function, Object, Reflect};
 use crate::web::global::Global;
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlScriptElement};

@@ -12,12 +12,12 @@ use crate::core::engine::{Beacon, Delivered, Engine, Facts, Step};
 use crate::core::evidence::Method;
 use crate::core::tracker::{self, Batch, Now, Outcome, PageFacts, Props};
 use crate::web::banner::{self, Banner};
+use crate::web::global::Global;
 use crate::web::{gating, net, store};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use serde::Serialize;
-use crate::web::global::Global;
 use wasm_bindgen::JsValue;
 
 pub struct App {
@@ -318,10 +318,7 @@ impl App {
 
 /// A batch as JSON text: serde-wasm-bindgen makes the JavaScript value, the browser writes it.
 fn batch_text(b: &Batch) -> String {
-    js_sys::JSON::stringify(&b.out())
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    js_sys::JSON::stringify(&b.out()).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
 /// A batch finished compressing (None: the browser could not; it goes as text).

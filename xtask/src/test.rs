@@ -8,14 +8,16 @@
 //! Each layer's own output is shown as it runs; the counts are parsed from it.
 //! Must never: hide a layer's failure, report counts it did not read, or change source files.
 //!
-//! `cargo xtask test lint native build wasm e2e` runs only the named layers (all by default).
+//! (2b) `scan`: the scanner's Chromium tests (fixture sites and the demo), after the build.
+//!
+//! `cargo xtask test lint native build scan wasm e2e` runs only the named layers (all by default).
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const LAYERS: [&str; 5] = ["lint", "native", "build", "wasm", "e2e"];
+const LAYERS: [&str; 6] = ["lint", "native", "build", "scan", "wasm", "e2e"];
 
 /// What one layer did.
 struct Outcome {
@@ -43,7 +45,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = crate::build::root();
     crate::build::ensure_tools()?;
-    if wanted.iter().any(|l| *l == "wasm" || *l == "e2e") {
+    if wanted.iter().any(|l| *l == "wasm" || *l == "e2e" || *l == "scan") {
         ensure_chromium()?;
     }
 
@@ -60,6 +62,11 @@ pub fn run(args: &[String]) -> Result<()> {
                 built = ok;
                 o
             }
+            "scan" if !built => skipped("scan", "skipped: the build failed, so there is no demo to scan"),
+            "scan" if !wanted.contains(&"build") && crate::build::ensure_built().is_err() => {
+                skipped("scan", "skipped: the build failed, so there is no demo to scan")
+            }
+            "scan" => scan(),
             "wasm" => wasm(&root),
             "e2e" if !built => skipped("e2e", "skipped: the build failed, so there is nothing to serve"),
             // Run alone, the end-to-end layer still needs current packages to serve.
@@ -96,6 +103,7 @@ fn banner(layer: &str) {
         "lint" => "cargo fmt --check, cargo clippy -D warnings (native and wasm32)",
         "native" => "native unit and integration tests (cargo test --workspace)",
         "build" => "release build of pkg/npm and pkg/cdn, then the size budget",
+        "scan" => "consentry-scan in headless Chromium: fixture sites on loopback and the demo",
         "wasm" => "the .wasm's exports: wasm-bindgen-test in headless Chromium",
         _ => "end-to-end: playwright-core + Chromium against the demo server",
     };
@@ -257,6 +265,15 @@ fn build_and_budget() -> (Outcome, bool) {
         }
     };
     (o, true)
+}
+
+/// The scanner's Chromium tests (`#[ignore]`d in the native layer); the demo test builds `pkg/`
+/// itself when this layer runs alone. One test at a time: each scan starts three browsers.
+fn scan() -> Outcome {
+    match tee(cargo().args(["test", "-p", "consentry-scan", "--", "--ignored", "--test-threads=1"])) {
+        Ok((ok, text)) => outcome("scan", ok, libtest_counts(&text), ""),
+        Err(e) => outcome("scan", false, None, &format!("{e:#}")),
+    }
 }
 
 fn wasm(root: &Path) -> Outcome {
