@@ -149,11 +149,13 @@ async function open(url, locale = 'en-US') {
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  const requests = [];
+  b.page.on('request', (r) => requests.push(r.url()));
   try {
     await b.page.goto(url);
     await b.page.waitForFunction(() => window.consentry, null, { timeout: 20_000 });
     const result = await b.page.evaluate(() => window.consentry);
-    return { b, result, csp: () => b.page.evaluate(() => window.__csp) };
+    return { b, result, requests, csp: () => b.page.evaluate(() => window.__csp) };
   } catch (e) {
     await b.close();
     throw e;
@@ -161,9 +163,9 @@ async function open(url, locale = 'en-US') {
 }
 
 /// An English visitor: the banner, Reject all (getConsent, a receipt), on() and its
-/// unsubscribe function; with `csp`, no violation.
+/// unsubscribe function; with `csp`, no violation. Returns the URLs the page requested.
 async function englishVisitor(url, what, { csp = false } = {}) {
-  const { b, result, csp: violations } = await open(url, 'en-US');
+  const { b, result, requests, csp: violations } = await open(url, 'en-US');
   try {
     assert.equal(result, 'started', `${what}: init() failed; console: ${JSON.stringify(b.console)}`);
     const reject = banner(b.page, 'section button[data-a=reject]');
@@ -191,6 +193,7 @@ async function englishVisitor(url, what, { csp = false } = {}) {
       assert.deepEqual(await violations(), [], `${what}: CSP violations`);
       assert.deepEqual(b.console.filter((m) => /Content Security Policy/i.test(m.text)), [], `${what}: CSP messages`);
     }
+    return requests;
   } finally {
     await b.close();
   }
@@ -261,7 +264,9 @@ for (const vite of ['vite', 'vite6']) {
     const dir = await viteApp(`${vite}-dev`);
     const dev = await viteDev(BIN[vite], dir);
     try {
-      await englishVisitor(dev.url, `${label} dev`);
+      const requests = await englishVisitor(dev.url, `${label} dev`);
+      // The case users hit: installed as files in node_modules, the package is pre-bundled.
+      assert.ok(requests.some((u) => /\/node_modules\/\.vite\/deps\/consentry\.js/.test(u)), `${label} dev did not pre-bundle the package: ${requests.join(' ')}`);
       await germanVisitor(dev.url, `${label} dev`);
       assert.doesNotMatch(dev.output, /outside of Vite serving allow list/, `${label} dev refused a file`);
     } finally {
