@@ -17,6 +17,11 @@ export interface InitOptions {
 export function init(config: ConsentryConfig | string, options?: InitOptions): Promise<Consentry>;
 
 declare global {
+  // wasm-bindgen's class declares [Symbol.dispose](); this lets a project whose `lib` predates
+  // ES2026's explicit resource management (ES2022, say) check these files (skipLibCheck off).
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
   interface Window {
     Consentry?: Consentry;
   }

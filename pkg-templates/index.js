@@ -20,26 +20,44 @@ function language(config) {
 }
 
 /// The language table for `code` (undefined for English, or when it could not be loaded: the
-/// module then shows English and warns).
+/// module then shows English).
 async function table(code, options) {
   if (code === 'en') return undefined;
   if (options.texts && options.texts[code]) return options.texts[code];
   try {
-    if (options.langUrl) return await (await fetch(new URL(code + '.json', new URL(options.langUrl, location.href)))).text();
+    if (options.langUrl) return await checked(await fetch(new URL(code + '.json', new URL(options.langUrl, location.href))), 'JSON').text();
     return (await LANGS[code]()).default;
   } catch (e) {
-    console.error('Consentry: could not load the ' + code + ' texts (' + e.message + '); is lang/' + code + '.js served as JavaScript?');
+    console.error('Consentry: the ' + code + ' texts could not be loaded, so the banner is in English: ' + e.message +
+      (options.langUrl ? '' : ' (the chunk your bundler made of lang/' + code + '.js must be served as JavaScript)'));
   }
 }
 
-/// Loads the .wasm, with a clear error when a dev server answers with a page instead.
+const isPage = (r) => /html/.test(r.headers.get('Content-Type'));
+
+/// `r` if it is a file; a clear error when it failed or a server answered with a page instead (a
+/// dev server's or host's fallback for a file it does not have).
+function checked(r, what) {
+  if (!r.ok) throw new Error('could not load ' + r.url + ' (HTTP ' + r.status + (r.status == 403 ? '; Vite\'s dev server refuses this for a symlinked package: npm install --install-links' : '') + ')');
+  if (isPage(r)) throw new Error(r.url + ' came back as an HTML page, not ' + what);
+  return r;
+}
+
+/// Loads the .wasm from `wasm` (see InitOptions) or from next to this module.
 async function load(wasm) {
-  const src = wasm || new URL('./consentry_bg.wasm', import.meta.url);
-  const r = typeof src === 'string' || src instanceof URL ? await fetch(src) : src;
+  let r = wasm || new URL('./consentry_bg.wasm', import.meta.url);
+  if (typeof r === 'string' || r instanceof URL) r = await fetch(r);
+  // Vite 6's dev server pre-bundles this module into node_modules/.vite/deps/, without the .wasm
+  // (vitejs/vite#8427), and answers for it with its page; the file is still in the package.
+  if (!wasm && isPage(r) && r.url.includes('/.vite/deps/')) {
+    const moved = await fetch(r.url.replace('/.vite/deps/', '/consentry/'));
+    if (moved.ok && !isPage(moved)) r = moved;
+  }
   if (r instanceof Response) {
-    if (!r.ok) throw new Error('Consentry: could not load ' + r.url + ' (HTTP ' + r.status + ')');
-    if (/html/.test(r.headers.get('Content-Type'))) {
-      throw new Error('Consentry: ' + r.url + ' came back as an HTML page, not WebAssembly: let your bundler serve consentry_bg.wasm (see the README), or pass init(config, { wasm: url })');
+    try {
+      checked(r, 'WebAssembly');
+    } catch (e) {
+      throw new Error('Consentry: ' + e.message + ': let your bundler serve consentry_bg.wasm (see the README), or pass init(config, { wasm: url })');
     }
   }
   await initWasm({ module_or_path: r });

@@ -276,7 +276,7 @@ impl Consentry {
 
     /// Calls `listener({ consent, method })` after every decision (also the `consentry:change`
     /// event on `document`). Returns a function that removes it.
-    pub fn on(&self, event: &str, listener: Listener) -> Result<Unsubscribe, JsValue> {
+    pub fn on(&self, #[wasm_bindgen(unchecked_param_type = "'change'")] event: &str, listener: Listener) -> Result<Unsubscribe, JsValue> {
         let f: JsValue = listener.into();
         let Some(f) = f.dyn_ref::<Function>().filter(|_| event == "change") else {
             return Err(js_sys::TypeError::new("Consentry.on: the only event is \"change\", with a function").into());
@@ -305,7 +305,7 @@ impl Consentry {
     }
 
     /// A custom analytics event; dropped (never queued) without analytics consent.
-    pub fn capture(&self, event: JsValue, properties: Option<PropsInput>) {
+    pub fn capture(&self, #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue, properties: Option<PropsInput>) {
         let name = event.as_string().unwrap_or_else(|| String::from(JsString::from(event)));
         let props: JsValue = properties.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         page::capture(&name, Props::from_doc(&props, 0));

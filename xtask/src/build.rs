@@ -161,6 +161,7 @@ pub fn build() -> Result<()> {
     for (code, text) in langs.iter().skip(1) {
         std::fs::write(npm.join(format!("lang/{code}.js")), format!("export default {text};\n"))?;
         std::fs::write(npm.join(format!("lang/{code}.json")), text)?;
+        std::fs::write(npm.join(format!("lang/{code}.d.ts")), LANG_TYPES)?;
     }
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
@@ -211,6 +212,9 @@ pub fn build() -> Result<()> {
     eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
+
+/// The types of `lang/<code>.js`, for `init(config, { texts: { de } })` in TypeScript.
+const LANG_TYPES: &str = "declare const table: import('../consentry.js').LanguageTable;\nexport default table;\n";
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
