@@ -72,9 +72,10 @@ fn from_file(path: &Path) -> Result<Chain> {
     let is_export = doc.get("format").and_then(Value::as_str) == Some(EXPORT_FORMAT);
     let (subject, receipts) = match &doc {
         Value::Arr(a) => (None, a.clone()),
-        // The export, or the browser's stored log `{"v":1,"subject","delivered","receipts"}`.
+        // The export (`v` 1), or the browser's stored log (`{"v":1|2,"subject","delivered",…}`).
         Value::Obj(_) if is_export || doc.get("delivered").is_some() => {
-            if doc.get("v").and_then(Value::as_i64) != Some(1) {
+            let v = doc.get("v").and_then(Value::as_i64);
+            if v != Some(1) && !(v == Some(2) && !is_export) {
                 bail!("{name}: unsupported evidence format version");
             }
             let Some(list) = doc.get("receipts").and_then(Value::as_array) else {
