@@ -75,7 +75,7 @@ fn from_file(path: &Path) -> Result<Chain> {
         // The export (`v` 1), or the browser's stored log (`{"v":1|2,"subject","delivered",…}`).
         Value::Obj(_) if is_export || doc.get("delivered").is_some() => {
             let v = doc.get("v").and_then(Value::as_i64);
-            if v != Some(1) && !(v == Some(2) && !is_export) {
+            if !(v == Some(1) || (v == Some(2) && !is_export)) {
                 bail!("{name}: unsupported evidence format version");
             }
             let Some(list) = doc.get("receipts").and_then(Value::as_array) else {
