@@ -102,6 +102,11 @@ impl ChainMaker {
         subject.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Later receipts say they showed the texts whose SHA-256 is `texts`.
+    pub fn set_texts(&mut self, texts: &str) {
+        self.texts = texts.to_string();
+    }
+
     /// The next receipt of the chain (an accept or a withdrawal, in turn).
     pub fn next_receipt(&mut self) -> Receipt {
         self.n += 1;

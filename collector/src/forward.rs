@@ -26,6 +26,8 @@ pub struct Forward {
     pub queue_max: u64,
     /// The project token sent instead of each batch's own.
     pub token: Option<String>,
+    /// The first retry's delay (it doubles, up to 5 min).
+    pub retry_base_ms: i64,
 }
 
 impl Forward {
@@ -45,6 +47,7 @@ impl Forward {
             endpoint,
             queue_max,
             token,
+            retry_base_ms: 1000,
         })
     }
 }
@@ -53,9 +56,9 @@ impl Forward {
 const CLAIM: i64 = 100;
 const LEASE_MS: i64 = 60_000;
 
-/// The delay before attempt `attempts + 1`: 1 s doubling, at most 5 min, ±25 % jitter.
-pub fn backoff_ms(attempts: i64, jitter: f64) -> i64 {
-    let base = 1000f64 * 2f64.powi(attempts.clamp(0, 20) as i32);
+/// The delay before attempt `attempts + 1`: `base_ms` doubling, at most 5 min, ±25 % jitter.
+pub fn backoff_ms(base_ms: i64, attempts: i64, jitter: f64) -> i64 {
+    let base = base_ms as f64 * 2f64.powi(attempts.clamp(0, 20) as i32);
     let capped = base.min(300_000.0);
     (capped * (0.75 + 0.5 * jitter.clamp(0.0, 1.0))) as i64
 }
@@ -69,6 +72,15 @@ fn jitter() -> f64 {
     (n.wrapping_mul(2_654_435_761) % 1_000_000) as f64 / 1_000_000.0
 }
 
+/// Installs rustls's ring provider for the process (reqwest's TLS), once; needed before any
+/// reqwest client is built. rustls now prefers aws-lc-rs (post-quantum key exchange), whose C
+/// build would add minutes to a cold build on two cores; classical key exchange is what
+/// PostHog's hosts take today.
+pub fn install_tls() {
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Starts the forwarding loop; it ends when `stop` becomes true.
 pub fn spawn(
     store: Store,
@@ -76,11 +88,7 @@ pub fn spawn(
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    // reqwest's TLS is rustls with the ring provider, installed once per process. rustls now
-    // prefers aws-lc-rs (post-quantum key exchange), whose C build would add minutes to a cold
-    // build on two cores; classical key exchange is what PostHog's hosts take today.
-    #[allow(deprecated)]
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .user_agent(concat!("consentry-collector/", env!("CARGO_PKG_VERSION")))
@@ -160,7 +168,7 @@ async fn send(client: &reqwest::Client, store: &Store, fwd: &Forward, group: Vec
             if status == 408 || status == 429 || status >= 500 {
                 tracing::warn!(events = ns.len(), "forwarding refused for now ({why}); retrying later");
                 store
-                    .retry_later(&ns, backoff_ms(attempts, jitter()), &why)
+                    .retry_later(&ns, backoff_ms(fwd.retry_base_ms, attempts, jitter()), &why)
                     .await
             } else {
                 tracing::error!(events = ns.len(), "forwarding refused for good ({why}); kept in forward_dead");
@@ -171,7 +179,7 @@ async fn send(client: &reqwest::Client, store: &Store, fwd: &Forward, group: Vec
             let why = format!("no answer: {e}");
             tracing::warn!(events = ns.len(), "forwarding failed ({why}); retrying later");
             store
-                .retry_later(&ns, backoff_ms(attempts, jitter()), &why)
+                .retry_later(&ns, backoff_ms(fwd.retry_base_ms, attempts, jitter()), &why)
                 .await
         }
     };
@@ -197,11 +205,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_five_minutes() {
-        assert_eq!(backoff_ms(0, 0.5), 1000);
-        assert_eq!(backoff_ms(3, 0.5), 8000);
-        assert_eq!(backoff_ms(30, 0.5), 300_000);
-        assert_eq!(backoff_ms(0, 0.0), 750);
-        assert_eq!(backoff_ms(0, 1.0), 1250);
+        assert_eq!(backoff_ms(1000, 0, 0.5), 1000);
+        assert_eq!(backoff_ms(1000, 3, 0.5), 8000);
+        assert_eq!(backoff_ms(1000, 30, 0.5), 300_000);
+        assert_eq!(backoff_ms(1000, 0, 0.0), 750);
+        assert_eq!(backoff_ms(1000, 0, 1.0), 1250);
         let j = jitter();
         assert!((0.0..1.0).contains(&j));
     }
