@@ -400,9 +400,10 @@ async fn export_subject(
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(write_export(app.store.clone(), subject, tx));
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    // Fused: the compression layer may poll again after the end.
+    let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    });
+    }));
     let mut res = Response::new(Body::from_stream(stream));
     res.headers_mut().insert(
         header::CONTENT_TYPE,

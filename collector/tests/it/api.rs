@@ -224,8 +224,13 @@ async fn data_subject_requests_are_authorised_and_audited() {
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
         let v = r.json();
         assert_eq!((v["receipts"].as_array().unwrap().len(), v["events"].as_array().unwrap().len()), (2, 2), "{kind}");
-        let r = call(&c, "GET", &path, &[("authorization", &bearer(admin))], Body::empty()).await;
-        assert_eq!(r.status, 200, "{kind}");
+        // Compressed when the client takes gzip (the export is streamed through the layer).
+        let r = call(&c, "GET", &path, &[("authorization", &bearer(admin)), ("accept-encoding", "gzip")], Body::empty()).await;
+        assert_eq!((r.status.as_u16(), r.headers["content-encoding"].to_str().unwrap()), (200, "gzip"), "{kind}");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&r.body[..]), &mut unpacked).unwrap();
+        let v: Value = serde_json::from_str(&unpacked).unwrap();
+        assert_eq!(v["receipts"].as_array().unwrap().len(), 2, "{kind}");
         // Erasure: events go, receipts stay; other subjects untouched.
         let r = call(&c, "DELETE", &path, &[("authorization", &bearer(secret))], Body::empty()).await;
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
