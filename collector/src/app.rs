@@ -97,7 +97,7 @@ pub fn router(app: App, fallback: Option<Router>) -> Router {
             .layer(middleware::from_fn(log_request))
             .option_layer(cors)
             .layer(CompressionLayer::new())
-            .layer(middleware::from_fn(json_errors))
+            .layer(middleware::from_fn_with_state(s.max_body, json_errors))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-store"),
@@ -155,7 +155,7 @@ async fn pass(req: Request, next: Next) -> Response {
 }
 
 /// Gives every error a JSON body: the layers' own answers (405, 408, 413) have none, or text.
-async fn json_errors(req: Request, next: Next) -> Response {
+async fn json_errors(State(max_body): State<usize>, req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res
@@ -169,7 +169,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
     let what = match status {
         StatusCode::METHOD_NOT_ALLOWED => "method not allowed".to_string(),
         StatusCode::REQUEST_TIMEOUT => "the request took too long".to_string(),
-        StatusCode::PAYLOAD_TOO_LARGE => "the body is too large".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => format!("the body is larger than {max_body} bytes"),
         s => s.canonical_reason().unwrap_or("error").to_lowercase(),
     };
     let (mut parts, _) = res.into_parts();
