@@ -277,7 +277,10 @@ async fn post_events(State(app): State<App>, uri: axum::http::Uri, body: Body) -
     };
     let s = &app.settings;
     if !s.project_tokens.is_empty() && !s.project_tokens.contains(&batch.token) {
-        let r = Refusal::new(401, "the project token (api_key) is not one this collector takes");
+        let r = Refusal::new(
+            401,
+            "the project token (api_key) is not one this collector takes",
+        );
         return refuse(&app, &path, r, None, json!({})).await;
     }
     let forward = s.forward.as_ref().map(|f| f.queue_max);
@@ -401,9 +404,10 @@ async fn export_subject(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(write_export(app.store.clone(), subject, tx));
     // Fused: the compression layer may poll again after the end.
-    let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    let stream =
+        futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }));
     let mut res = Response::new(Body::from_stream(stream));
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(r.status, 413, "{r:?}");
         assert!(r.error.contains("1024 KiB"), "{r:?}");
         // Exactly at the limit is fine.
-        assert_eq!(unpack(&gzip(&vec![b' '; MAX_UNPACKED])).unwrap().len(), MAX_UNPACKED);
+        assert_eq!(
+            unpack(&gzip(&vec![b' '; MAX_UNPACKED])).unwrap().len(),
+            MAX_UNPACKED
+        );
     }
 
     #[test]

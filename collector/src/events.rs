@@ -77,7 +77,11 @@ pub fn parse(text: &str) -> Result<Batch, Refusal> {
             }
         }
         Value::Array(list) => (None, list),
-        _ => return Err(bad("expected a batch object, an event or an array of events")),
+        _ => {
+            return Err(bad(
+                "expected a batch object, an event or an array of events",
+            ))
+        }
     };
     if events.is_empty() {
         return Err(bad("the batch holds no event"));
@@ -197,7 +201,10 @@ mod tests {
         assert_eq!(b.token, "phc_k");
         assert_eq!(b.events.len(), 2);
         let e = &b.events[0];
-        assert_eq!((e.name.as_str(), e.uuid.as_str(), e.distinct_id.as_str()), ("$pageview", U1, "d1"));
+        assert_eq!(
+            (e.name.as_str(), e.uuid.as_str(), e.distinct_id.as_str()),
+            ("$pageview", U1, "d1")
+        );
         assert_eq!(e.subject.as_deref(), Some("s1"));
         assert_eq!(e.timestamp.as_deref(), Some("2026-11-23T10:00:00.000Z"));
         let back: Value = serde_json::from_str(&e.json).unwrap();
@@ -229,27 +236,91 @@ mod tests {
     fn every_rule_is_named() {
         let batch = |e: &str| format!("{{\"api_key\":\"k\",\"batch\":[{e}]}}");
         let cases: Vec<(String, u16, &str)> = vec![
-            ("{\"api_key\":\"k\",\"batch\":[".into(), 400, "malformed JSON"),
+            (
+                "{\"api_key\":\"k\",\"batch\":[".into(),
+                400,
+                "malformed JSON",
+            ),
             ("\"x\"".into(), 400, "expected a batch object"),
             ("{}".into(), 400, "expected a batch or an event"),
-            ("{\"api_key\":\"k\",\"batch\":{}}".into(), 400, "batch must be an array"),
+            (
+                "{\"api_key\":\"k\",\"batch\":{}}".into(),
+                400,
+                "batch must be an array",
+            ),
             ("{\"api_key\":\"k\",\"batch\":[]}".into(), 400, "no event"),
             (batch("1"), 400, "batch[0]: an event must be an object"),
-            (batch(&ev("").replace("\"$pageview\"", "1")), 400, "event must be a string"),
-            (batch(&ev("").replace("\"$pageview\"", "\"\"")), 400, "event must not be empty"),
-            (batch(&ev("").replace("$pageview", &"x".repeat(201))), 400, "longer than 200"),
-            (batch(&ev("").replace(U1, "not-a-uuid")), 400, "uuid is not a UUID"),
-            (batch(&ev("").replace(&format!("\"uuid\":\"{U1}\","), "")), 400, "uuid is missing"),
-            (batch(&ev("").replace(&format!("\"{U1}\""), "5")), 400, "uuid must be a string"),
-            (batch(&ev("").replace("{\"distinct_id\":\"d1\",", "7,\"x\":{")), 400, "properties must be an object"),
-            (batch(&ev("").replace("\"distinct_id\":\"d1\",", "")), 400, "distinct_id is missing"),
-            (batch(&ev("").replace("\"d1\"", "\"  \"")), 400, "distinct_id is blank"),
-            (batch(&ev("").replace("\"d1\"", "null")), 400, "distinct_id is missing"),
-            (batch(&ev(",\"timestamp\":5")), 400, "timestamp must be a string"),
+            (
+                batch(&ev("").replace("\"$pageview\"", "1")),
+                400,
+                "event must be a string",
+            ),
+            (
+                batch(&ev("").replace("\"$pageview\"", "\"\"")),
+                400,
+                "event must not be empty",
+            ),
+            (
+                batch(&ev("").replace("$pageview", &"x".repeat(201))),
+                400,
+                "longer than 200",
+            ),
+            (
+                batch(&ev("").replace(U1, "not-a-uuid")),
+                400,
+                "uuid is not a UUID",
+            ),
+            (
+                batch(&ev("").replace(&format!("\"uuid\":\"{U1}\","), "")),
+                400,
+                "uuid is missing",
+            ),
+            (
+                batch(&ev("").replace(&format!("\"{U1}\""), "5")),
+                400,
+                "uuid must be a string",
+            ),
+            (
+                batch(&ev("").replace("{\"distinct_id\":\"d1\",", "7,\"x\":{")),
+                400,
+                "properties must be an object",
+            ),
+            (
+                batch(&ev("").replace("\"distinct_id\":\"d1\",", "")),
+                400,
+                "distinct_id is missing",
+            ),
+            (
+                batch(&ev("").replace("\"d1\"", "\"  \"")),
+                400,
+                "distinct_id is blank",
+            ),
+            (
+                batch(&ev("").replace("\"d1\"", "null")),
+                400,
+                "distinct_id is missing",
+            ),
+            (
+                batch(&ev(",\"timestamp\":5")),
+                400,
+                "timestamp must be a string",
+            ),
             (ev(""), 401, "no project token"),
-            (ev(",\"api_key\":\"  \""), 400, "api_key must be a non-blank string"),
-            (ev(",\"api_key\":3"), 400, "api_key must be a non-blank string"),
-            (format!("[{},{}]", ev(",\"token\":\"a\""), ev(",\"token\":\"b\"")), 400, "different tokens"),
+            (
+                ev(",\"api_key\":\"  \""),
+                400,
+                "api_key must be a non-blank string",
+            ),
+            (
+                ev(",\"api_key\":3"),
+                400,
+                "api_key must be a non-blank string",
+            ),
+            (
+                format!("[{},{}]", ev(",\"token\":\"a\""), ev(",\"token\":\"b\"")),
+                400,
+                "different tokens",
+            ),
             ("[\"\\ud800\"]".into(), 400, "malformed JSON"),
         ];
         for (text, status, has) in cases {
@@ -262,7 +333,8 @@ mod tests {
     #[test]
     fn long_distinct_ids_are_cut_and_nuls_replaced() {
         let long = "é".repeat(300);
-        let b = parse(&ev(",\"api_key\":\"k\"").replace("\"d1\"", &format!("\"{long}\\u0000\""))).unwrap();
+        let b = parse(&ev(",\"api_key\":\"k\"").replace("\"d1\"", &format!("\"{long}\\u0000\"")))
+            .unwrap();
         assert_eq!(b.events[0].distinct_id.chars().count(), 200);
         let b = parse(&ev(",\"api_key\":\"k\"").replace("\"d1\"", "\"a\\u0000b\"")).unwrap();
         assert_eq!(b.events[0].distinct_id, "a\u{fffd}b");

@@ -39,7 +39,10 @@ impl Forward {
             return Err(format!("--forward-events {base}: expected an http(s) URL"));
         }
         let endpoint = if url.path() == "/" || url.path().is_empty() {
-            format!("{}batch/", url.as_str().trim_end_matches('/').to_string() + "/")
+            format!(
+                "{}batch/",
+                url.as_str().trim_end_matches('/').to_string() + "/"
+            )
         } else {
             url.to_string()
         };
@@ -163,21 +166,36 @@ async fn send(client: &reqwest::Client, store: &Store, fwd: &Forward, group: Vec
         Ok(r) if r.status().is_success() => store.forwarded(&ns).await,
         Ok(r) => {
             let status = r.status().as_u16();
-            let text: String = r.text().await.unwrap_or_default().chars().take(300).collect();
+            let text: String = r
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect();
             let why = format!("HTTP {status}: {text}");
             if status == 408 || status == 429 || status >= 500 {
-                tracing::warn!(events = ns.len(), "forwarding refused for now ({why}); retrying later");
+                tracing::warn!(
+                    events = ns.len(),
+                    "forwarding refused for now ({why}); retrying later"
+                );
                 store
                     .retry_later(&ns, backoff_ms(fwd.retry_base_ms, attempts, jitter()), &why)
                     .await
             } else {
-                tracing::error!(events = ns.len(), "forwarding refused for good ({why}); kept in forward_dead");
+                tracing::error!(
+                    events = ns.len(),
+                    "forwarding refused for good ({why}); kept in forward_dead"
+                );
                 store.bury(&ns, &why).await
             }
         }
         Err(e) => {
             let why = format!("no answer: {e}");
-            tracing::warn!(events = ns.len(), "forwarding failed ({why}); retrying later");
+            tracing::warn!(
+                events = ns.len(),
+                "forwarding failed ({why}); retrying later"
+            );
             store
                 .retry_later(&ns, backoff_ms(fwd.retry_base_ms, attempts, jitter()), &why)
                 .await
@@ -196,9 +214,18 @@ mod tests {
     #[test]
     fn endpoints() {
         let f = |u: &str| Forward::new(u, 10, None).map(|f| f.endpoint);
-        assert_eq!(f("https://eu.i.posthog.com").unwrap(), "https://eu.i.posthog.com/batch/");
-        assert_eq!(f("https://ph.example/").unwrap(), "https://ph.example/batch/");
-        assert_eq!(f("http://127.0.0.1:9/capture/").unwrap(), "http://127.0.0.1:9/capture/");
+        assert_eq!(
+            f("https://eu.i.posthog.com").unwrap(),
+            "https://eu.i.posthog.com/batch/"
+        );
+        assert_eq!(
+            f("https://ph.example/").unwrap(),
+            "https://ph.example/batch/"
+        );
+        assert_eq!(
+            f("http://127.0.0.1:9/capture/").unwrap(),
+            "http://127.0.0.1:9/capture/"
+        );
         assert!(f("ftp://x").unwrap_err().contains("http(s)"));
         assert!(f("nope").unwrap_err().contains("not a URL"));
     }
@@ -224,6 +251,9 @@ mod tests {
         };
         let g = by_token(vec![q(1, "a"), q(2, "a"), q(3, "b"), q(4, "a")]);
         assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1, 1]);
-        assert_eq!(body("a", &g[0]), "{\"api_key\":\"a\",\"batch\":[{\"n\":1},{\"n\":2}]}");
+        assert_eq!(
+            body("a", &g[0]),
+            "{\"api_key\":\"a\",\"batch\":[{\"n\":1},{\"n\":2}]}"
+        );
     }
 }

@@ -78,7 +78,12 @@ impl Collector {
         let wake = Arc::new(tokio::sync::Notify::new());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let forwarder = match &settings.forward {
-            Some(f) => Some(forward::spawn(store.clone(), f.clone(), wake.clone(), stopped)?),
+            Some(f) => Some(forward::spawn(
+                store.clone(),
+                f.clone(),
+                wake.clone(),
+                stopped,
+            )?),
             None => None,
         };
         Ok(Collector {
@@ -104,7 +109,10 @@ impl Collector {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         if let Some(f) = self.forwarder {
-            if tokio::time::timeout(Duration::from_secs(20), f).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(20), f)
+                .await
+                .is_err()
+            {
                 tracing::warn!("the forwarder did not stop within 20 s");
             }
         }

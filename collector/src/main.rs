@@ -21,7 +21,11 @@ struct Args {
 
     /// The database: `sqlite:PATH` (one instance) or `postgres://USER:PASSWORD@HOST/DB`
     /// (several instances may share it).
-    #[arg(long, env = "CONSENTRY_DB", default_value = "sqlite:consentry-collector.sqlite")]
+    #[arg(
+        long,
+        env = "CONSENTRY_DB",
+        default_value = "sqlite:consentry-collector.sqlite"
+    )]
     db: String,
 
     /// The most PostgreSQL connections this instance opens.
@@ -31,7 +35,11 @@ struct Args {
     /// An origin whose pages may send to the collector from the browser, e.g.
     /// `https://shop.example` (CORS). Repeat for several, or comma-separate in the variable.
     /// None: only pages served from the collector's own origin (or through the same proxy).
-    #[arg(long = "allow-origin", env = "CONSENTRY_ALLOW_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "CONSENTRY_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
     allow_origins: Vec<String>,
 
     /// A file holding the admin token (its first line): `Authorization: Bearer <token>` then
@@ -57,7 +65,11 @@ struct Args {
 
     /// A project token (`api_key`) the collector takes events for. Repeat for several; none:
     /// any non-blank token.
-    #[arg(long = "project-token", env = "CONSENTRY_PROJECT_TOKENS", value_delimiter = ',')]
+    #[arg(
+        long = "project-token",
+        env = "CONSENTRY_PROJECT_TOKENS",
+        value_delimiter = ','
+    )]
     project_tokens: Vec<String>,
 
     /// The largest request body in bytes (gzip bodies may unpack to 1 MiB).

@@ -69,8 +69,8 @@ pub fn parse_body(text: &str) -> Result<Body, Refusal> {
                 };
                 (receipts, texts)
             } else {
-                let one: &RawValue = serde_json::from_str(text)
-                    .map_err(|e| bad(format!("malformed JSON: {e}")))?;
+                let one: &RawValue =
+                    serde_json::from_str(text).map_err(|e| bad(format!("malformed JSON: {e}")))?;
                 (vec![one], Vec::new())
             }
         }
@@ -78,7 +78,9 @@ pub fn parse_body(text: &str) -> Result<Body, Refusal> {
             // Let the JSON parser say what is wrong, or that it is JSON of the wrong kind.
             return Err(match serde_json::from_str::<&RawValue>(text) {
                 Err(e) => bad(format!("malformed JSON: {e}")),
-                Ok(_) => bad("expected a receipt, an array of receipts or {\"receipts\":[…]}".into()),
+                Ok(_) => {
+                    bad("expected a receipt, an array of receipts or {\"receipts\":[…]}".into())
+                }
             });
         }
     };
@@ -222,7 +224,10 @@ mod tests {
         assert_eq!(b.items, items(&c));
         let b = parse_body(&c[0].to_json()).unwrap();
         assert_eq!(b.items, items(&c[..1]));
-        let env = format!("{{\"receipts\":{},\"texts\":[\"{{\\\"a\\\":1}}\"]}}", array(&c));
+        let env = format!(
+            "{{\"receipts\":{},\"texts\":[\"{{\\\"a\\\":1}}\"]}}",
+            array(&c)
+        );
         let b = parse_body(&env).unwrap();
         assert_eq!((b.items.len(), b.texts), (2, vec!["{\"a\":1}".to_string()]));
         for (text, has) in [
@@ -230,7 +235,10 @@ mod tests {
             ("\"x\"", "expected a receipt"),
             ("{\"receipts\":[],\"extra\":1}", "unknown field \"extra\""),
             ("{\"receipts\":{}}", "receipts must be an array"),
-            ("{\"receipts\":[],\"texts\":[1]}", "texts must be an array of documents"),
+            (
+                "{\"receipts\":[],\"texts\":[1]}",
+                "texts must be an array of documents",
+            ),
         ] {
             let r = parse_body(text).unwrap_err();
             assert_eq!(r.status, 400, "{text}");
@@ -238,7 +246,11 @@ mod tests {
         }
         // A lone surrogate inside a receipt: that receipt does not read, and says why.
         let b = parse_body("[\"\\udc00\"]").unwrap();
-        assert!(b.items[0].as_ref().unwrap_err().reason.contains("unpaired surrogate"));
+        assert!(b.items[0]
+            .as_ref()
+            .unwrap_err()
+            .reason
+            .contains("unpaired surrogate"));
         // A receipt that does not read is an item that says why, with its id.
         let b = parse_body("[{\"id\":\"x\"},5]").unwrap();
         assert_eq!(b.items[0].as_ref().unwrap_err().id, "x");
@@ -249,7 +261,10 @@ mod tests {
     fn too_many_receipts_is_a_413() {
         let many = format!("[{}]", vec!["{}"; MAX_RECEIPTS + 1].join(","));
         assert_eq!(parse_body(&many).unwrap_err().status, 413);
-        let texts = format!("{{\"receipts\":[],\"texts\":[{}]}}", vec!["\"t\""; MAX_TEXTS + 1].join(","));
+        let texts = format!(
+            "{{\"receipts\":[],\"texts\":[{}]}}",
+            vec!["\"t\""; MAX_TEXTS + 1].join(",")
+        );
         assert_eq!(parse_body(&texts).unwrap_err().status, 413);
     }
 

@@ -68,7 +68,10 @@ pub async fn verify_store(store: &Store, mut each: impl FnMut(&SubjectReport)) -
         }
         let present = store.texts_present(&hashes).await?;
         for row in &page {
-            if walk.as_ref().is_some_and(|w| w.report.subject != row.subject) {
+            if walk
+                .as_ref()
+                .is_some_and(|w| w.report.subject != row.subject)
+            {
                 if let Some(w) = walk.take() {
                     finish(w, &mut broken);
                 }

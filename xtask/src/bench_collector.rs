@@ -70,7 +70,10 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut cluster = crate::pg::Cluster::start(true)?;
         cluster.create_db("bench")?;
         let url = cluster.url("bench");
-        println!("\n== PostgreSQL ({url}), two instances, {} browsers, {} s ==", o.clients, o.seconds);
+        println!(
+            "\n== PostgreSQL ({url}), two instances, {} browsers, {} s ==",
+            o.clients, o.seconds
+        );
         let r = rt.block_on(scenario(&exe, &url, 2, &o));
         cluster.stop()?;
         results.push(("PostgreSQL, 2 instances", r?));
@@ -78,7 +81,10 @@ pub fn run(args: &[String]) -> Result<()> {
     if o.only.as_deref() != Some("postgres") {
         let dir = tempfile_dir()?;
         let url = format!("sqlite:{}", dir.join("bench.sqlite").display());
-        println!("\n== SQLite ({url}), one instance, {} browsers, {} s ==", o.clients, o.seconds);
+        println!(
+            "\n== SQLite ({url}), one instance, {} browsers, {} s ==",
+            o.clients, o.seconds
+        );
         let r = rt.block_on(scenario(&exe, &url, 1, &o));
         let _ = std::fs::remove_dir_all(&dir);
         results.push(("SQLite, 1 instance", r?));
@@ -89,7 +95,16 @@ pub fn run(args: &[String]) -> Result<()> {
     for (name, f) in &results {
         println!(
             "| {name} | {:.0} | {:.0} | {:.1} / {:.1} | {:.1} / {:.1} | {} | {} | {} | {} |",
-            f.receipts_per_s, f.events_per_s, f.r_p50, f.r_p99, f.e_p50, f.e_p99, f.failed, f.receipts_lost, f.events_lost, f.forks
+            f.receipts_per_s,
+            f.events_per_s,
+            f.r_p50,
+            f.r_p99,
+            f.e_p50,
+            f.e_p99,
+            f.failed,
+            f.receipts_lost,
+            f.events_lost,
+            f.forks
         );
     }
     let bad: Vec<&str> = results
@@ -98,7 +113,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .map(|(n, _)| *n)
         .collect();
     if !bad.is_empty() {
-        bail!("receipts or events lost, or chains forked, in: {}", bad.join(", "));
+        bail!(
+            "receipts or events lost, or chains forked, in: {}",
+            bad.join(", ")
+        );
     }
     Ok(())
 }
@@ -226,7 +244,10 @@ fn events(subject: &str, client: usize, n: &mut u64) -> String {
             client, *n
         ));
     }
-    format!("{{\"api_key\":\"phc_bench\",\"batch\":[{}]}}", list.join(","))
+    format!(
+        "{{\"api_key\":\"phc_bench\",\"batch\":[{}]}}",
+        list.join(",")
+    )
 }
 
 /// POSTs `body` and tells whether the answer was 2xx (with its JSON), timing it.
@@ -293,7 +314,9 @@ async fn browser(
         if !delivering {
             outbox.push(maker.next_receipt());
         }
-        turn = turn.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        turn = turn
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let pick = |k: usize| format!("{}/consentry/receipts", bases[k % bases.len()]);
         if !outbox.is_empty() {
             let race = bases.len() > 1 && outbox.last().is_some_and(|r| r.seq() % 10 == 0);
@@ -305,7 +328,16 @@ async fn browser(
                 );
                 vec![a, b]
             } else {
-                vec![post(&http, &pick((turn >> 33) as usize), body(&outbox), &tally.receipt_ms, &tally).await]
+                vec![
+                    post(
+                        &http,
+                        &pick(turn >> 33),
+                        body(&outbox),
+                        &tally.receipt_ms,
+                        &tally,
+                    )
+                    .await,
+                ]
             };
             if answers.iter().any(Option::is_some) {
                 if let Some(last) = outbox.last() {
@@ -325,8 +357,11 @@ async fn browser(
             None => None,
         };
         if let Some(b) = batch {
-            let url = format!("{}/batch/", bases[(turn >> 40) as usize % bases.len()]);
-            if post(&http, &url, b.clone(), &tally.event_ms, &tally).await.is_some() {
+            let url = format!("{}/batch/", bases[(turn >> 40) % bases.len()]);
+            if post(&http, &url, b.clone(), &tally.event_ms, &tally)
+                .await
+                .is_some()
+            {
                 acked_events += 5;
                 tally.events.fetch_add(5, Ordering::Relaxed);
             } else {
@@ -401,7 +436,11 @@ async fn scenario(exe: &Path, db: &str, n: usize, o: &Opts) -> Result<Figures> {
     tokio::time::sleep(Duration::from_secs(o.seconds / 3)).await;
     let victim = instances.len() - 1;
     instances[victim].kill().await;
-    println!("  killed instance {} (SIGKILL) at {:.1} s", victim + 1, started.elapsed().as_secs_f64());
+    println!(
+        "  killed instance {} (SIGKILL) at {:.1} s",
+        victim + 1,
+        started.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     instances[victim].start().await?;
     println!("  restarted it at {:.1} s", started.elapsed().as_secs_f64());
@@ -443,8 +482,16 @@ async fn scenario(exe: &Path, db: &str, n: usize, o: &Opts) -> Result<Figures> {
         stored.values().sum::<u64>(),
         missing_wording
     );
-    let mut r_ms = tally.receipt_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut e_ms = tally.event_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut r_ms = tally
+        .receipt_ms
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let mut e_ms = tally
+        .event_ms
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let f = Figures {
         receipts_per_s: receipts as f64 / secs,
         events_per_s: events as f64 / secs,

@@ -29,7 +29,11 @@ fn main() -> ExitCode {
         "verify" => verify::run(rest),
         _ => {
             eprintln!("{HELP}");
-            return if cmd == "help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if cmd == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     match result {

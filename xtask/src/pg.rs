@@ -62,7 +62,9 @@ pub fn ensure_installed() -> Result<PathBuf> {
     };
     apt(&["update"])?;
     apt(&["install", "-y", "--no-install-recommends", "postgresql"])?;
-    find_bin().ok_or_else(|| anyhow!("apt installed postgresql but /usr/lib/postgresql/*/bin/initdb is missing"))
+    find_bin().ok_or_else(|| {
+        anyhow!("apt installed postgresql but /usr/lib/postgresql/*/bin/initdb is missing")
+    })
 }
 
 /// A port nothing listens on now.
@@ -131,7 +133,18 @@ impl Cluster {
             let log = c.dir.join("server.log");
             match c.run(
                 "pg_ctl",
-                &["-D", path(&data)?, "-l", path(&log)?, "-o", &opts, "-w", "-t", "60", "start"],
+                &[
+                    "-D",
+                    path(&data)?,
+                    "-l",
+                    path(&log)?,
+                    "-o",
+                    &opts,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
             ) {
                 Ok(()) => {
                     c.port = port;

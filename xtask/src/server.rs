@@ -158,7 +158,9 @@ mod tests {
             .unwrap();
         let res = r.clone().oneshot(rq).await.unwrap();
         let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
         (status, headers, String::from_utf8_lossy(&body).into_owned())
     }
 
@@ -180,10 +182,20 @@ mod tests {
             std::fs::write(f, text).unwrap();
         }
         std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
-        let store = Store::open(&format!("sqlite:{}", dir.path().join("c.sqlite").display()), 1)
-            .await
-            .unwrap();
-        let c = Collector::start(store, Settings { open_subject_requests: true, ..Settings::default() }).unwrap();
+        let store = Store::open(
+            &format!("sqlite:{}", dir.path().join("c.sqlite").display()),
+            1,
+        )
+        .await
+        .unwrap();
+        let c = Collector::start(
+            store,
+            Settings {
+                open_subject_requests: true,
+                ..Settings::default()
+            },
+        )
+        .unwrap();
         let r = c.router(Some(static_files(&root)));
 
         let (s, h, b) = get(&r, "GET", "/").await;
@@ -192,20 +204,42 @@ mod tests {
         assert_eq!(h["cache-control"], "no-store");
         assert!(h.get("content-security-policy").is_none());
         let (s, h, _) = get(&r, "GET", "/pkg/cdn/x.wasm").await;
-        assert_eq!((s, h["content-type"].to_str().unwrap()), (200, "application/wasm"));
+        assert_eq!(
+            (s, h["content-type"].to_str().unwrap()),
+            (200, "application/wasm")
+        );
         let (s, h, _) = get(&r, "GET", "/pkg/npm/index.d.ts").await;
-        assert_eq!((s, h["content-type"].to_str().unwrap()), (200, "text/plain; charset=utf-8"));
+        assert_eq!(
+            (s, h["content-type"].to_str().unwrap()),
+            (200, "text/plain; charset=utf-8")
+        );
         assert_eq!(get(&r, "GET", "/dist/app.js").await.2, "app()");
         assert_eq!(get(&r, "GET", "/npm/").await.2, "<p>npm");
         let (s, _, _) = get(&r, "GET", "/npm").await;
-        assert!((300..400).contains(&s), "a folder without its slash is redirected: {s}");
+        assert!(
+            (300..400).contains(&s),
+            "a folder without its slash is redirected: {s}"
+        );
         for p in ["/csp.html", "/csp/inner.html"] {
             let (s, h, _) = get(&r, "GET", p).await;
-            assert_eq!((s, h["content-security-policy"].to_str().unwrap()), (200, CSP), "{p}");
+            assert_eq!(
+                (s, h["content-security-policy"].to_str().unwrap()),
+                (200, CSP),
+                "{p}"
+            );
         }
         let (s, h, b) = get(&r, "HEAD", "/").await;
-        assert_eq!((s, b.as_str(), h["content-type"].to_str().unwrap()), (200, "", "text/html; charset=utf-8"));
-        for bad in ["/../secret.txt", "/%2e%2e/secret.txt", "/pkg/../../secret.txt", "/a/%2E%2E/%2e%2e/secret.txt", "/nothing.html"] {
+        assert_eq!(
+            (s, b.as_str(), h["content-type"].to_str().unwrap()),
+            (200, "", "text/html; charset=utf-8")
+        );
+        for bad in [
+            "/../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/pkg/../../secret.txt",
+            "/a/%2E%2E/%2e%2e/secret.txt",
+            "/nothing.html",
+        ] {
             let (s, _, b) = get(&r, "GET", bad).await;
             assert!(s == 404 || s == 400, "{bad}: {s}");
             assert!(!b.contains("secret"), "{bad}");

@@ -23,7 +23,9 @@ pub fn run(args: &[String]) -> Result<()> {
             run_db(db, true)
         }
         [file] if !file.starts_with("--") => run_file(Path::new(file)),
-        _ => bail!("usage: cargo xtask verify FILE | --db FILE|sqlite:PATH|postgres://… [--require-texts]"),
+        _ => bail!(
+            "usage: cargo xtask verify FILE | --db FILE|sqlite:PATH|postgres://… [--require-texts]"
+        ),
     }
 }
 
@@ -72,8 +74,11 @@ fn run_db(db: &str, require_texts: bool) -> Result<()> {
                 None => {
                     let mut line = format!("{}: ok, {} receipts", r.subject, r.receipts);
                     if r.missing_wording > 0 {
-                        let shown: Vec<String> =
-                            r.missing_hashes.iter().map(|h| format!("{}…", &h[..12])).collect();
+                        let shown: Vec<String> = r
+                            .missing_hashes
+                            .iter()
+                            .map(|h| format!("{}…", &h[..12]))
+                            .collect();
                         line.push_str(&format!(
                             "; wording missing for {} of them (texts {})",
                             r.missing_wording,
@@ -119,7 +124,11 @@ pub fn check(items: &[String]) -> Result<usize, String> {
                 Some(other) => other.to_string(),
                 None => "?".into(),
             };
-            format!("at index {i} (id {}, seq {}): {reason}", field("id"), field("seq"))
+            format!(
+                "at index {i} (id {}, seq {}): {reason}",
+                field("id"),
+                field("seq")
+            )
         };
         let r = Receipt::parse(text).map_err(|e| at(&e))?;
         if let Some(p) = &prev {
@@ -168,9 +177,7 @@ fn from_file(path: &Path) -> Result<(String, Vec<String>)> {
             bail!("{name}: the document's subject {s} is not its receipts' subject {f}");
         }
     }
-    let subject = subject
-        .or(first)
-        .unwrap_or_else(|| "(no receipts)".into());
+    let subject = subject.or(first).unwrap_or_else(|| "(no receipts)".into());
     Ok((subject, receipts))
 }
 
@@ -210,7 +217,10 @@ mod tests {
             "{{\"v\":1,\"subject\":\"{subject}\",\"delivered\":3,\"receipts\":[{}]}}",
             rs.join(",")
         );
-        assert_eq!(check(&from_file(&file("stored.json", &log)).unwrap().1), Ok(3));
+        assert_eq!(
+            check(&from_file(&file("stored.json", &log)).unwrap().1),
+            Ok(3)
+        );
         // A tail of a chain verifies too (a browser keeps its newest receipts).
         assert_eq!(check(&rs[1..]), Ok(2));
 
@@ -221,34 +231,51 @@ mod tests {
         assert!(why.starts_with("at index 0 ("), "{why}");
         let id0: Value = serde_json::from_str(&rs[0]).unwrap();
         assert!(
-            why.contains(id0["id"].as_str().unwrap()) && why.contains("seq 1") && why.contains("hash"),
+            why.contains(id0["id"].as_str().unwrap())
+                && why.contains("seq 1")
+                && why.contains("hash"),
             "{why}"
         );
         // A receipt left out breaks the link of the next one.
-        let gap = vec![rs[0].clone(), rs[2].clone()];
+        let gap = [rs[0].clone(), rs[2].clone()];
         let (_, items) = from_file(&file("gap.json", &format!("[{}]", gap.join(",")))).unwrap();
         assert!(check(&items).unwrap_err().starts_with("at index 1 "));
         assert!(run(&[file("bad2.json", &edited).display().to_string()]).is_err());
         assert!(from_file(&file("no.json", "{\"x\":1}")).is_err());
         let other = export(&"ab".repeat(16), &rs);
-        assert!(from_file(&file("other.json", &other)).unwrap_err().to_string().contains("is not its receipts' subject"));
+        assert!(from_file(&file("other.json", &other))
+            .unwrap_err()
+            .to_string()
+            .contains("is not its receipts' subject"));
     }
 
     #[test]
     fn a_database_verifies_and_names_missing_wording() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.sqlite");
-        assert!(run(&["--db".into(), db.display().to_string()]).unwrap_err().to_string().contains("no such database"));
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        assert!(run(&["--db".into(), db.display().to_string()])
+            .unwrap_err()
+            .to_string()
+            .contains("no such database"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let url = format!("sqlite:{}", db.display());
         rt.block_on(async {
             let store = Store::open(&url, 1).await.unwrap();
             let mut m = ChainMaker::new([1; 16], &"0".repeat(64));
-            store.insert_unchecked(vec![m.next_receipt(), m.next_receipt()]).await.unwrap();
+            store
+                .insert_unchecked(vec![m.next_receipt(), m.next_receipt()])
+                .await
+                .unwrap();
             store.close().await;
         });
         assert!(run(&["--db".into(), db.display().to_string()]).is_ok());
         let e = run(&["--db".into(), url.clone(), "--require-texts".into()]).unwrap_err();
-        assert!(e.to_string().contains("2 receipts without their wording"), "{e}");
+        assert!(
+            e.to_string().contains("2 receipts without their wording"),
+            "{e}"
+        );
     }
 }

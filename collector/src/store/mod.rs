@@ -221,7 +221,12 @@ impl Store {
 
     /// Stores events (or, with `forward_max`, queues them for forwarding, refusing the whole
     /// batch when the queue would grow past that many), skipping uuids already there.
-    pub async fn add_events(&self, events: Vec<Event>, token: &str, forward_max: Option<u64>) -> Result<Added> {
+    pub async fn add_events(
+        &self,
+        events: Vec<Event>,
+        token: &str,
+        forward_max: Option<u64>,
+    ) -> Result<Added> {
         each!(self, s => s.add_events(events, token, forward_max).await)
     }
 
@@ -252,13 +257,23 @@ impl Store {
 
     /// Up to `limit` of the subject's receipts after `after_seq`, oldest first: (seq, JSON,
     /// texts hash).
-    pub async fn receipts_page(&self, subject: &str, after_seq: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    pub async fn receipts_page(
+        &self,
+        subject: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
         each!(self, s => s.receipts_page(subject, after_seq, limit).await)
     }
 
     /// Up to `limit` of the subject's stored events after row `after`, in arrival order:
     /// (row, JSON).
-    pub async fn events_page(&self, subject: &str, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+    pub async fn events_page(
+        &self,
+        subject: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
         each!(self, s => s.events_page(subject, after, limit).await)
     }
 
@@ -278,7 +293,13 @@ impl Store {
     }
 
     /// Records a refused body (the `rejected` table keeps the newest `MAX_REJECTED`).
-    pub async fn log_refusal(&self, path: &str, status: u16, id: Option<&str>, reason: &str) -> Result<()> {
+    pub async fn log_refusal(
+        &self,
+        path: &str,
+        status: u16,
+        id: Option<&str>,
+        reason: &str,
+    ) -> Result<()> {
         each!(self, s => s.log_refusal(path, status, id, reason).await)
     }
 
@@ -293,7 +314,11 @@ impl Store {
 
     /// Up to `limit` receipts after `(subject, seq)` in (subject, seq) order: the whole table,
     /// page by page, for verification in bounded memory.
-    pub async fn chain_page(&self, after: Option<(String, i64)>, limit: i64) -> Result<Vec<ChainRow>> {
+    pub async fn chain_page(
+        &self,
+        after: Option<(String, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ChainRow>> {
         each!(self, s => s.chain_page(after, limit).await)
     }
 
@@ -351,14 +376,25 @@ mod tests {
 
     #[test]
     fn locations() {
-        assert_eq!(Location::parse("sqlite:a/b.db"), Ok(Location::Sqlite("a/b.db".into())));
-        assert_eq!(Location::parse("sqlite:///tmp/x"), Ok(Location::Sqlite("/tmp/x".into())));
-        assert_eq!(Location::parse("x.sqlite"), Ok(Location::Sqlite("x.sqlite".into())));
+        assert_eq!(
+            Location::parse("sqlite:a/b.db"),
+            Ok(Location::Sqlite("a/b.db".into()))
+        );
+        assert_eq!(
+            Location::parse("sqlite:///tmp/x"),
+            Ok(Location::Sqlite("/tmp/x".into()))
+        );
+        assert_eq!(
+            Location::parse("x.sqlite"),
+            Ok(Location::Sqlite("x.sqlite".into()))
+        );
         assert_eq!(
             Location::parse("postgres://u@h/db"),
             Ok(Location::Postgres("postgres://u@h/db".into()))
         );
-        assert!(Location::parse("mysql://x").unwrap_err().contains("unknown database kind"));
+        assert!(Location::parse("mysql://x")
+            .unwrap_err()
+            .contains("unknown database kind"));
         assert!(Location::parse("sqlite:").is_err());
     }
 }

@@ -9,8 +9,8 @@
 //! leased with `FOR UPDATE SKIP LOCKED`, so instances share the queue without sending an event
 //! twice at once. Must never: hold a lock across a network call to anything but the database.
 use super::{
-    missing, now_ms, texts_of, Added, Audit, AuditRow, ChainRow, Ingested, PutText, Queued,
-    Result, Stats, StoreError, MAX_REJECTED,
+    missing, now_ms, texts_of, Added, Audit, AuditRow, ChainRow, Ingested, PutText, Queued, Result,
+    Stats, StoreError, MAX_REJECTED,
 };
 use crate::events::Event;
 use crate::evidence::Receipt;
@@ -102,7 +102,8 @@ impl Postgres {
             .get()
             .await
             .map_err(|e| anyhow::anyhow!("connecting to {shown}: {e}"))?;
-        c.query("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).await?;
+        c.query("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])
+            .await?;
         let made = async {
             c.batch_execute(SCHEMA).await?;
             let v: Option<i32> = c
@@ -149,8 +150,11 @@ impl Postgres {
         let tx = c.transaction().await?;
         let (ids, subjects) = lookups(&items);
         for s in &subjects {
-            tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[s])
-                .await?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                &[s],
+            )
+            .await?;
         }
         let mut stored = Stored::default();
         if !ids.is_empty() {
@@ -499,7 +503,11 @@ impl Postgres {
             .collect())
     }
 
-    pub async fn chain_page(&self, after: Option<(String, i64)>, limit: i64) -> Result<Vec<ChainRow>> {
+    pub async fn chain_page(
+        &self,
+        after: Option<(String, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ChainRow>> {
         let c = self.pool.get().await?;
         let (s, q) = after.unwrap_or_default();
         let rows = c
@@ -609,7 +617,10 @@ impl Postgres {
 }
 
 /// Which of `hashes` have a stored document.
-async fn present_in<C: deadpool_postgres::GenericClient>(c: &C, hashes: &[String]) -> Result<Vec<String>> {
+async fn present_in<C: deadpool_postgres::GenericClient>(
+    c: &C,
+    hashes: &[String],
+) -> Result<Vec<String>> {
     if hashes.is_empty() {
         return Ok(Vec::new());
     }

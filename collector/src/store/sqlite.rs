@@ -6,8 +6,8 @@
 //! never: block the async runtime (every call runs on a blocking thread), or run two
 //! transactions at once on the connection.
 use super::{
-    missing, now_ms, texts_of, Added, Audit, AuditRow, ChainRow, Ingested, PutText, Queued,
-    Result, Stats, StoreError, MAX_REJECTED,
+    missing, now_ms, texts_of, Added, Audit, AuditRow, ChainRow, Ingested, PutText, Queued, Result,
+    Stats, StoreError, MAX_REJECTED,
 };
 use crate::events::Event;
 use crate::evidence::Receipt;
@@ -131,8 +131,11 @@ impl Sqlite {
     }
 
     pub async fn ping(&self) -> Result<()> {
-        self.with(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
-            .await
+        self.with(|c| {
+            Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())?)
+        })
+        .await
     }
 
     pub async fn ingest(&self, items: Vec<Item>, texts: Vec<String>) -> Result<Ingested> {
@@ -267,9 +270,11 @@ impl Sqlite {
             }
             if !any {
                 let used: Option<i64> = tx
-                    .query_row("SELECT 1 FROM receipts WHERE texts = ?1 LIMIT 1", [&hash], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        "SELECT 1 FROM receipts WHERE texts = ?1 LIMIT 1",
+                        [&hash],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 if used.is_none() {
                     return Ok(PutText::Unreferenced);
@@ -288,8 +293,12 @@ impl Sqlite {
     pub async fn get_text(&self, hash: &str) -> Result<Option<String>> {
         let hash = hash.to_string();
         self.with(move |c| {
-            Ok(c.query_row("SELECT doc FROM texts WHERE hash = ?1", [&hash], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT doc FROM texts WHERE hash = ?1", [&hash], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })
         .await
     }
@@ -358,7 +367,9 @@ impl Sqlite {
             let mut st = c.prepare_cached(
                 "SELECT n, json FROM events WHERE subject = ?1 AND n > ?2 ORDER BY n LIMIT ?3",
             )?;
-            let rows = st.query_map(params![subject, after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = st.query_map(params![subject, after, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
@@ -475,7 +486,11 @@ impl Sqlite {
         .await
     }
 
-    pub async fn chain_page(&self, after: Option<(String, i64)>, limit: i64) -> Result<Vec<ChainRow>> {
+    pub async fn chain_page(
+        &self,
+        after: Option<(String, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ChainRow>> {
         self.with(move |c| {
             let (s, q) = after.unwrap_or_default();
             let mut st = c.prepare_cached(

@@ -51,7 +51,10 @@ pub async fn postgres() -> Option<Db> {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .expect("CREATE DATABASE");
-    let base = server.rsplit_once('/').map(|(b, _)| b).expect("a URL ending in /DB");
+    let base = server
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .expect("a URL ending in /DB");
     Some(Db {
         url: format!("{base}/{name}"),
         _dir: None,
@@ -89,12 +92,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -132,7 +131,14 @@ pub async fn call(
 }
 
 pub async fn post(c: &Collector, path: &str, body: impl Into<Body>) -> Answer {
-    call(c, "POST", path, &[("content-type", "application/json")], body).await
+    call(
+        c,
+        "POST",
+        path,
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await
 }
 
 pub async fn get(c: &Collector, path: &str) -> Answer {

@@ -58,7 +58,8 @@ async fn race(db: &Db, c1: &Collector, c2: &Collector) {
             let one = chain(200 + s, 1, &"e".repeat(64));
             let other = ChainMaker::reissued(&one[0], &format!("{:032x}", 0xf0 + s as u32));
             let other = [other];
-            let ((sa, _), (sb, vb)) = tokio::join!(send(&client, &a, &one), send(&client, &b, &other));
+            let ((sa, _), (sb, vb)) =
+                tokio::join!(send(&client, &a, &one), send(&client, &b, &other));
             (sa, sb, vb)
         }));
     }
@@ -80,16 +81,32 @@ async fn race(db: &Db, c1: &Collector, c2: &Collector) {
     // Every receipt accepted exactly once, all stored, every chain whole.
     for chain in &chains {
         for r in chain {
-            assert_eq!(all_accepted.get(r.id()), Some(&1), "{} accepted once", r.id());
+            assert_eq!(
+                all_accepted.get(r.id()),
+                Some(&1),
+                "{} accepted once",
+                r.id()
+            );
         }
     }
     let mut reports = Vec::new();
     let broken = verify::verify_store(&c1.app.store, |r| reports.push(r.clone()))
         .await
         .unwrap();
-    assert_eq!(broken, 0, "{:?}", reports.iter().filter(|r| r.broken.is_some()).collect::<Vec<_>>());
+    assert_eq!(
+        broken,
+        0,
+        "{:?}",
+        reports
+            .iter()
+            .filter(|r| r.broken.is_some())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(reports.len(), 2 * SUBJECTS as usize, "{}", db.url);
-    let full: Vec<_> = reports.iter().filter(|r| r.receipts == LEN as u64).collect();
+    let full: Vec<_> = reports
+        .iter()
+        .filter(|r| r.receipts == LEN as u64)
+        .collect();
     assert_eq!(full.len(), SUBJECTS as usize);
     assert_eq!(
         count(&stats(c2).await, "receipts"),

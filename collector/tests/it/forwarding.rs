@@ -30,14 +30,18 @@ async fn capture(State(f): State<Shared>, body: String) -> (StatusCode, String) 
     let mut f = f.lock().unwrap();
     f.calls += 1;
     if f.down {
-        return (StatusCode::SERVICE_UNAVAILABLE, "{\"error\":\"down\"}".into());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"error\":\"down\"}".into(),
+        );
     }
     let v: Value = serde_json::from_str(&body).expect("the collector sends JSON");
     let batch = v["batch"].as_array().expect("a batch");
     if batch.iter().any(|e| e["event"] == f.poison.as_str()) {
         return (StatusCode::BAD_REQUEST, "{\"error\":\"poison\"}".into());
     }
-    f.tokens.insert(v["api_key"].as_str().expect("api_key").to_string());
+    f.tokens
+        .insert(v["api_key"].as_str().expect("api_key").to_string());
     for e in batch {
         f.got.insert(e["uuid"].as_str().expect("uuid").to_string());
     }
@@ -52,7 +56,9 @@ async fn fake() -> (String, Shared) {
     let app = Router::new()
         .route("/batch/", axum::routing::post(capture))
         .with_state(shared.clone());
-    let l = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let l = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
     (url, shared)
@@ -99,7 +105,11 @@ async fn events_reach_posthog_through_failures_and_a_restart() {
         // Down: retried with backoff; nothing stored locally, all queued.
         until("a few failed attempts", || f.lock().unwrap().calls >= 2).await;
         let s = stats(&c).await;
-        assert_eq!((count(&s, "events"), count(&s, "queued")), (0, 30), "{kind}");
+        assert_eq!(
+            (count(&s, "events"), count(&s, "queued")),
+            (0, 30),
+            "{kind}"
+        );
         // Back up: everything arrives, the queue empties.
         f.lock().unwrap().down = false;
         until("30 events at PostHog", || f.lock().unwrap().got.len() == 30).await;
@@ -117,12 +127,19 @@ async fn events_reach_posthog_through_failures_and_a_restart() {
         assert_eq!(send(&c, "s2", &uuids(30..40)).await.status, 200);
         c.stop().await;
         let c = start(&db, settings(&url, 1000, Some("phc_server_side"))).await;
-        assert_eq!(count(&stats(&c).await, "queued"), 10, "{kind}: the queue survived the restart");
+        assert_eq!(
+            count(&stats(&c).await, "queued"),
+            10,
+            "{kind}: the queue survived the restart"
+        );
         f.lock().unwrap().down = false;
         until("40 events at PostHog", || f.lock().unwrap().got.len() == 40).await;
         let want: BTreeSet<String> = uuids(0..40).into_iter().collect();
         assert_eq!(f.lock().unwrap().got, want, "{kind}");
-        assert!(f.lock().unwrap().tokens.contains("phc_server_side"), "{kind}: --forward-token is sent");
+        assert!(
+            f.lock().unwrap().tokens.contains("phc_server_side"),
+            "{kind}: --forward-token is sent"
+        );
         // A batch PostHog refuses for good is kept aside, not retried forever.
         let poison = batch("s3", &[&uuid(50)]).replace("$pageview", "poison");
         assert_eq!(post(&c, "/batch/", poison).await.status, 200);
@@ -150,10 +167,20 @@ async fn a_full_queue_is_a_503_and_erasure_reaches_queued_events() {
         let r = send(&c, "s2", &uuids(10..20)).await;
         assert_eq!(r.status, 503, "{kind}: {}", r.text());
         assert_eq!(r.headers.get("retry-after").unwrap(), "30");
-        assert!(r.json()["error"].as_str().unwrap().contains("15 events"), "{kind}");
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("15 events"),
+            "{kind}"
+        );
         assert_eq!(send(&c, "s2", &uuids(10..15)).await.status, 200, "{kind}");
         // The subject's queued events are erased with the subject's data.
-        let r = call(&c, "DELETE", "/consentry/subjects/s1", &[], axum::body::Body::empty()).await;
+        let r = call(
+            &c,
+            "DELETE",
+            "/consentry/subjects/s1",
+            &[],
+            axum::body::Body::empty(),
+        )
+        .await;
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
         assert_eq!(r.json()["deleted_events"], 10, "{kind}");
         assert_eq!(count(&stats(&c).await, "queued"), 5, "{kind}");

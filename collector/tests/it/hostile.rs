@@ -25,9 +25,20 @@ async fn a_gzip_bomb_is_a_413() {
     let bomb = gzip(&doc);
     assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
     for path in ["/batch/", "/consentry/receipts", "/consentry/texts"] {
-        let r = call(&c, "POST", path, &[("content-type", "text/plain")], bomb.clone()).await;
+        let r = call(
+            &c,
+            "POST",
+            path,
+            &[("content-type", "text/plain")],
+            bomb.clone(),
+        )
+        .await;
         assert_eq!(r.status, 413, "{path}: {}", r.text());
-        assert!(error_of(&r).contains("unpacks to more than 1024 KiB"), "{path}: {}", r.text());
+        assert!(
+            error_of(&r).contains("unpacks to more than 1024 KiB"),
+            "{path}: {}",
+            r.text()
+        );
     }
     c.stop().await;
 }
@@ -51,7 +62,11 @@ async fn a_10_mb_body_is_a_413_declared_or_streamed() {
     }));
     let r = call(&c, "POST", "/batch/", &[], Body::from_stream(chunks)).await;
     assert_eq!(r.status, 413, "{}", r.text());
-    assert!(sent.load(Ordering::SeqCst) <= 2 * 64 * 1024, "read {} bytes", sent.load(Ordering::SeqCst));
+    assert!(
+        sent.load(Ordering::SeqCst) <= 2 * 64 * 1024,
+        "read {} bytes",
+        sent.load(Ordering::SeqCst)
+    );
     // Through a real socket the client reads the 413 too (not a reset connection).
     let s = Served::start(&c).await;
     let res = client()
@@ -62,8 +77,15 @@ async fn a_10_mb_body_is_a_413_declared_or_streamed() {
         .await
         .expect("an answer, not a reset");
     assert_eq!(res.status(), 413);
-    let v: serde_json::Value = serde_json::from_str(&res.text().await.expect("a body")).expect("a JSON error");
-    assert!(v["error"].as_str().unwrap().contains("larger than 65536 bytes"), "{v}");
+    let v: serde_json::Value =
+        serde_json::from_str(&res.text().await.expect("a body")).expect("a JSON error");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 65536 bytes"),
+        "{v}"
+    );
     // A client that writes its whole body before it reads (as simple clients do) reads the
     // 413 too: the collector reads and drops the rest before closing (no reset).
     let addr = s.url.trim_start_matches("http://").to_string();
@@ -71,9 +93,13 @@ async fn a_10_mb_body_is_a_413_declared_or_streamed() {
         use std::io::{Read, Write};
         let mut t = std::net::TcpStream::connect(addr).unwrap();
         let body = vec![b'['; 10 << 20];
-        let head = format!("POST /consentry/receipts HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len());
+        let head = format!(
+            "POST /consentry/receipts HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         t.write_all(head.as_bytes()).unwrap();
-        t.write_all(&body).expect("the whole body is taken, not reset");
+        t.write_all(&body)
+            .expect("the whole body is taken, not reset");
         let mut out = String::new();
         let _ = t.read_to_string(&mut out);
         out
@@ -92,10 +118,19 @@ async fn ten_thousand_nested_arrays_are_a_4xx() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     for path in ["/batch/", "/consentry/receipts"] {
         let r = post(&c, path, deep.clone()).await;
-        assert!(r.status.is_client_error(), "{path}: {} {}", r.status, r.text());
+        assert!(
+            r.status.is_client_error(),
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
         let e = error_of(&r);
         let reason = r.json()["reason"].as_str().unwrap_or("").to_string();
-        assert!(e.contains("recursion limit") || reason.contains("nested too deeply"), "{path}: {}", r.text());
+        assert!(
+            e.contains("recursion limit") || reason.contains("nested too deeply"),
+            "{path}: {}",
+            r.text()
+        );
     }
     // Deep nesting inside a property of an otherwise good event.
     let ev = batch("s", &[&uuid(1)]).replace("\"d1\"", &format!("\"d1\",\"x\":{deep}"));
@@ -114,13 +149,25 @@ async fn a_lone_surrogate_is_a_4xx() {
         let r = post(&c, "/batch/", ev).await;
         assert_eq!(r.status, 400, "{lone}: {}", r.text());
         let e = error_of(&r);
-        assert!(e.contains("surrogate") || e.contains("hex escape"), "{lone}: {e}");
+        assert!(
+            e.contains("surrogate") || e.contains("hex escape"),
+            "{lone}: {e}"
+        );
     }
     let l = chain(1, 1, &"a".repeat(64));
-    let forged = l[0].to_json().replace("\"path\":\"/\"", "\"path\":\"/\\udc00\"");
+    let forged = l[0]
+        .to_json()
+        .replace("\"path\":\"/\"", "\"path\":\"/\\udc00\"");
     let r = post(&c, "/consentry/receipts", format!("[{forged}]")).await;
     assert_eq!(r.status, 422, "{}", r.text());
-    assert!(r.json()["reason"].as_str().unwrap().contains("unpaired surrogate"), "{}", r.text());
+    assert!(
+        r.json()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unpaired surrogate"),
+        "{}",
+        r.text()
+    );
     assert_eq!(count(&stats(&c).await, "receipts"), 0);
     c.stop().await;
 }
@@ -143,9 +190,20 @@ async fn a_million_receipt_chain_in_one_body_is_a_413_after_64_kib() {
         }
         Ok::<_, std::io::Error>(Bytes::from(s))
     }));
-    let r = call(&c, "POST", "/consentry/receipts", &[], Body::from_stream(parts)).await;
+    let r = call(
+        &c,
+        "POST",
+        "/consentry/receipts",
+        &[],
+        Body::from_stream(parts),
+    )
+    .await;
     assert_eq!(r.status, 413, "{}", r.text());
-    assert!(made.load(Ordering::SeqCst) < 200, "{} receipts made", made.load(Ordering::SeqCst));
+    assert!(
+        made.load(Ordering::SeqCst) < 200,
+        "{} receipts made",
+        made.load(Ordering::SeqCst)
+    );
     // In gzip, the same chain unpacks past 1 MiB: 413 too, and more than 1000 receipts
     // in one body that does fit is refused by count.
     let mut m = ChainMaker::new([4; 16], &"a".repeat(64));
@@ -154,7 +212,11 @@ async fn a_million_receipt_chain_in_one_body_is_a_413_after_64_kib() {
     assert!(packed.len() < 64 * 1024, "{}", packed.len());
     let r = post(&c, "/consentry/receipts", packed).await;
     assert_eq!(r.status, 413, "{}", r.text());
-    assert!(error_of(&r).contains("at most 1000 receipts"), "{}", r.text());
+    assert!(
+        error_of(&r).contains("at most 1000 receipts"),
+        "{}",
+        r.text()
+    );
     assert_eq!(count(&stats(&c).await, "receipts"), 0);
     c.stop().await;
 }
@@ -170,12 +232,18 @@ async fn a_million_receipt_chain_stored_verifies_and_exports_in_bounded_memory()
     for _ in 0..N {
         piece.push(m.next_receipt());
         if piece.len() == 20_000 {
-            c.app.store.insert_unchecked(std::mem::take(&mut piece)).await.unwrap();
+            c.app
+                .store
+                .insert_unchecked(std::mem::take(&mut piece))
+                .await
+                .unwrap();
         }
     }
     c.app.store.insert_unchecked(piece).await.unwrap();
     let mut reports = Vec::new();
-    let broken = verify::verify_store(&c.app.store, |r| reports.push(r.clone())).await.unwrap();
+    let broken = verify::verify_store(&c.app.store, |r| reports.push(r.clone()))
+        .await
+        .unwrap();
     assert_eq!(broken, 0, "{reports:?}");
     assert_eq!(reports[0].receipts, N as u64);
     // The next receipt still links (the collector reads only the chain's end).
@@ -185,7 +253,9 @@ async fn a_million_receipt_chain_stored_verifies_and_exports_in_bounded_memory()
     // The export streams: read it chunk by chunk, never holding it whole.
     use tower::ServiceExt;
     let subject = ChainMaker::subject_id([6; 16]);
-    let rq = axum::http::Request::get(format!("/consentry/subjects/{subject}")).body(Body::empty()).unwrap();
+    let rq = axum::http::Request::get(format!("/consentry/subjects/{subject}"))
+        .body(Body::empty())
+        .unwrap();
     let res = c.router(None).oneshot(rq).await.unwrap();
     assert_eq!(res.status(), 200);
     let mut body = res.into_body().into_data_stream();
@@ -199,8 +269,14 @@ async fn a_million_receipt_chain_stored_verifies_and_exports_in_bounded_memory()
         tail = chunk.to_vec();
     }
     assert!(bytes > N * 400, "{bytes} bytes");
-    assert!(chunks > 1000 && biggest < 1 << 20, "{chunks} chunks, the biggest {biggest} bytes");
-    assert!(String::from_utf8_lossy(&tail).ends_with("}}"), "the export is complete");
+    assert!(
+        chunks > 1000 && biggest < 1 << 20,
+        "{chunks} chunks, the biggest {biggest} bytes"
+    );
+    assert!(
+        String::from_utf8_lossy(&tail).ends_with("}}"),
+        "the export is complete"
+    );
     c.stop().await;
 }
 

@@ -37,11 +37,18 @@ async fn every_acknowledged_receipt_survives_a_stop() {
         for t in tasks {
             acked.extend(t.await.unwrap());
         }
-        assert!(!acked.is_empty(), "{kind}: something was acknowledged before the stop");
+        assert!(
+            !acked.is_empty(),
+            "{kind}: something was acknowledged before the stop"
+        );
         // Opened again: every acknowledged receipt is there.
         let c = start(&db, demo_settings()).await;
         let stored = count(&stats(&c).await, "receipts") as usize;
-        assert!(stored >= acked.len(), "{kind}: {stored} stored, {} acknowledged", acked.len());
+        assert!(
+            stored >= acked.len(),
+            "{kind}: {stored} stored, {} acknowledged",
+            acked.len()
+        );
         for n in 0..8u8 {
             let subject = consentry_collector::evidence::ChainMaker::subject_id([40 + n; 16]);
             let a = get(&c, &format!("/consentry/subjects/{subject}")).await;
@@ -51,8 +58,14 @@ async fn every_acknowledged_receipt_survives_a_stop() {
             let body = a.text();
             for id in acked.iter() {
                 // Each acknowledged id of this subject's chain is in its export.
-                if chain(40 + n, 30, &"a".repeat(64)).iter().any(|r| r.id() == id) {
-                    assert!(body.contains(id.as_str()), "{kind}: {id} acknowledged but not stored");
+                if chain(40 + n, 30, &"a".repeat(64))
+                    .iter()
+                    .any(|r| r.id() == id)
+                {
+                    assert!(
+                        body.contains(id.as_str()),
+                        "{kind}: {id} acknowledged but not stored"
+                    );
                 }
             }
         }
