@@ -22,10 +22,10 @@ pub fn run() -> Result<()> {
         texts: "3d0d4cb3f0146288497993446d5a26bdd2d2441b73fa1e39620468e14b09de91".into(),
         choices: vec![
             ("necessary".into(), true),
-            ("analytics".into(), i % 2 == 0),
-            ("marketing".into(), i % 3 == 0),
+            ("analytics".into(), i.is_multiple_of(2)),
+            ("marketing".into(), i.is_multiple_of(3)),
         ],
-        method: if i % 2 == 0 {
+        method: if i.is_multiple_of(2) {
             Method::AcceptAll
         } else {
             Method::Withdraw

@@ -88,7 +88,7 @@ mod tests {
         d
     }
 
-    fn write(d: &PathBuf, total_brotli: u64, max: u64) -> (PathBuf, PathBuf) {
+    fn write(d: &std::path::Path, total_brotli: u64, max: u64) -> (PathBuf, PathBuf) {
         let m = d.join("manifest.json");
         let b = d.join("budget.json");
         let manifest = serde_json::json!({

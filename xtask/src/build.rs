@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repo").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repo")
+        .to_path_buf()
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -29,10 +32,17 @@ pub fn ensure_built() -> Result<()> {
     let root = root();
     let out = root.join("pkg/cdn/manifest.json");
     let built = std::fs::metadata(&out).and_then(|m| m.modified()).ok();
-    let newest = ["src", "pkg-templates", "www/npm", "Cargo.toml", "Cargo.lock", "package-lock.json"]
-        .iter()
-        .filter_map(|p| newest_mtime(&root.join(p)))
-        .max();
+    let newest = [
+        "src",
+        "pkg-templates",
+        "www/npm",
+        "Cargo.toml",
+        "Cargo.lock",
+        "package-lock.json",
+    ]
+    .iter()
+    .filter_map(|p| newest_mtime(&root.join(p)))
+    .max();
     match (built, newest) {
         (Some(b), Some(n)) if b >= n => Ok(()),
         _ => build(),
@@ -42,7 +52,11 @@ pub fn ensure_built() -> Result<()> {
 fn newest_mtime(p: &Path) -> Option<std::time::SystemTime> {
     let meta = std::fs::metadata(p).ok()?;
     if meta.is_dir() {
-        std::fs::read_dir(p).ok()?.filter_map(|e| e.ok()).filter_map(|e| newest_mtime(&e.path())).max()
+        std::fs::read_dir(p)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| newest_mtime(&e.path()))
+            .max()
     } else {
         meta.modified().ok()
     }
@@ -57,7 +71,9 @@ pub fn target_dir(root: &Path) -> PathBuf {
 }
 
 pub fn sh(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed ({status})");
     }
@@ -67,20 +83,29 @@ pub fn sh(cmd: &mut Command) -> Result<()> {
 /// Installs the wasm target and the pinned npm tools when they are missing.
 pub fn ensure_tools() -> Result<()> {
     let root = root();
-    let targets = Command::new("rustup").args(["target", "list", "--installed"]).output();
-    let has = targets.map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown")).unwrap_or(false);
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    let has = targets
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+        .unwrap_or(false);
     if !has {
         eprintln!("Installing the wasm32-unknown-unknown target…");
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     let stamp = root.join("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package-lock.json"))) {
+    let fresh = match (
+        std::fs::metadata(&stamp),
+        std::fs::metadata(root.join("package-lock.json")),
+    ) {
         (Ok(a), Ok(b)) => a.modified().ok() >= b.modified().ok(),
         _ => false,
     };
     if !fresh {
         eprintln!("Installing the pinned npm tools (npm ci)…");
-        sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&root))?;
+        sh(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&root))?;
     }
     Ok(())
 }
@@ -91,7 +116,9 @@ pub fn build() -> Result<()> {
     let started = std::time::Instant::now();
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
     // Remap machine-specific paths so the same source gives the same bytes everywhere.
     let flags = format!(
         "--remap-path-prefix={}=/cargo --remap-path-prefix={}=/consentry",
@@ -99,7 +126,16 @@ pub fn build() -> Result<()> {
         root.display()
     );
     sh(Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "consentry", "--lib", "--release", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "consentry",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .env("RUSTFLAGS", flags)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .current_dir(&root))?;
@@ -117,7 +153,10 @@ pub fn build() -> Result<()> {
     wasm_opt(&root, &wasm_in, &wasm)?;
     std::fs::copy(&wasm, npm.join("consentry_bg.wasm"))?;
     let shell = shell_js(&root)?;
-    std::fs::write(npm.join("shell.js"), format!("{shell}\nexport {{ instantiate, shell, explain }};\n"))?;
+    std::fs::write(
+        npm.join("shell.js"),
+        format!("{shell}\nexport {{ instantiate, shell, explain }};\n"),
+    )?;
     for f in ["index.d.ts", "README.md"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
@@ -128,7 +167,10 @@ pub fn build() -> Result<()> {
         .map(|(code, _)| format!("{code}: new URL('./lang/{code}.json', import.meta.url), "))
         .collect();
     let index = std::fs::read_to_string(root.join("pkg-templates/index.js"))?;
-    std::fs::write(npm.join("index.js"), fill(&index, "/*{{langFiles}}*/", files.trim_end())?)?;
+    std::fs::write(
+        npm.join("index.js"),
+        fill(&index, "/*{{langFiles}}*/", files.trim_end())?,
+    )?;
     write_langs(&npm, &langs)?;
     write_errors(&npm)?;
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
@@ -146,14 +188,24 @@ pub fn build() -> Result<()> {
     let pin = format!("'{}'", sri(&std::fs::read(cdn.join("consentry_bg.wasm"))?));
     let loader = fill(&loader, "'{{wasmIntegrity}}'", &pin)?;
     let joined = work.join("consentry.js");
-    std::fs::write(&joined, format!("(function(){{\n{shell}\n{loader}\n}})();\n"))?;
+    std::fs::write(
+        &joined,
+        format!("(function(){{\n{shell}\n{loader}\n}})();\n"),
+    )?;
     // terser, not esbuild, for the file every visitor loads: it also turns the shell's function
     // expressions into arrows (none of them uses `this` or is a constructor) and runs its passes
     // to a fixed point: about 3% smaller than esbuild's output.
     sh(Command::new("node")
         .arg(root.join("node_modules/terser/bin/terser"))
         .arg(&joined)
-        .args(["--ecma", "2020", "--compress", "passes=3,arrows=true,unsafe_arrows=true", "--mangle", "toplevel=true"])
+        .args([
+            "--ecma",
+            "2020",
+            "--compress",
+            "passes=3,arrows=true,unsafe_arrows=true",
+            "--mangle",
+            "toplevel=true",
+        ])
         .arg("--output")
         .arg(cdn.join("consentry.js")))?;
     write_langs(&cdn, &langs)?;
@@ -165,13 +217,25 @@ pub fn build() -> Result<()> {
     reset_dir(&dist)?;
     sh(Command::new(&esbuild)
         .arg(root.join("www/npm/main.js"))
-        .args(["--bundle", "--format=esm", "--minify", "--target=es2020", "--log-level=warning"])
+        .args([
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--target=es2020",
+            "--log-level=warning",
+        ])
         .arg(format!("--alias:consentry={}", npm.display()))
         .arg(format!("--outfile={}", dist.join("npm-demo.js").display())))?;
-    std::fs::copy(npm.join("consentry_bg.wasm"), dist.join("consentry_bg.wasm"))?;
+    std::fs::copy(
+        npm.join("consentry_bg.wasm"),
+        dist.join("consentry_bg.wasm"),
+    )?;
     write_langs(&dist, &langs)?;
     write_errors(&dist)?;
-    eprintln!("Built pkg/npm and pkg/cdn in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "Built pkg/npm and pkg/cdn in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -182,7 +246,10 @@ fn shell_js(root: &Path) -> Result<String> {
     let shell = std::fs::read_to_string(root.join("src/web/shell.js"))?;
     let css = std::fs::read_to_string(root.join("src/web/banner.css"))?;
     let css: String = css.lines().map(str::trim).collect();
-    let version = cargo_field(&std::fs::read_to_string(root.join("Cargo.toml"))?, "version")?;
+    let version = cargo_field(
+        &std::fs::read_to_string(root.join("Cargo.toml"))?,
+        "version",
+    )?;
     let shell = fill(&shell, "'{{version}}'", &serde_json::to_string(&version)?)?;
     fill(&shell, "'{{css}}'", &serde_json::to_string(&css)?)
 }
@@ -193,30 +260,51 @@ fn shell_js(root: &Path) -> Result<String> {
 fn lang_tables(root: &Path) -> Result<Vec<(String, String)>> {
     let dir = root.join("src/core/lang");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+    {
         let path = entry?.path();
-        let Some(code) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+        let Some(code) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
             bail!("{}: only <code>.json files belong there", path.display());
         };
         let text = std::fs::read_to_string(&path)?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-        let Some(obj) = value.as_object() else { bail!("{}: expected an object of texts", path.display()) };
-        if let Some((k, _)) = obj.iter().find(|(_, v)| v.as_str().map_or(true, str::is_empty)) {
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let Some(obj) = value.as_object() else {
+            bail!("{}: expected an object of texts", path.display())
+        };
+        if let Some((k, _)) = obj
+            .iter()
+            .find(|(_, v)| v.as_str().is_none_or(str::is_empty))
+        {
             bail!("{}: {k} must be a non-empty string", path.display());
         }
         out.push((code.to_string(), value));
     }
     out.sort_by_key(|(code, _)| (code != "en", code.clone()));
-    let Some((_, en)) = out.first().filter(|(c, _)| c == "en") else { bail!("{}: en.json is missing", dir.display()) };
-    let names: Vec<String> = en.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let Some((_, en)) = out.first().filter(|(c, _)| c == "en") else {
+        bail!("{}: en.json is missing", dir.display())
+    };
+    let names: Vec<String> = en
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
     for (code, v) in &out {
-        let mine: Vec<String> = v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        let mine: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
         if mine != names {
             bail!("src/core/lang/{code}.json must have exactly the text names of en.json");
         }
     }
-    out.into_iter().map(|(c, v)| Ok((c, serde_json::to_string(&v)?))).collect()
+    out.into_iter()
+        .map(|(c, v)| Ok((c, serde_json::to_string(&v)?)))
+        .collect()
 }
 
 /// Writes every language but English (which is inside the .wasm) to `<dir>/lang/`.
@@ -231,13 +319,19 @@ fn write_langs(dir: &Path, langs: &[(String, String)]) -> Result<()> {
 /// Writes `<dir>/errors.json`: the words of each config problem (`config::MESSAGES`, indexed by
 /// the number the `.wasm` reports), fetched by the shell only when a config is wrong.
 fn write_errors(dir: &Path) -> Result<()> {
-    std::fs::write(dir.join("errors.json"), serde_json::to_string(&consentry::core::config::MESSAGES[..])?)?;
+    std::fs::write(
+        dir.join("errors.json"),
+        serde_json::to_string(&consentry::core::config::MESSAGES[..])?,
+    )?;
     Ok(())
 }
 
 /// The Subresource Integrity value of `bytes`.
 fn sri(bytes: &[u8]) -> String {
-    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)))
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
 }
 
 /// `template` with its one `marker` replaced.
@@ -254,14 +348,24 @@ fn reset_dir(d: &Path) -> Result<()> {
     Ok(())
 }
 
-
 fn wasm_opt(root: &Path, input: &Path, out: &Path) -> Result<()> {
     sh(Command::new("node")
         .arg(root.join("node_modules/binaryen/bin/wasm-opt"))
         .arg(input)
         // -Oz, then restructured control flow, similar functions merged, and -Oz again until
         // nothing changes: 1% smaller than -Oz alone.
-        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "--merge-similar-functions", "-Oz", "--converge", "--strip-debug", "--strip-producers", "-o"])
+        .args([
+            "-Oz",
+            "--flatten",
+            "--rereloop",
+            "-Oz",
+            "--merge-similar-functions",
+            "-Oz",
+            "--converge",
+            "--strip-debug",
+            "--strip-producers",
+            "-o",
+        ])
         .arg(out))
 }
 
@@ -279,7 +383,10 @@ fn package_json(root: &Path) -> Result<String> {
     let mut out = std::fs::read_to_string(root.join("pkg-templates/package.json"))?;
     for key in ["version", "description", "license"] {
         let v = cargo_field(&toml, key)?;
-        out = out.replace(&format!("{{{{{key}}}}}"), &v.replace('\\', "\\\\").replace('"', "\\\""));
+        out = out.replace(
+            &format!("{{{{{key}}}}}"),
+            &v.replace('\\', "\\\\").replace('"', "\\\""),
+        );
     }
     Ok(out)
 }
@@ -290,7 +397,11 @@ pub fn sizes(bytes: &[u8]) -> (usize, usize, usize) {
     gz.write_all(bytes).expect("in-memory gzip");
     let gz = gz.finish().expect("in-memory gzip").len();
     let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
     brotli::BrotliCompress(&mut &bytes[..], &mut br, &params).expect("in-memory brotli");
     (bytes.len(), gz, br.len())
 }
@@ -306,7 +417,12 @@ fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
     let names = ["consentry.js", "consentry_bg.wasm"]
         .iter()
         .map(|n| n.to_string())
-        .chain(langs.iter().skip(1).map(|(code, _)| format!("lang/{code}.json")))
+        .chain(
+            langs
+                .iter()
+                .skip(1)
+                .map(|(code, _)| format!("lang/{code}.json")),
+        )
         .chain(["errors.json".to_string()]);
     for name in names {
         let bytes = std::fs::read(cdn.join(&name))?;
@@ -321,18 +437,30 @@ fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
             (raw, gz, br) = (raw + r, gz + g, br + b);
         }
         let sri = sri(&bytes);
-        files.insert(name.clone(), serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri}));
+        files.insert(
+            name.clone(),
+            serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri}),
+        );
         eprintln!("  pkg/cdn/{name:<18} {r:>7} B raw {g:>6} B gzip {b:>6} B brotli");
     }
-    eprintln!("  {:<27} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli", "total (English visitor)");
+    eprintln!(
+        "  {:<27} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli",
+        "total (English visitor)"
+    );
     let (name, r, g, b) = largest;
     let (wr, wg, wb) = (raw + r, gz + g, br + b);
-    eprintln!("  {:<27} {wr:>7} B raw {wg:>6} B gzip {wb:>6} B brotli", format!("total + {name}"));
+    eprintln!(
+        "  {:<27} {wr:>7} B raw {wg:>6} B gzip {wb:>6} B brotli",
+        format!("total + {name}")
+    );
     let manifest = serde_json::json!({
         "files": files,
         "total": {"raw": raw, "gzip": gz, "brotli": br},
         "totalWithLanguage": {"raw": wr, "gzip": wg, "brotli": wb, "largest": name},
     });
-    std::fs::write(cdn.join("manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+    std::fs::write(
+        cdn.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
     Ok(())
 }

@@ -35,7 +35,10 @@ pub fn run(args: &[String]) -> Result<()> {
     for a in args {
         match LAYERS.iter().find(|l| **l == a.as_str()) {
             Some(l) => wanted.push(l),
-            None => bail!("unknown argument {a:?} (test takes layer names: {})", LAYERS.join(" ")),
+            None => bail!(
+                "unknown argument {a:?} (test takes layer names: {})",
+                LAYERS.join(" ")
+            ),
         }
     }
     if wanted.is_empty() {
@@ -61,10 +64,16 @@ pub fn run(args: &[String]) -> Result<()> {
                 o
             }
             "wasm" => wasm(&root),
-            "e2e" if !built => skipped("e2e", "skipped: the build failed, so there is nothing to serve"),
+            "e2e" if !built => skipped(
+                "e2e",
+                "skipped: the build failed, so there is nothing to serve",
+            ),
             // Run alone, the end-to-end layer still needs current packages to serve.
             "e2e" if !wanted.contains(&"build") && crate::build::ensure_built().is_err() => {
-                skipped("e2e", "skipped: the build failed, so there is nothing to serve")
+                skipped(
+                    "e2e",
+                    "skipped: the build failed, so there is nothing to serve",
+                )
             }
             "e2e" => e2e(&root),
             _ => unreachable!(),
@@ -114,7 +123,15 @@ fn banner(layer: &str) {
 
 fn skipped(name: &'static str, why: &str) -> Outcome {
     println!("{why}");
-    Outcome { name, ok: false, passed: 0, failed: 1, counted: false, secs: 0.0, note: why.into() }
+    Outcome {
+        name,
+        ok: false,
+        passed: 0,
+        failed: 1,
+        counted: false,
+        secs: 0.0,
+        note: why.into(),
+    }
 }
 
 use crate::build::target_dir;
@@ -129,7 +146,9 @@ fn cargo() -> Command {
 /// Returns (exit success, everything it printed on stdout and stderr).
 fn tee(cmd: &mut Command) -> Result<(bool, String)> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().with_context(|| format!("could not start {cmd:?}"))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start {cmd:?}"))?;
     let out = child.stdout.take().context("no stdout pipe")?;
     let err = child.stderr.take().context("no stderr pipe")?;
     fn pump<R: Read + Send + 'static>(r: R, to_err: bool) -> std::thread::JoinHandle<String> {
@@ -163,7 +182,9 @@ fn libtest_counts(text: &str) -> Option<(u64, u64)> {
     let mut found = false;
     let (mut p, mut f) = (0, 0);
     for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
         found = true;
         for part in rest.split(';') {
             let words: Vec<&str> = part.split_whitespace().collect();
@@ -185,10 +206,16 @@ fn node_counts(text: &str) -> Option<(u64, u64)> {
     let (mut p, mut f) = (None, None);
     for line in text.lines() {
         let l = line.trim_start_matches(|c: char| c == '#' || c == 'ℹ' || c.is_whitespace());
-        if let Some(n) = l.strip_prefix("pass ").and_then(|n| n.trim().parse::<u64>().ok()) {
+        if let Some(n) = l
+            .strip_prefix("pass ")
+            .and_then(|n| n.trim().parse::<u64>().ok())
+        {
             p = Some(n);
         }
-        if let Some(n) = l.strip_prefix("fail ").and_then(|n| n.trim().parse::<u64>().ok()) {
+        if let Some(n) = l
+            .strip_prefix("fail ")
+            .and_then(|n| n.trim().parse::<u64>().ok())
+        {
             f = Some(n);
         }
     }
@@ -204,10 +231,20 @@ fn outcome(name: &'static str, ok: bool, counts: Option<(u64, u64)>, note: &str)
     if !ok && failed == 0 {
         failed = 1;
         if note.is_empty() {
-            note = String::from("the command failed before reporting test failures (see its output above)");
+            note = String::from(
+                "the command failed before reporting test failures (see its output above)",
+            );
         }
     }
-    Outcome { name, ok, passed, failed, counted, secs: 0.0, note }
+    Outcome {
+        name,
+        ok,
+        passed,
+        failed,
+        counted,
+        secs: 0.0,
+        note,
+    }
 }
 
 fn native(_root: &Path) -> Outcome {
@@ -223,7 +260,10 @@ fn native(_root: &Path) -> Outcome {
     };
     let url = cluster.url("postgres");
     println!("PostgreSQL for the collector's tests: {url}");
-    match tee(cargo().args(["test", "--workspace"]).env("CONSENTRY_TEST_PG", &url)) {
+    match tee(cargo()
+        .args(["test", "--workspace"])
+        .env("CONSENTRY_TEST_PG", &url))
+    {
         Ok((ok, text)) => outcome("native", ok, libtest_counts(&text), ""),
         Err(e) => outcome("native", false, None, &format!("{e:#}")),
     }
@@ -233,18 +273,39 @@ fn native(_root: &Path) -> Outcome {
 fn build_and_budget() -> (Outcome, bool) {
     if let Err(e) = bindgen_versions_match(&crate::build::root()) {
         eprintln!("{e:#}");
-        return (outcome("build", false, Some((0, 1)), "wasm-bindgen versions differ (see above)"), false);
+        return (
+            outcome(
+                "build",
+                false,
+                Some((0, 1)),
+                "wasm-bindgen versions differ (see above)",
+            ),
+            false,
+        );
     }
     if let Err(e) = crate::build::ensure_built() {
         eprintln!("build failed: {e:#}");
-        return (outcome("build", false, None, "the build failed (see its output above)"), false);
+        return (
+            outcome(
+                "build",
+                false,
+                None,
+                "the build failed (see its output above)",
+            ),
+            false,
+        );
     }
     println!("pkg/ is up to date; checking the size budget (bench/budget.json)");
     let o = match crate::budget::check() {
         Ok(()) => outcome("build", true, Some((1, 0)), "build + size budget"),
         Err(e) => {
             eprintln!("{e:#}");
-            outcome("build", false, Some((0, 1)), "over the size budget (see above)")
+            outcome(
+                "build",
+                false,
+                Some((0, 1)),
+                "over the size budget (see above)",
+            )
         }
     };
     (o, true)
@@ -252,11 +313,32 @@ fn build_and_budget() -> (Outcome, bool) {
 
 fn wasm(root: &Path) -> Outcome {
     let runner = target_dir(root).join("debug/wbg-test-runner");
-    if let Err(e) = crate::build::sh(cargo().args(["build", "--quiet", "-p", "xtask", "--bin", "wbg-test-runner"])) {
-        return outcome("wasm", false, None, &format!("building the test runner: {e:#}"));
+    if let Err(e) = crate::build::sh(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "xtask",
+        "--bin",
+        "wbg-test-runner",
+    ])) {
+        return outcome(
+            "wasm",
+            false,
+            None,
+            &format!("building the test runner: {e:#}"),
+        );
     }
     let r = tee(cargo()
-        .args(["test", "-p", "consentry", "--target", "wasm32-unknown-unknown", "--test", "browser", "--no-default-features"])
+        .args([
+            "test",
+            "-p",
+            "consentry",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "browser",
+            "--no-default-features",
+        ])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
@@ -271,23 +353,38 @@ fn wasm(root: &Path) -> Outcome {
 
 fn e2e(root: &Path) -> Outcome {
     // The tests start `target/debug/xtask serve`; make sure that binary is this source's.
-    if let Err(e) = crate::build::sh(cargo().args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"])) {
+    if let Err(e) =
+        crate::build::sh(cargo().args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"]))
+    {
         return outcome("e2e", false, None, &format!("building xtask: {e:#}"));
     }
     let dir = root.join("tests/e2e");
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".test.mjs")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".test.mjs"))
+            })
             .collect(),
-        Err(e) => return outcome("e2e", false, None, &format!("reading {}: {e}", dir.display())),
+        Err(e) => {
+            return outcome(
+                "e2e",
+                false,
+                None,
+                &format!("reading {}: {e}", dir.display()),
+            )
+        }
     };
     files.sort();
     if files.is_empty() {
         return outcome("e2e", false, None, "no tests/e2e/*.test.mjs files");
     }
     let mut cmd = Command::new("node");
-    cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]).args(&files).current_dir(root);
+    cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(&files)
+        .current_dir(root);
     match tee(&mut cmd) {
         Ok((ok, text)) => outcome("e2e", ok, node_counts(&text), ""),
         Err(e) => outcome("e2e", false, None, &format!("{e:#}")),
@@ -299,19 +396,32 @@ fn e2e(root: &Path) -> Outcome {
 fn bindgen_versions_match(root: &Path) -> Result<()> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let versions = lock_versions(&lock);
-    let get = |name: &str| versions.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+    let get = |name: &str| {
+        versions
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
     let lib = get("wasm-bindgen");
     if lib.len() != 1 {
         bail!("Cargo.lock should hold exactly one wasm-bindgen version, holds {lib:?}");
     }
-    for other in ["wasm-bindgen-cli", "wasm-bindgen-cli-support", "wasm-bindgen-test-shared"] {
+    for other in [
+        "wasm-bindgen-cli",
+        "wasm-bindgen-cli-support",
+        "wasm-bindgen-test-shared",
+    ] {
         for v in get(other) {
             if v != lib[0] {
                 bail!("Cargo.lock: {other} {v} differs from wasm-bindgen {}: pin both to the same version", lib[0]);
             }
         }
     }
-    println!("wasm-bindgen {} everywhere (module, CLI, test runner)", lib[0]);
+    println!(
+        "wasm-bindgen {} everywhere (module, CLI, test runner)",
+        lib[0]
+    );
     Ok(())
 }
 
@@ -320,7 +430,10 @@ fn lock_versions(lock: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut name: Option<String> = None;
     for line in lock.lines() {
-        let field = |key: &str| line.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_string());
+        let field = |key: &str| {
+            line.strip_prefix(key)
+                .map(|v| v.trim().trim_matches('"').to_string())
+        };
         if line == "[[package]]" {
             name = None;
         } else if let Some(n) = field("name = ") {
@@ -338,7 +451,11 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     eprintln!("Installing chromium and chromium-driver with apt…");
-    let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     let apt = |args: &[&str]| -> Result<()> {
         let mut c = if root_user {
             Command::new("apt-get")
@@ -351,7 +468,13 @@ fn ensure_chromium() -> Result<()> {
         crate::build::sh(&mut c)
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])?;
+    apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])?;
     if !Path::new("/usr/bin/chromedriver").exists() {
         bail!("apt installed chromium-driver but /usr/bin/chromedriver is still missing");
     }
@@ -384,7 +507,10 @@ mod tests {
         let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\nsource = \"x\"\n\n[[package]]\nname = \"wasm-bindgen-cli\"\nversion = \"0.2.129\"\n";
         assert_eq!(
             lock_versions(lock),
-            vec![("wasm-bindgen".into(), "0.2.130".into()), ("wasm-bindgen-cli".into(), "0.2.129".into())]
+            vec![
+                ("wasm-bindgen".into(), "0.2.130".into()),
+                ("wasm-bindgen-cli".into(), "0.2.129".into())
+            ]
         );
     }
 
@@ -393,7 +519,10 @@ mod tests {
         let o = outcome("x", false, None, "");
         assert_eq!((o.passed, o.failed, o.counted), (0, 1, false));
         let o = outcome("x", false, Some((5, 0)), "");
-        assert_eq!(o.failed, 1, "a non-zero exit with zero parsed failures still fails");
+        assert_eq!(
+            o.failed, 1,
+            "a non-zero exit with zero parsed failures still fails"
+        );
         let o = outcome("x", true, Some((5, 0)), "");
         assert_eq!((o.passed, o.failed, o.ok), (5, 0, true));
     }
