@@ -579,3 +579,63 @@ async fn verification_names_a_tampered_receipt() {
         c.stop().await;
     }
 }
+
+#[tokio::test]
+async fn cors_only_for_the_configured_origins() {
+    let db = sqlite();
+    let settings = Settings {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..demo_settings()
+    };
+    let c = start(&db, settings).await;
+    let preflight = |origin: &'static str| {
+        let c = &c;
+        async move {
+            call(
+                c,
+                "OPTIONS",
+                "/consentry/receipts",
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "POST"),
+                    ("access-control-request-headers", "content-type"),
+                ],
+                Body::empty(),
+            )
+            .await
+        }
+    };
+    let ok = preflight("https://shop.example").await;
+    assert!(ok.status.is_success(), "{}", ok.status);
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    // A simple request (text/plain) from the site: allowed, and the missing-texts header is
+    // readable by its script.
+    let l = chain(1, 1, &"a".repeat(64));
+    let r = call(
+        &c,
+        "POST",
+        "/consentry/receipts",
+        &[
+            ("origin", "https://shop.example"),
+            ("content-type", "text/plain"),
+        ],
+        array(&l),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let exposed = r.headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("consentry-missing-texts"), "{exposed}");
+    c.stop().await;
+}

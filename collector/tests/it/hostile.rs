@@ -304,3 +304,34 @@ proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_gets_a_408() {
+    let db = sqlite();
+    let settings = consentry_collector::Settings {
+        request_timeout: std::time::Duration::from_millis(500),
+        ..demo_settings()
+    };
+    let c = start(&db, settings).await;
+    let s = Served::start(&c).await;
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut t = std::net::TcpStream::connect(addr).unwrap();
+        t.write_all(
+            b"POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"api_key\":",
+        )
+        .unwrap();
+        t.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut out = vec![0u8; 4096];
+        let n = t.read(&mut out).unwrap_or(0);
+        String::from_utf8_lossy(&out[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"error\""), "{answer}");
+    s.stop().await;
+    c.stop().await;
+}
