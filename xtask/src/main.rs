@@ -1,12 +1,11 @@
 //! Consentry's native tool: build the packages, run the demo with its local collector, run every
 //! test layer, and verify evidence. `cargo xtask help` lists the commands.
 mod bench;
+mod bench_collector;
 mod bench_evidence;
 mod budget;
 mod build;
-mod collector;
-mod http;
-mod json;
+mod pg;
 mod server;
 mod test;
 mod verify;
@@ -22,6 +21,7 @@ fn main() -> ExitCode {
     let result = match cmd {
         "bench" => bench::run(rest),
         "bench-evidence" => bench_evidence::run(),
+        "bench-collector" => bench_collector::run(rest),
         "build" => build::run(rest),
         "demo" => server::demo(rest),
         "serve" => server::serve(rest),
@@ -48,8 +48,13 @@ const HELP: &str = "usage: cargo xtask <command>
   serve [--port N] [--db FILE]
                         serve without building (the packages must exist)
   test                  run every test layer: native, wasm-bindgen-test in Chromium, end-to-end
-  verify FILE | --db FILE
-                        verify an exported evidence file or a collector database
+  verify FILE | --db FILE|sqlite:PATH|postgres://… [--require-texts]
+                        verify an exported evidence file or a collector database (and find
+                        receipts whose wording the database lacks)
   bench [--runs=N] [--quick] [--variants]
                         build if needed, then benchmark against the peers (writes bench/RESULTS.md)
-  bench-evidence        receipts hashed and verified per second, natively";
+  bench-evidence        receipts hashed and verified per second, natively
+  bench-collector [--seconds N] [--clients N] [--only postgres|sqlite]
+                        the collector under load with an instance killed mid-run: two instances on
+                        a throw-away PostgreSQL, then one on SQLite; receipts/s, events/s, p50/p99,
+                        receipts lost, forks";

@@ -1,17 +1,23 @@
 //! `cargo xtask serve` / `demo`: the demo site and the collector on 127.0.0.1.
 //!
-//! Owns: argument parsing, routing (collector first, then files), static files (`www/` at `/`,
-//! `pkg/` at `/pkg/`, `www/dist/` at `/dist/`), MIME types, the CSP header of the CSP test pages,
-//! and a clean stop on Ctrl-C / SIGTERM (the database is closed). HTTP itself is `http.rs`; the
-//! collector's answers are `collector.rs`. Must never: serve a file outside those three folders
-//! (no `..`, also percent-encoded), or die on a request (a panic becomes a 500).
-use crate::collector::{self, Collector, Reply};
-use crate::http::{Request, Response, Server};
+//! The collector is `consentry-collector`'s router (SQLite, data-subject requests open: the
+//! end-to-end tests read exports without credentials); every other path is a static file:
+//! `www/` at `/`, `pkg/` at `/pkg/`, `www/dist/` at `/dist/` (tower-http's `ServeDir`, which
+//! refuses paths that leave its folder), with the MIME types below and the CSP header on
+//! `/csp.html` and `/csp/…`. Prints `http://127.0.0.1:PORT/` on its own line, then
+//! `collector db: PATH`; stops cleanly on Ctrl-C / SIGTERM (requests in flight finish, the
+//! database is closed). Must never: serve a file outside those three folders.
 use anyhow::{anyhow, bail, Context, Result};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use consentry_collector::{server, Collector, Settings, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tower_http::services::ServeDir;
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'";
 
@@ -25,7 +31,7 @@ pub fn demo(args: &[String]) -> Result<()> {
 pub fn serve(args: &[String]) -> Result<()> {
     let root = crate::build::root();
     let mut port: u16 = 8080;
-    let mut db = root.join("target/demo/collector.sqlite");
+    let mut db = root.join("target/demo/consentry.sqlite");
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| anyhow!("{a} needs a value"));
@@ -35,144 +41,56 @@ pub fn serve(args: &[String]) -> Result<()> {
             _ => bail!("unknown argument {a:?} (serve takes --port N and --db FILE)"),
         }
     }
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let collector = Collector::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on port {port}"))?;
-    let port = listener.local_addr()?.port();
-
-    let (signal, stopping) = std::sync::mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = signal.send(());
+    tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_writer(std::io::stderr).try_init().ok();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async move {
+        let store = Store::open(&format!("sqlite:{}", db.display()), 1).await.with_context(|| format!("opening {}", db.display()))?;
+        let settings = Settings { open_subject_requests: true, ..Settings::default() };
+        let collector = Collector::start(store, settings)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on port {port}"))?;
+        let port = listener.local_addr()?.port();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "http://127.0.0.1:{port}/")?;
+        writeln!(out, "collector db: {}", collector.app.store.describe())?;
+        out.flush()?;
+        drop(out);
+        let router = collector.router(Some(static_files(&root)));
+        server::serve(listener, router, 256, Duration::from_secs(2), server::shutdown_signal()).await;
+        collector.stop().await;
+        eprintln!("stopped");
+        Ok(())
     })
-    .context("installing the Ctrl-C handler")?;
+}
 
-    let collector: Arc<Shared> = Arc::new(Mutex::new(Some(collector)));
-    let shared = collector.clone();
-    let server = Server::start(listener, Arc::new(move |rq: &mut Request| handle(rq, &root, &shared)))?;
+/// The demo's files: `www/`, `pkg/` at `/pkg/`, `www/dist/` at `/dist/`.
+pub fn static_files(root: &Path) -> Router {
+    Router::new()
+        .nest_service("/pkg", ServeDir::new(root.join("pkg")))
+        .nest_service("/dist", ServeDir::new(root.join("www/dist")))
+        .fallback_service(ServeDir::new(root.join("www")))
+        .layer(middleware::from_fn(file_headers))
+}
 
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "http://127.0.0.1:{port}/")?;
-    let shown = std::fs::canonicalize(&db).unwrap_or(db);
-    writeln!(out, "collector db: {}", shown.display())?;
-    out.flush()?;
-    drop(out);
-
-    let _ = stopping.recv();
-    // Requests in flight get a moment; a client stalled mid-request is abandoned.
-    if !server.stop(Duration::from_secs(2)) {
-        eprintln!("serve: a request was still being received; abandoning it");
+/// Files are read, never written: other methods are 405. Successful answers get the MIME
+/// type of their extension (the table below) and the CSP pages their header.
+async fn file_headers(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({ "error": "method not allowed" }))).into_response();
     }
-    if let Some(c) = lock(&collector).take() {
-        c.close()?;
-    }
-    eprintln!("stopped");
-    Ok(())
-}
-
-/// The collector, or `None` once the server is stopping (the database is closed).
-type Shared = Mutex<Option<Collector>>;
-
-fn lock(c: &Shared) -> std::sync::MutexGuard<'_, Option<Collector>> {
-    c.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Answers one request: the collector's routes, else a file.
-fn handle(rq: &mut Request, root: &Path, collector: &Shared) -> Response {
-    let path = rq.target.split(['?', '#']).next().unwrap_or("/").to_string();
-    let method = rq.method.clone();
-    let method = method.as_str();
-    let body = match method {
-        "POST" | "PUT" | "DELETE" | "PATCH" => collector::read_body(rq.body_length, rq.body()),
-        _ => Ok(Vec::new()),
-    };
-    let mut db = lock(collector);
-    let Some(c) = db.as_mut() else {
-        return json(collector::error(503, "the server is stopping", &[]));
-    };
-    let routed = match body {
-        Ok(b) => c.route(method, &path, &b),
-        Err(r) => Some(c.log_refusal(&path, r)),
-    };
-    drop(db);
-    let answer = match routed {
-        Some(r) => json(r),
-        None if method == "GET" || method == "HEAD" => static_file(root, &path),
-        None => json(collector::error(405, "method not allowed", &[])),
-    };
-    answer.header("Cache-Control", "no-store")
-}
-
-fn json(r: Reply) -> Response {
-    Response::new(r.status, "application/json", r.body.into_bytes())
-}
-
-fn static_file(root: &Path, path: &str) -> Response {
-    let Some(file) = resolve(root, path) else {
-        return json(collector::error(400, "bad path", &[]));
-    };
-    let file = if file.is_dir() {
-        if !path.ends_with('/') {
-            return Response::new(301, "text/plain", Vec::new()).header("Location", &format!("{path}/"));
-        }
-        file.join("index.html")
-    } else {
-        file
-    };
-    let Ok(data) = std::fs::read(&file) else {
-        return Response::new(404, "text/plain; charset=utf-8", b"not found\n".to_vec());
-    };
-    let r = Response::new(200, mime(&file), data);
-    if path == "/csp.html" || path.starts_with("/csp/") {
-        return r.header("Content-Security-Policy", CSP);
-    }
-    r
-}
-
-/// Maps a URL path to a file under one of the served folders; `None` for a path that tries to
-/// leave it or is not valid percent-encoded UTF-8.
-pub fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
-    let path = percent_decode(path)?;
-    let rest = path.strip_prefix('/')?;
-    let (mut dir, rest) = if let Some(r) = rest.strip_prefix("pkg/") {
-        (root.join("pkg"), r)
-    } else if let Some(r) = rest.strip_prefix("dist/") {
-        (root.join("www/dist"), r)
-    } else {
-        (root.join("www"), rest)
-    };
-    for seg in rest.split('/') {
-        if seg == ".." || seg.contains(['\\', '\0', ':']) {
-            return None;
-        }
-        if !seg.is_empty() && seg != "." {
-            dir.push(seg);
+    let path = req.uri().path().to_string();
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::OK {
+        let file = if path.ends_with('/') { "index.html" } else { path.rsplit('/').next().unwrap_or("") };
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(file)));
+        if path == "/csp.html" || path.starts_with("/csp/") {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
         }
     }
-    Some(dir)
+    res
 }
 
-/// Decodes `%XX` escapes; `None` for a broken escape or text that is not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn mime(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+fn mime(file: &str) -> &'static str {
+    match file.rsplit_once('.').map(|(_, e)| e).unwrap_or("") {
         "html" | "htm" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -181,8 +99,7 @@ fn mime(file: &Path) -> &'static str {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "ico" => "image/x-icon",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "ts" => "text/plain; charset=utf-8",
+        "txt" | "md" | "ts" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }
@@ -190,25 +107,77 @@ fn mime(file: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_stay_inside_the_served_folders() {
-        let root = Path::new("/r");
-        assert_eq!(resolve(root, "/"), Some(PathBuf::from("/r/www")));
-        assert_eq!(resolve(root, "/a/b.js"), Some(PathBuf::from("/r/www/a/b.js")));
-        assert_eq!(resolve(root, "/pkg/cdn/x.wasm"), Some(PathBuf::from("/r/pkg/cdn/x.wasm")));
-        assert_eq!(resolve(root, "/dist/app.js"), Some(PathBuf::from("/r/www/dist/app.js")));
-        assert_eq!(resolve(root, "/a%20b.html"), Some(PathBuf::from("/r/www/a b.html")));
-        for bad in ["/../etc/passwd", "/pkg/../../x", "/%2e%2e/x", "/a/%2E%2E/%2e%2e/x", "/a%5c..%5cx", "/%zz", "/%ff", "x"] {
-            assert_eq!(resolve(root, bad), None, "{bad}");
-        }
-    }
+    use tower::ServiceExt;
 
     #[test]
     fn mime_types() {
-        assert_eq!(mime(Path::new("a.wasm")), "application/wasm");
-        assert_eq!(mime(Path::new("a.mjs")), "text/javascript; charset=utf-8");
-        assert_eq!(mime(Path::new("a.svg")), "image/svg+xml");
-        assert_eq!(mime(Path::new("a")), "application/octet-stream");
+        assert_eq!(mime("a.wasm"), "application/wasm");
+        assert_eq!(mime("a.mjs"), "text/javascript; charset=utf-8");
+        assert_eq!(mime("index.d.ts"), "text/plain; charset=utf-8");
+        assert_eq!(mime("a"), "application/octet-stream");
+    }
+
+    async fn get(r: &Router, method: &str, path: &str) -> (u16, axum::http::HeaderMap, String) {
+        let rq = Request::builder().method(method).uri(path).body(axum::body::Body::empty()).unwrap();
+        let res = r.clone().oneshot(rq).await.unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn files_inside_the_served_folders_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        for (p, text) in [
+            ("www/index.html", "<p>home"),
+            ("www/csp.html", "<p>csp"),
+            ("www/csp/inner.html", "<p>inner"),
+            ("www/npm/index.html", "<p>npm"),
+            ("www/dist/app.js", "app()"),
+            ("pkg/cdn/x.wasm", "\0asm"),
+            ("pkg/npm/index.d.ts", "export {}"),
+        ] {
+            let f = root.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, text).unwrap();
+        }
+        std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.path().join("c.sqlite").display()), 1).await.unwrap();
+        let c = Collector::start(store, Settings { open_subject_requests: true, ..Settings::default() }).unwrap();
+        let r = c.router(Some(static_files(&root)));
+
+        let (s, h, b) = get(&r, "GET", "/").await;
+        assert_eq!((s, b.as_str()), (200, "<p>home"));
+        assert_eq!(h["content-type"], "text/html; charset=utf-8");
+        assert_eq!(h["cache-control"], "no-store");
+        assert!(h.get("content-security-policy").is_none());
+        let (s, h, _) = get(&r, "GET", "/pkg/cdn/x.wasm").await;
+        assert_eq!((s, h["content-type"].to_str().unwrap()), (200, "application/wasm"));
+        let (s, h, _) = get(&r, "GET", "/pkg/npm/index.d.ts").await;
+        assert_eq!((s, h["content-type"].to_str().unwrap()), (200, "text/plain; charset=utf-8"));
+        assert_eq!(get(&r, "GET", "/dist/app.js").await.2, "app()");
+        assert_eq!(get(&r, "GET", "/npm/").await.2, "<p>npm");
+        let (s, _, _) = get(&r, "GET", "/npm").await;
+        assert!((300..400).contains(&s), "a folder without its slash is redirected: {s}");
+        for p in ["/csp.html", "/csp/inner.html"] {
+            let (s, h, _) = get(&r, "GET", p).await;
+            assert_eq!((s, h["content-security-policy"].to_str().unwrap()), (200, CSP), "{p}");
+        }
+        let (s, h, b) = get(&r, "HEAD", "/").await;
+        assert_eq!((s, b.as_str(), h["content-type"].to_str().unwrap()), (200, "", "text/html; charset=utf-8"));
+        for bad in ["/../secret.txt", "/%2e%2e/secret.txt", "/pkg/../../secret.txt", "/a/%2E%2E/%2e%2e/secret.txt", "/nothing.html"] {
+            let (s, _, b) = get(&r, "GET", bad).await;
+            assert!(s == 404 || s == 400, "{bad}: {s}");
+            assert!(!b.contains("secret"), "{bad}");
+        }
+        let (s, _, b) = get(&r, "POST", "/index.html").await;
+        assert_eq!(s, 405);
+        assert!(b.contains("\"error\""), "{b}");
+        // The collector's routes come first.
+        let (s, _, b) = get(&r, "GET", "/collector/stats").await;
+        assert_eq!(s, 200, "{b}");
+        assert!(b.contains("\"receipts\":0"), "{b}");
+        c.stop().await;
     }
 }

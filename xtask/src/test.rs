@@ -2,7 +2,9 @@
 //!
 //! Owns: installing what the layers need when it is missing (wasm target and npm tools through
 //! `build::ensure_tools`, Debian's `chromium` + `chromium-driver` through apt), then running
-//! (0) formatting and clippy, (1) native `cargo test --workspace`, (2) the release build and the size budget,
+//! (0) formatting and clippy, (1) native `cargo test --workspace` (with a throw-away PostgreSQL cluster
+//! for the collector's tests, `pg.rs`; Debian's `postgresql` is installed when missing), (2) the release
+//! build and the size budget,
 //! (3) `wasm-bindgen-test` browser tests in headless Chromium through chromedriver, and
 //! (4) the end-to-end tests (`node --test` + playwright-core against the demo server).
 //! Each layer's own output is shown as it runs; the counts are parsed from it.
@@ -240,7 +242,19 @@ fn lint() -> Outcome {
 }
 
 fn native(_root: &Path) -> Outcome {
-    match tee(cargo().args(["test", "--workspace"])) {
+    // The collector's PostgreSQL tests run against a throw-away cluster (`pg.rs`), named to
+    // them by CONSENTRY_TEST_PG; it is stopped and removed when this returns.
+    let cluster = match crate::pg::Cluster::start(false) {
+        Ok(c) => c,
+        Err(e) => {
+            let why = format!("could not start PostgreSQL for the collector's tests: {e:#}");
+            eprintln!("{why}");
+            return outcome("native", false, None, &why);
+        }
+    };
+    let url = cluster.url("postgres");
+    println!("PostgreSQL for the collector's tests: {url}");
+    match tee(cargo().args(["test", "--workspace"]).env("CONSENTRY_TEST_PG", &url)) {
         Ok((ok, text)) => outcome("native", ok, libtest_counts(&text), ""),
         Err(e) => outcome("native", false, None, &format!("{e:#}")),
     }
