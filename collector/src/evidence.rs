@@ -96,6 +96,11 @@ impl ChainMaker {
         subject.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The visitor's secret (64 hex digits), as the browser keeps it beside its log.
+    pub fn secret(&self) -> &str {
+        self.log.secret()
+    }
+
     /// Later receipts say they showed the texts whose SHA-256 is `texts`.
     pub fn set_texts(&mut self, texts: &str) {
         self.texts = texts.to_string();

@@ -194,16 +194,18 @@ async fn data_subject_requests_are_authorised_and_audited() {
         let admin = "an-admin-token-of-some-length";
         let settings = Settings { admin_token_sha256: Some(auth::digest(admin)), ..Settings::default() };
         let c = start(&db, settings).await;
-        let l = chain(7, 2, &"c".repeat(64));
+        let mut maker = ChainMaker::new([7; 16], &"c".repeat(64));
+        let l: Vec<_> = (0..2).map(|_| maker.next_receipt()).collect();
         let other = chain(8, 1, &"c".repeat(64));
         let s = l[0].subject().to_string();
         assert_eq!(post(&c, "/consentry/receipts", array(&l)).await.status, 200);
         assert_eq!(post(&c, "/consentry/receipts", array(&other)).await.status, 200);
         assert_eq!(post(&c, "/batch/", batch(&s, &[&uuid(1), &uuid(2)])).await.status, 200);
         assert_eq!(post(&c, "/batch/", batch(other[0].subject(), &[&uuid(3)])).await.status, 200);
-        // The visitor's secret: only its hash is stored (from the first receipt, format v2).
-        let secret = "4f1c2a9be0d37a6c5e8b1f09d2c4a7e6b3f8d1c0a9e2b5f7c4d6a8e0b2f1c3d5";
-        c.app.store.set_secret_hash(&s, &texts::hash_of(secret)).await.unwrap();
+        // The visitor's secret: only its hash is stored (the first receipt's `key`, format v2).
+        let secret = maker.secret().to_string();
+        let secret = secret.as_str();
+        assert_eq!(c.app.store.secret_hash(&s).await.unwrap().as_deref(), Some(texts::hash_of(secret).as_str()));
         c.app.store.set_secret_hash(other[0].subject(), &texts::hash_of("the other one's")).await.unwrap();
         let path = format!("/consentry/subjects/{s}");
         let bearer = |t: &str| format!("Bearer {t}");
