@@ -16,6 +16,10 @@ use crate::core::texts::{self, Lang, TableError, Texts};
 use crate::core::tracker::{self, Batch, CaptureError, Now, Outcome, PageFacts, Props, Tracker};
 use crate::core::{backoff, time};
 
+/// The most bytes of receipts one body to the collector holds (it refuses bodies over 64 KiB;
+/// the wording document and the envelope stay well under the rest).
+pub const MAX_RECEIPTS_BODY: usize = 48_000;
+
 /// What the page tells the engine with a decision or a load.
 pub struct Facts<'a> {
     pub now: Now,
@@ -65,7 +69,10 @@ impl LangWarning {
 
 /// What to send now (see `poll_transmit`).
 pub enum Transmit<'a> {
-    /// The undelivered receipts (a JSON array) to the evidence endpoint; `upto` is the last seq.
+    /// Undelivered receipts to the evidence endpoint, `{"receipts":[…],"texts":[…]}` (the
+    /// wording document when a receipt in it refers to the wording shown on this page, so the
+    /// collector can keep it); `upto` is the last seq in it. At most `MAX_RECEIPTS_BODY` bytes
+    /// of receipts go in one body (the collector takes 64 KiB); the rest follow.
     Receipts { body: String, upto: u64 },
     /// A tracker batch to its endpoint.
     Events(Batch<'a>),
@@ -383,13 +390,33 @@ impl Engine {
     pub fn poll_transmit(&mut self, now: &Now) -> Option<Transmit<'_>> {
         let d = &mut self.delivery;
         if self.config.evidence_endpoint.is_some() && !d.sending && !d.refused && d.retry_at.is_none_or(|t| t <= now.ms) {
-            let out = self.log.outbox();
-            if let Some(last) = out.last() {
-                d.sending = true;
-                return Some(Transmit::Receipts { upto: last.seq, body: receipts_json(out) });
+            if let Some((body, upto)) = self.receipts_body() {
+                self.delivery.sending = true;
+                return Some(Transmit::Receipts { upto, body });
             }
         }
         self.tracker.as_mut()?.next(now.clone()).map(Transmit::Events)
+    }
+
+    /// The next body of undelivered receipts (see `Transmit::Receipts`) and its last seq.
+    fn receipts_body(&self) -> Option<(String, u64)> {
+        let out = self.log.outbox();
+        let mut size = 0;
+        let n = out.iter().take_while(|r| {
+            size += r.to_json().len() + 1;
+            size <= MAX_RECEIPTS_BODY
+        });
+        let n = n.count().max(1).min(out.len());
+        let part = out.get(..n)?;
+        let upto = part.last()?.seq;
+        let mut body = String::from("{\"receipts\":");
+        body.push_str(&receipts_json(part));
+        body.push_str(",\"texts\":[");
+        if part.iter().any(|r| r.texts == self.texts_hash) {
+            crate::core::canonical::push_str(&mut body, &self.texts_doc);
+        }
+        body.push_str("]}");
+        Some((body, upto))
     }
 
     /// The evidence collector answered `status` (0: no answer) for receipts up to `upto`.
@@ -440,9 +467,8 @@ impl Engine {
     pub fn hide(&mut self, leaving: Option<&dyn Fn() -> PageFacts>, now: &Now, random: [u8; 16], send: &mut dyn FnMut(Beacon) -> bool) {
         let subject = String::from(self.log.subject());
         if !self.delivery.sending && self.config.evidence_endpoint.is_some() {
-            let out = self.log.outbox();
-            if !out.is_empty() {
-                send(Beacon::Receipts(receipts_json(out)));
+            if let Some((body, _)) = self.receipts_body() {
+                send(Beacon::Receipts(body));
             }
         }
         if let Some(t) = self.tracker.as_mut() {
@@ -577,7 +603,11 @@ mod tests {
         assert_eq!(e.poll_timeout(), Some(i64::MIN), "a receipt to deliver now");
         let Some(Transmit::Receipts { body, upto }) = e.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
         assert_eq!(upto, 1);
-        assert_eq!(doc(&body).as_array().unwrap().len(), 1);
+        let sent = doc(&body);
+        assert_eq!(sent["receipts"].as_array().unwrap().len(), 1);
+        // The wording shown travels with the first receipt that refers to it, hashing to it.
+        let wording = sent["texts"][0].as_str().unwrap();
+        assert_eq!(sha256_hex(wording.as_bytes()), sent["receipts"][0]["texts"].as_str().unwrap());
         assert!(e.poll_transmit(&Now::at(T0)).is_none(), "one request at a time");
         assert_eq!(e.poll_timeout(), None);
         assert_eq!(e.receipts_sent(upto, 0, T0, 0), Delivered::Later);
@@ -596,6 +626,27 @@ mod tests {
         assert_eq!(e.receipts_sent(upto, 422, T0 + 4000, 0), Delivered::Refused);
         assert!(matches!(e.poll_transmit(&Now::at(T0 + 99_000)), None | Some(Transmit::Events(_))));
         assert_eq!(e.receipts().len(), 2);
+    }
+
+    #[test]
+    fn a_long_outbox_goes_in_bodies_the_collector_takes() {
+        let mut e = engine();
+        e.load(NONE, false, &facts(T0), None);
+        for i in 0..150 {
+            let m = if i % 2 == 0 { Method::AcceptAll } else { Method::RejectAll };
+            e.decide(&[], m, NONE, &facts(T0 + i), None);
+        }
+        let mut sent = 0;
+        let mut bodies = 0;
+        while let Some(Transmit::Receipts { body, upto }) = e.poll_transmit(&Now::at(T0)) {
+            assert!(body.len() < 60_000, "{}", body.len());
+            let n = doc(&body)["receipts"].as_array().unwrap().len();
+            assert_eq!(upto, (sent + n) as u64, "each body continues the last");
+            sent += n;
+            bodies += 1;
+            assert_eq!(e.receipts_sent(upto, 200, T0, 0), Delivered::Saved);
+        }
+        assert_eq!((sent, bodies > 1), (150, true));
     }
 
     #[test]
@@ -627,7 +678,7 @@ mod tests {
         let mut sent = Vec::new();
         e.hide(Some(&page), &Now::at(T0), [2; 16], &mut |b| {
             sent.push(match b {
-                Beacon::Receipts(r) => format!("receipts {}", doc(&r).as_array().unwrap().len()),
+                Beacon::Receipts(r) => format!("receipts {}", doc(&r)["receipts"].as_array().unwrap().len()),
                 Beacon::Events(b) => format!("events {}", b.batch.len()),
             });
             true

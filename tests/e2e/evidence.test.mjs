@@ -105,6 +105,43 @@ test('accept, then withdraw in the preferences: the collector holds a verified c
     assert.equal(s.rejected, 0);
   }));
 
+test('decisions in English and in German: the collector keeps both wordings, and verify --db finds every receipt\'s', T, async () => {
+  const server = await startServer();
+  try {
+    const subjects = [];
+    for (const locale of ['en-US', 'de-DE']) {
+      const b = await launch({ locale });
+      try {
+        // The demo page says it is English; served here in the visitor's language.
+        await b.page.route(server.url, async (route) => {
+          const r = await route.fetch();
+          route.fulfill({ response: r, body: (await r.text()).replace('<html lang="en">', `<html lang="${locale.slice(0, 2)}">`) });
+        });
+        await open(b.page, server.url);
+        await banner(b.page, 'button[data-a=reject]').first().click();
+        await b.page.evaluate(() => window.Consentry.acceptAll());
+        const receipts = await browserReceipts(b.page);
+        assert.equal(receipts[0].lang, locale.slice(0, 2));
+        subjects.push(receipts[0].subject);
+      } finally {
+        await b.close();
+      }
+    }
+    await receiptsStored(server.url, 4);
+    const v = verify('--db', server.db, '--require-texts');
+    assert.equal(v.status, 0, v.out);
+    assert.match(v.out, /the texts document of every receipt is stored/);
+    // The export carries the wording each receipt hashes: the German one reads German.
+    const de = await exported(server.url, subjects[1]);
+    const wording = JSON.parse(de.texts[de.receipts[0].texts]);
+    assert.equal(createHash('sha256').update(de.texts[de.receipts[0].texts]).digest('hex'), de.receipts[0].texts);
+    assert.equal(wording.lang, 'de');
+    assert.equal(wording.texts.rejectAll, 'Alle ablehnen');
+  } finally {
+    await server.stop();
+  }
+});
+
 test('the collector is down during a decision: the receipt arrives after it is back', T, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'consentry-restart-'));
   const db = join(dir, 'collector.sqlite');
