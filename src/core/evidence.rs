@@ -410,7 +410,24 @@ impl Receipt {
         if keys.iter().any(|k| !FIELDS.contains(&k.as_str())) {
             return Err(E::UnknownField);
         }
-        let text = |k: &str, e: E| v.get(k).and_then(|x| x.text()).ok_or(e);
+        // The text fields in one loop, in the order their errors are reported (a loop, not
+        // eleven inlined reads: the reader ships in the .wasm).
+        const TEXTS: [(&str, E); 10] = [
+            ("id", E::Id),
+            ("subject", E::Subject),
+            ("time", E::Time),
+            ("origin", E::Origin),
+            ("path", E::Path),
+            ("policy", E::Policy),
+            ("lang", E::Lang),
+            ("texts", E::Texts),
+            ("prev", E::Prev),
+            ("hash", E::Hash),
+        ];
+        let mut t: [String; 10] = Default::default();
+        for (slot, (k, e)) in t.iter_mut().zip(TEXTS) {
+            *slot = v.get(k).and_then(|x| x.text()).ok_or(e)?;
+        }
         let choice_doc = v.get("choices").ok_or(E::Choices)?;
         let mut choices = Vec::new();
         for k in choice_doc.keys().ok_or(E::Choices)? {
@@ -419,27 +436,15 @@ impl Receipt {
         }
         sort_choices(&mut choices);
         let ver = v.get("v").and_then(|n| n.int(1, 2)).ok_or(E::Version)? as u8;
-        let r = Receipt {
-            v: ver,
-            id: text("id", E::Id)?,
-            subject: text("subject", E::Subject)?,
-            seq: v.get("seq").and_then(|n| n.int(1, MAX_SEQ as i64)).ok_or(E::Seq)? as u64,
-            time: text("time", E::Time)?,
-            origin: text("origin", E::Origin)?,
-            path: text("path", E::Path)?,
-            policy: text("policy", E::Policy)?,
-            lang: text("lang", E::Lang)?,
-            texts: text("texts", E::Texts)?,
-            choices,
-            method: v.get("method").and_then(|m| m.text()).and_then(|m| Method::parse(&m)).ok_or(E::Method)?,
-            gpc: v.get("gpc").and_then(|g| g.flag()).ok_or(E::Gpc)?,
-            prev: text("prev", E::Prev)?,
-            key: match v.get("key") {
-                None => None,
-                Some(k) => Some(k.text().ok_or(E::Key)?),
-            },
-            hash: text("hash", E::Hash)?,
+        let seq = v.get("seq").and_then(|n| n.int(1, MAX_SEQ as i64)).ok_or(E::Seq)? as u64;
+        let method = v.get("method").and_then(|m| m.text()).and_then(|m| Method::parse(&m)).ok_or(E::Method)?;
+        let gpc = v.get("gpc").and_then(|g| g.flag()).ok_or(E::Gpc)?;
+        let key = match v.get("key") {
+            None => None,
+            Some(k) => Some(k.text().ok_or(E::Key)?),
         };
+        let [id, subject, time, origin, path, policy, lang, texts, prev, hash] = t;
+        let r = Receipt { v: ver, id, subject, seq, time, origin, path, policy, lang, texts, choices, method, gpc, prev, key, hash };
         r.validate()?;
         Ok(r)
     }
