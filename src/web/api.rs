@@ -180,7 +180,7 @@ fn wanted_languages() -> Vec<String> {
 #[wasm_bindgen]
 pub fn start(config: ConfigInput, table: TableInput) -> Result<Consentry, JsError> {
     let config = document(config.into()).map_err(|e| {
-        let why = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        let why = crate::web::dom::prop_text(&e, "message");
         let mut msg = String::from("Consentry config: not valid JSON: ");
         msg.push_str(&why);
         JsError::new(&msg)
@@ -278,7 +278,7 @@ impl Consentry {
     /// event on `document`). Returns a function that removes it.
     pub fn on(&self, #[wasm_bindgen(unchecked_param_type = "'change'")] event: &str, listener: Listener) -> Result<Unsubscribe, JsValue> {
         let f: JsValue = listener.into();
-        let Some(f) = f.dyn_ref::<Function>().filter(|_| event == "change") else {
+        let Some(f) = f.is_function().then(|| f.unchecked_ref::<Function>()).filter(|_| event == "change") else {
             return Err(js_sys::TypeError::new("Consentry.on: the only event is \"change\", with a function").into());
         };
         let id = page::add_listener(f.clone());

@@ -42,7 +42,7 @@ impl Banner {
         }
         let d = document();
         let host = d.create_element("div").unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: createElement"));
-        host.set_id("consentry");
+        let _ = host.set_attribute("id", "consentry");
         let _ = host.set_attribute("data-nosnippet", "");
         let parent: Node = match d.body() {
             Some(b) => b.into(),
@@ -61,7 +61,8 @@ impl Banner {
         }
         self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], ""));
         self.listeners.push(EventListener::new(&root, "click", |e| {
-            let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+            // A click's target is an element (a non-element has no closest(): Err).
+            let target = e.target().map(|t| t.unchecked_into::<Element>());
             let button = target.and_then(|t| t.closest("[data-a]").ok().flatten());
             if let Some(action) = button.and_then(|b| b.get_attribute("data-a")) {
                 crate::web::page::action(&action, e);
@@ -78,9 +79,7 @@ impl Banner {
         let r = self.root();
         let t = e.texts();
         let c = e.config();
-        if let Some(host) = r.host().dyn_ref::<Element>() {
-            let _ = host.set_attribute("lang", t.code()); // read aloud in its own language
-        }
+        let _ = r.host().set_attribute("lang", t.code()); // read aloud in its own language
         let class = if c.layout == "bar" { "b bar" } else { "b" };
         let b = el(&r, "section", &[("class", class), ("aria-labelledby", "ct"), ("aria-describedby", "cb")], "");
         let words = el(&b, "div", &[], "");
@@ -233,13 +232,15 @@ impl Banner {
             }
             let always = p.id == "necessary";
             if always {
-                input.set_disabled(true);
+                let _ = input.set_attribute("disabled", "");
                 let mut label = String::from(title);
                 label.push_str(": ");
                 label.push_str(t.get(Key::AlwaysOn));
                 let _ = input.set_attribute("aria-label", &label);
             }
-            input.set_checked(always || e.granted(&p.id));
+            if always || e.granted(&p.id) {
+                let _ = input.set_attribute("checked", ""); // a new switch: its default state
+            }
             if !p.services.is_empty() {
                 let det = el(&li, "details", &[], "");
                 el(&det, "summary", &[], t.get(Key::Services));
@@ -278,7 +279,7 @@ impl Banner {
         let Some(d) = &self.dialog else { return out };
         let Ok(list) = d.query_selector_all("input[data-p]") else { return out };
         for i in 0..list.length() {
-            if let Some(input) = list.item(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()) {
+            if let Some(input) = list.item(i).map(|n| n.unchecked_into::<HtmlInputElement>()) {
                 out.push((input.get_attribute("data-p").unwrap_or_default(), input.checked()));
             }
         }

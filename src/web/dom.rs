@@ -1,7 +1,31 @@
 //! The small element helper every view function uses (after wasm-bindgen's todomvc `element.rs`).
 //! Must never put text into HTML: texts go in with `textContent`, attributes as attributes.
-use wasm_bindgen::JsCast;
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Node};
+
+/// A property of a JavaScript object (`undefined` when it cannot be read). The shell reads plain
+/// properties this way rather than through one web-sys binding each: every distinct binding is a
+/// function in the JavaScript glue and an import of the `.wasm`, for every visitor.
+pub fn prop(o: &JsValue, key: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A property that is a text ("" otherwise).
+pub fn prop_text(o: &JsValue, key: &str) -> String {
+    prop(o, key).as_string().unwrap_or_default()
+}
+
+/// A property that is a function.
+pub fn method(o: &JsValue, key: &str) -> Option<Function> {
+    let f = prop(o, key);
+    f.is_function().then(|| f.unchecked_into())
+}
+
+/// Whether the page is hidden (a background tab, or being unloaded).
+pub fn page_hidden() -> bool {
+    prop(&document(), "visibilityState") == "hidden"
+}
 
 pub fn document() -> Document {
     // The shell only starts in a window with a document (see `api::start`).
@@ -38,8 +62,8 @@ pub fn svg(parent: &Node, tag: &str, attrs: &[(&str, &str)]) -> Element {
 /// Focuses `e` if it is an HTML element that is still in the document.
 pub fn focus(e: &Element) {
     if e.is_connected() {
-        if let Some(h) = e.dyn_ref::<web_sys::HtmlElement>() {
-            let _ = h.focus();
-        }
+        // HTML and SVG elements both have focus(); the shell only focuses its own controls and
+        // the page's opener of the dialog.
+        let _ = e.unchecked_ref::<web_sys::HtmlElement>().focus();
     }
 }

@@ -63,7 +63,7 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
     posthog(on(consent, tracker_purpose));
     if let Ok(frames) = document().query_selector_all("iframe[data-consentry][data-consentry-src]") {
         for i in 0..frames.length() {
-            let Some(f) = frames.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+            let Some(f) = frames.item(i).map(|n| n.unchecked_into::<Element>()) else { continue };
             let want = f.get_attribute("data-consentry-src").unwrap_or_default();
             let has = f.get_attribute("src").as_deref() == Some(want.as_str());
             if allowed(&f, consent) != has {
@@ -83,9 +83,9 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
 fn run_scripts(consent: &Consent) {
     loop {
         let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
-        let next = (0..list.length()).filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok())).find(|e| allowed(e, consent));
+        let next = (0..list.length()).filter_map(|i| list.item(i).map(|n| n.unchecked_into::<Element>())).find(|e| allowed(e, consent));
         let Some(old) = next else { break };
-        let Some(copy) = old.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<HtmlScriptElement>().ok()) else { break };
+        let Some(copy) = old.clone_node_with_deep(true).ok().map(|n| n.unchecked_into::<HtmlScriptElement>()) else { break };
         let _ = copy.set_attribute("type", "text/javascript");
         let wait = old.has_attribute("src") && !old.has_attribute("async");
         if wait {
@@ -109,7 +109,7 @@ fn run_scripts(consent: &Consent) {
 
 fn window_fn(name: &str) -> Option<(JsValue, Function)> {
     let w: JsValue = web_sys::window()?.into();
-    let f = Reflect::get(&w, &name.into()).ok()?.dyn_into::<Function>().ok()?;
+    let f = crate::web::dom::method(&w, name)?;
     Some((w, f))
 }
 
@@ -147,7 +147,7 @@ fn posthog(granted: bool) {
     if !changed {
         return;
     }
-    let call = |name: &str| Reflect::get(&p, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).and_then(|f| f.call0(&p).ok());
+    let call = |name: &str| crate::web::dom::method(&p, name).and_then(|f| f.call0(&p).ok());
     let (has, set) =
         if granted { ("has_opted_in_capturing", "opt_in_capturing") } else { ("has_opted_out_capturing", "opt_out_capturing") };
     if call(has) != Some(JsValue::TRUE) {

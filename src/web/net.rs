@@ -31,9 +31,7 @@ thread_local! {
 }
 
 fn call_then(p: &JsValue, ok: &JsValue, err: &JsValue) -> JsValue {
-    Reflect::get(p, &"then".into())
-        .ok()
-        .and_then(|t| t.dyn_into::<js_sys::Function>().ok())
+    crate::web::dom::method(p, "then")
         .and_then(|t| t.call2(p, ok, err).ok())
         .unwrap_or(JsValue::UNDEFINED)
 }
@@ -62,7 +60,7 @@ pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
         .map_or_else(|| Reflect::get(body, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0), |s| s.len() as f64);
     let _ = Reflect::set(&init, &"keepalive".into(), &(size < KEEPALIVE_MAX).into());
     init.set_body(body);
-    settled(&w.fetch_with_str_and_init(url, &init), move |r| done(r.dyn_ref::<Response>().map_or(0, Response::status)));
+    settled(&w.fetch_with_str_and_init(url, &init), move |r| done(crate::web::dom::prop(&r, "status").as_f64().unwrap_or(0.0) as u16));
 }
 
 /// Whether the browser took `body` for sending after the page is gone.
@@ -75,7 +73,7 @@ pub fn beacon(url: &str, body: &str) -> bool {
 pub fn can_gzip() -> bool {
     let Some(w) = web_sys::window() else { return false };
     Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false)
-        && w.document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+        && !crate::web::dom::page_hidden()
 }
 
 /// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.
@@ -88,7 +86,7 @@ pub fn gzip(text: &str, done: impl FnOnce(Option<Uint8Array>) + 'static) {
         Response::new_with_opt_readable_stream(Some(&stream))?.array_buffer()
     })();
     match compressed {
-        Ok(p) => settled(&p, move |buf| done(buf.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b)))),
+        Ok(p) => settled(&p, move |buf| done((!buf.is_undefined()).then(|| Uint8Array::new(&buf)))),
         Err(_) => done(None),
     }
 }

@@ -89,25 +89,26 @@ fn facts<'a>(origin: &'a str, path: &'a str) -> Facts<'a> {
 
 /// What the page looks like now, for the tracker.
 pub fn page_facts() -> PageFacts {
+    use crate::web::dom::{prop, prop_text};
     let Some(w) = web_sys::window() else { return PageFacts::default() };
-    let loc = w.location();
-    let num = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-    let screen = w.screen().ok();
+    let loc = prop(&w, "location");
+    let screen = prop(&w, "screen");
+    let num = |o: &JsValue, k: &str| prop(o, k).as_f64().unwrap_or(0.0) as u32;
     PageFacts {
-        href: loc.href().unwrap_or_default(),
-        host: loc.host().unwrap_or_default(),
-        pathname: loc.pathname().unwrap_or_default(),
-        referrer: w.document().map(|d| d.referrer()).unwrap_or_default(),
-        screen: screen.map_or((0, 0), |s| (s.width().unwrap_or(0) as u32, s.height().unwrap_or(0) as u32)),
-        viewport: (num(w.inner_width()), num(w.inner_height())),
+        href: prop_text(&loc, "href"),
+        host: prop_text(&loc, "host"),
+        pathname: prop_text(&loc, "pathname"),
+        referrer: prop_text(&crate::web::dom::document(), "referrer"),
+        screen: (num(&screen, "width"), num(&screen, "height")),
+        viewport: (num(&w, "innerWidth"), num(&w, "innerHeight")),
     }
 }
 
+/// The page's origin, path, hostname, and whether it is https.
 fn location() -> (String, String, String, bool) {
-    let loc = web_sys::window().map(|w| w.location());
-    let get = |f: fn(&web_sys::Location) -> Result<String, JsValue>| loc.as_ref().and_then(|l| f(l).ok()).unwrap_or_default();
-    let protocol = get(web_sys::Location::protocol);
-    (get(web_sys::Location::origin), get(web_sys::Location::pathname), get(web_sys::Location::hostname), protocol == "https:")
+    use crate::web::dom::{prop, prop_text};
+    let loc = web_sys::window().map_or(JsValue::UNDEFINED, |w| prop(&w, "location"));
+    (prop_text(&loc, "origin"), prop_text(&loc, "pathname"), prop_text(&loc, "hostname"), prop_text(&loc, "protocol") == "https:")
 }
 
 /// The stored record as a document (None: nothing stored). A text that is not JSON becomes a
@@ -339,7 +340,7 @@ fn zipped(run: u32, bytes: Option<js_sys::Uint8Array>) {
 fn idle(f: impl FnOnce() + 'static) {
     let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::once_into_js(f);
     let Some(w) = web_sys::window() else { return };
-    let ric = js_sys::Reflect::get(&w, &"requestIdleCallback".into()).ok().and_then(|r| r.dyn_into::<Function>().ok());
+    let ric = crate::web::dom::method(&w, "requestIdleCallback");
     match ric {
         Some(r) => {
             let _ = r.call1(&w, &f);
@@ -442,9 +443,7 @@ fn download(text: &str) {
     if let Ok(a) = a {
         let _ = a.set_attribute("href", &url);
         let _ = a.set_attribute("download", "consent-record.json");
-        if let Some(h) = a.dyn_ref::<web_sys::HtmlElement>() {
-            h.click();
-        }
+        a.unchecked_ref::<web_sys::HtmlElement>().click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
 }

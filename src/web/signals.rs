@@ -10,7 +10,8 @@ use gloo_events::EventListener;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, PageTransitionEvent, StorageEvent};
+use crate::web::dom::{method, prop};
+use web_sys::Element;
 
 pub fn listen() -> Vec<EventListener> {
     let Some(w) = web_sys::window() else { return Vec::new() };
@@ -18,26 +19,26 @@ pub fn listen() -> Vec<EventListener> {
     vec![
         EventListener::new(&w, "storage", |e| {
             // A clear() has no key: like a removal of ours.
-            let key = e.dyn_ref::<StorageEvent>().and_then(StorageEvent::key);
-            if key.as_deref().is_none_or(|k| k == KEY) {
+            let key = prop(e, "key");
+            if key.is_null() || key == KEY {
                 page::reread();
             }
         }),
         EventListener::new(&w, "pageshow", |e| {
-            if e.dyn_ref::<PageTransitionEvent>().is_some_and(PageTransitionEvent::persisted) {
+            if prop(e, "persisted") == true {
                 page::restored();
             }
         }),
         EventListener::new(&w, "pagehide", |_| page::hidden(true)),
         EventListener::new(&d, "visibilitychange", |_| {
-            if crate::web::dom::document().visibility_state() == web_sys::VisibilityState::Hidden {
+            if crate::web::dom::page_hidden() {
                 page::hidden(false);
             }
         }),
         EventListener::new(&d, "click", |e| {
             let link = e
                 .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
+                .map(|t| t.unchecked_into::<Element>())
                 .and_then(|t: Element| t.closest("[data-consentry=preferences]").ok().flatten());
             if link.is_some() {
                 e.prevent_default();
@@ -53,7 +54,7 @@ pub fn hook_history() -> Vec<EventListener> {
     let Some(w) = web_sys::window() else { return Vec::new() };
     if let Ok(history) = w.history() {
         for name in ["pushState", "replaceState"] {
-            let Some(orig) = Reflect::get(&history, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) else { continue };
+            let Some(orig) = method(&history, name) else { continue };
             let h = history.clone();
             let wrapper =
                 Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {

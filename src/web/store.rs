@@ -28,7 +28,8 @@ pub fn remove(key: &str) {
 }
 
 fn html() -> Option<HtmlDocument> {
-    web_sys::window()?.document()?.dyn_into::<HtmlDocument>().ok()
+    // A page's document is an HTMLDocument (where `cookie` lives).
+    Some(web_sys::window()?.document()?.unchecked_into::<HtmlDocument>())
 }
 
 /// `document.cookie` ("" when cookies are blocked).
