@@ -169,7 +169,10 @@ fn wanted_languages() -> Vec<String> {
     if let Some(l) = w.document().and_then(|d| d.document_element()).and_then(|h| h.get_attribute("lang")) {
         out.push(l);
     }
-    out.extend(w.navigator().languages().iter().filter_map(|l: JsValue| l.as_string()));
+    let languages = crate::web::dom::prop(&w.navigator(), "languages");
+    if js_sys::Array::is_array(&languages) {
+        out.extend(languages.unchecked_into::<js_sys::Array>().iter().filter_map(|l: JsValue| l.as_string()));
+    }
     out
 }
 

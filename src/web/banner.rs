@@ -148,7 +148,7 @@ impl Banner {
     /// After a decision: the first layer goes, the dialog closes, the choice is announced, and
     /// focus moves somewhere that still exists.
     pub fn decided(&mut self, e: &Engine) {
-        let inside = self.root.as_ref().and_then(|r| r.active_element()).is_some();
+        let inside = self.root.as_ref().is_some_and(|r| !crate::web::dom::prop(r, "activeElement").is_null());
         self.hide(e);
         match &self.dialog {
             Some(d) if d.open() => d.close(), // its close event restores focus
@@ -191,7 +191,8 @@ impl Banner {
     /// the visitor can change.
     pub fn show_preferences(&mut self, e: &Engine) {
         let r = self.root();
-        let opener = r.active_element().or_else(|| document().active_element());
+        let active = |o: &wasm_bindgen::JsValue| Some(crate::web::dom::prop(o, "activeElement")).filter(|a| a.is_object()).map(JsCast::unchecked_into::<Element>);
+        let opener = active(&r).or_else(|| active(&document()));
         let dialog = match &self.dialog {
             Some(d) => {
                 d.set_text_content(None);

@@ -6,7 +6,7 @@
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, ReadableWritablePair, RequestCredentials, RequestInit, Response};
+use web_sys::{Blob, ReadableWritablePair, RequestInit, Response};
 
 // `CompressionStream` and `RequestInit.keepalive` are behind web-sys's unstable-APIs flag (or
 // missing); these few bindings say what the shell uses of them.
@@ -49,17 +49,20 @@ fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
 /// was no answer (offline, refused, blocked).
 pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
     let Some(w) = web_sys::window() else { return };
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_credentials(RequestCredentials::SameOrigin);
+    // The RequestInit dictionary as a plain object: its fields through Reflect.
+    let init: RequestInit = Object::new().unchecked_into();
     let headers = Object::new();
-    let _ = Reflect::set(&headers, &"Content-Type".into(), &"text/plain".into());
-    init.set_headers(&headers);
-    let size = body
-        .as_string()
-        .map_or_else(|| Reflect::get(body, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0), |s| s.len() as f64);
-    let _ = Reflect::set(&init, &"keepalive".into(), &(size < KEEPALIVE_MAX).into());
-    init.set_body(body);
+    let size = body.as_string().map_or_else(|| crate::web::dom::prop(body, "length").as_f64().unwrap_or(0.0), |s| s.len() as f64);
+    for (o, k, v) in [
+        (headers.as_ref(), "Content-Type", JsValue::from_str("text/plain")),
+        (init.as_ref(), "method", "POST".into()),
+        (init.as_ref(), "credentials", "same-origin".into()),
+        (init.as_ref(), "headers", headers.clone().into()),
+        (init.as_ref(), "keepalive", (size < KEEPALIVE_MAX).into()),
+        (init.as_ref(), "body", body.clone()),
+    ] {
+        let _ = Reflect::set(o, &k.into(), &v);
+    }
     settled(&w.fetch_with_str_and_init(url, &init), move |r| done(crate::web::dom::prop(&r, "status").as_f64().unwrap_or(0.0) as u16));
 }
 

@@ -342,11 +342,9 @@ fn idle(f: impl FnOnce() + 'static) {
     let Some(w) = web_sys::window() else { return };
     let ric = crate::web::dom::method(&w, "requestIdleCallback");
     match ric {
-        Some(r) => {
-            let _ = r.call1(&w, &f);
-        }
+        Some(r) => drop(r.call1(&w, &f)),
         None => {
-            let _ = w.set_timeout_with_callback(f.unchecked_ref());
+            gloo_timers::callback::Timeout::new(0, move || drop(f.unchecked_ref::<Function>().call0(&JsValue::NULL))).forget();
         }
     }
 }
@@ -433,19 +431,15 @@ pub fn dialog_closed() {
     with(|app| banner::on_closed(&mut app.banner));
 }
 
-/// Offers the visitor's own consent record as a JSON file.
+/// Offers the visitor's own consent record as a JSON file (a `data:` link: no Blob, no object URL).
 fn download(text: &str) {
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&js_sys::Array::of1(&text.into()), &opts) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let a = crate::web::dom::document().create_element("a");
-    if let Ok(a) = a {
+    let mut url = String::from("data:application/json;charset=utf-8,");
+    url.push_str(&String::from(js_sys::encode_uri_component(text)));
+    if let Ok(a) = crate::web::dom::document().create_element("a") {
         let _ = a.set_attribute("href", &url);
         let _ = a.set_attribute("download", "consent-record.json");
         a.unchecked_ref::<web_sys::HtmlElement>().click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 pub fn capture(name: &str, custom: Props) {

@@ -7,7 +7,7 @@
 use crate::web::page;
 use crate::web::store::KEY;
 use gloo_events::EventListener;
-use js_sys::{Function, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use crate::web::dom::{method, prop};
