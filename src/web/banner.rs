@@ -60,14 +60,7 @@ impl Banner {
             let _ = host.set_attribute("dir", "rtl");
         }
         self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], ""));
-        self.listeners.push(EventListener::new(&root, "click", |e| {
-            // A click's target is an element (a non-element has no closest(): Err).
-            let target = e.target().map(|t| t.unchecked_into::<Element>());
-            let button = target.and_then(|t| t.closest("[data-a]").ok().flatten());
-            if let Some(action) = button.and_then(|b| b.get_attribute("data-a")) {
-                crate::web::page::action(&action, e);
-            }
-        }));
+        self.listeners.push(crate::web::signals::on(&root, "click"));
         self.root = Some(root.clone());
         root
     }
@@ -201,7 +194,7 @@ impl Banner {
             None => {
                 let d: HtmlDialogElement =
                     el(&r, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "").unchecked_into();
-                self.listeners.push(EventListener::new(&d, "close", |_| crate::web::page::dialog_closed()));
+                self.listeners.push(crate::web::signals::on(&d, "close"));
                 self.dialog = Some(d.clone());
                 d
             }

@@ -19,5 +19,5 @@ mod gating;
 mod global;
 mod net;
 mod page;
-mod signals;
+pub(crate) mod signals;
 mod store;

@@ -1,51 +1,65 @@
-//! The page's events the controller follows, as gloo listeners kept for the page's life: another
-//! tab wrote the record (`storage`), the page is hidden or restored (`visibilitychange`,
-//! `pagehide`, `pageshow`), a page link asks for the preferences (`data-consentry="preferences"`),
-//! and, once the tracker has run, navigations inside the page (`history.pushState` and
-//! `replaceState` wrapped, `popstate`) and resizes. Must never: decide anything (each calls the
-//! controller), or stop the page's own handlers (only a preferences link's default is prevented).
+//! The page's events the shell follows, as gloo listeners kept for the page's life: another tab
+//! wrote the record (`storage`), the page is hidden or restored (`visibilitychange`, `pagehide`,
+//! `pageshow`), a page link asks for the preferences (`data-consentry="preferences"`), the
+//! banner's own controls (`click` in its shadow root) and dialog (`close`), and, once the tracker
+//! has run, navigations inside the page (`history.pushState` and `replaceState` wrapped,
+//! `popstate`) and resizes.
+//!
+//! Every listener is the one function `on_event`, which dispatches on the event's type: one
+//! closure type for all of them, so the `.wasm` carries one copy of gloo's listener code. Must
+//! never: decide anything (each case calls the controller), or stop the page's own handlers (only
+//! a preferences link's default is prevented).
+use crate::web::dom::{document, method, page_hidden, prop, prop_text};
 use crate::web::page;
 use crate::web::store::KEY;
 use gloo_events::EventListener;
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use crate::web::dom::{method, prop};
-use web_sys::Element;
+use web_sys::{Element, Event, EventTarget};
 
-pub fn listen() -> Vec<EventListener> {
-    let Some(w) = web_sys::window() else { return Vec::new() };
-    let d = crate::web::dom::document();
-    vec![
-        EventListener::new(&w, "storage", |e| {
+fn on_event(e: &Event) {
+    match prop_text(e, "type").as_str() {
+        "storage" => {
             // A clear() has no key: like a removal of ours.
             let key = prop(e, "key");
             if key.is_null() || key == KEY {
                 page::reread();
             }
-        }),
-        EventListener::new(&w, "pageshow", |e| {
-            if prop(e, "persisted") == true {
-                page::restored();
+        }
+        "pageshow" if prop(e, "persisted") == true => page::restored(),
+        "pagehide" => page::hidden(true),
+        "visibilitychange" if page_hidden() => page::hidden(false),
+        "popstate" => page::navigated(),
+        "resize" => page::resized(),
+        "close" => page::dialog_closed(),
+        "click" => {
+            // A click's target is an element (a non-element has no closest(): Err).
+            let target = e.target().map(|t| t.unchecked_into::<Element>());
+            let find = |selector: &str| target.as_ref().and_then(|t| t.closest(selector).ok().flatten());
+            if e.current_target().is_some_and(|t| JsValue::from(t) == JsValue::from(document())) {
+                // On the page: `<a href="#" data-consentry="preferences">Privacy choices</a>`.
+                if find("[data-consentry=preferences]").is_some() {
+                    e.prevent_default();
+                    page::show_preferences();
+                }
+            } else if let Some(action) = find("[data-a]").and_then(|b| b.get_attribute("data-a")) {
+                page::action(&action, e); // in the banner's shadow root
             }
-        }),
-        EventListener::new(&w, "pagehide", |_| page::hidden(true)),
-        EventListener::new(&d, "visibilitychange", |_| {
-            if crate::web::dom::page_hidden() {
-                page::hidden(false);
-            }
-        }),
-        EventListener::new(&d, "click", |e| {
-            let link = e
-                .target()
-                .map(|t| t.unchecked_into::<Element>())
-                .and_then(|t: Element| t.closest("[data-consentry=preferences]").ok().flatten());
-            if link.is_some() {
-                e.prevent_default();
-                page::show_preferences();
-            }
-        }),
-    ]
+        }
+        _ => {}
+    }
+}
+
+/// Listens for `kind` on `target` for the page's life (the listener is kept by the caller).
+pub fn on(target: &EventTarget, kind: &'static str) -> EventListener {
+    EventListener::new(target, kind, on_event)
+}
+
+pub fn listen() -> Vec<EventListener> {
+    let Some(w) = web_sys::window() else { return Vec::new() };
+    let d = document();
+    vec![on(&w, "storage"), on(&w, "pageshow"), on(&w, "pagehide"), on(&d, "visibilitychange"), on(&d, "click")]
 }
 
 /// Wraps `history.pushState` and `replaceState` (each then tells the controller) and listens for
@@ -56,15 +70,14 @@ pub fn hook_history() -> Vec<EventListener> {
         for name in ["pushState", "replaceState"] {
             let Some(orig) = method(&history, name) else { continue };
             let h = history.clone();
-            let wrapper =
-                Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
-                    let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
-                    page::navigated();
-                    r
-                });
+            let wrapper = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
+                let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
+                page::navigated();
+                r
+            });
             let _ = Reflect::set(&history, &name.into(), wrapper.as_ref());
             wrapper.forget(); // the page keeps it for its life
         }
     }
-    vec![EventListener::new(&w, "popstate", |_| page::navigated()), EventListener::new(&w, "resize", |_| page::resized())]
+    vec![on(&w, "popstate"), on(&w, "resize")]
 }
