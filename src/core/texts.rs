@@ -170,11 +170,7 @@ impl Lang {
     }
     /// The compiled-in English table.
     pub fn english() -> Lang {
-        let mut texts = Vec::with_capacity(ALL.len());
-        for (_, name) in ALL {
-            texts.push(String::from(EN.iter().find(|(k, _)| *k == name).map_or("", |(_, t)| t)));
-        }
-        Lang { index: 0, texts }
+        Lang { index: 0, texts: EN.iter().map(|t| String::from(*t)).collect() }
     }
     pub fn code(&self) -> &'static str {
         LANGS[self.index]
