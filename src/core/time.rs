@@ -77,6 +77,12 @@ pub fn format_utc_iso(ms: i64) -> String {
     s
 }
 
+/// `format_utc_iso` for a whole number of milliseconds held in a double (tests of `Now`).
+#[cfg(test)]
+pub fn format_utc_iso_f64(ms: f64) -> String {
+    format_utc_iso(ms as i64)
+}
+
 /// Parses what `format_utc_iso` writes (exactly that shape, every field in range, year 1970 or
 /// later); None otherwise.
 pub fn parse_utc_iso(s: &str) -> Option<i64> {

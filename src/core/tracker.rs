@@ -576,6 +576,18 @@ impl Now {
     pub fn at(ms: i64) -> Now {
         Now { ms, iso: crate::core::time::format_utc_iso(ms) }
     }
+
+    /// Now from a clock that reads `ms` and writes ISO text with `iso` (the browser's `Date`).
+    /// A time a receipt cannot hold (before 1970, after 9999, not a number) counts as the epoch:
+    /// the decision is recorded, the log still verifies, and, being that old, it is asked again.
+    pub fn from_clock(ms: f64, iso: impl FnOnce(f64) -> String) -> Now {
+        if ms >= 0.0 && ms <= crate::core::time::MAX_MS as f64 {
+            let ms = ms.floor();
+            Now { ms: ms as i64, iso: iso(ms) }
+        } else {
+            Now { ms: 0, iso: String::from("1970-01-01T00:00:00.000Z") }
+        }
+    }
 }
 
 /// The URL without its fragment and without every query parameter `allow` does not name
@@ -638,8 +650,9 @@ pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
         add(c);
     }
     if !hostname.contains(':') {
-        let last = hostname.rsplit('.').next().unwrap_or("");
-        if last.bytes().all(|b| b.is_ascii_digit()) {
+        // The last label: after the last '.' (bytes, no reverse string search in the .wasm).
+        let last_dot = hostname.bytes().rposition(|b| b == b'.').map_or(0, |i| i + 1);
+        if hostname.bytes().skip(last_dot).all(|b| b.is_ascii_digit()) {
             add(hostname);
         } else {
             let mut rest = hostname;
@@ -892,6 +905,16 @@ mod tests {
         assert_eq!(cookie_domains("[::1]", None), Vec::<String>::new());
         assert_eq!(cookie_value("a=1; cs_id = x-y ; b=2", COOKIE), Some("x-y"));
         assert_eq!(cookie_value("xcs_id=1", COOKIE), None);
+    }
+
+    #[test]
+    fn a_clock_outside_what_receipts_hold_counts_as_the_epoch() {
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 253_402_300_800_000.0] {
+            let n = Now::from_clock(bad, |_| unreachable!("not written"));
+            assert_eq!((n.ms, n.iso.as_str()), (0, "1970-01-01T00:00:00.000Z"), "{bad}");
+        }
+        let n = Now::from_clock(1_800_000_000_000.7, crate::core::time::format_utc_iso_f64);
+        assert_eq!((n.ms, n.iso.as_str()), (1_800_000_000_000, "2027-01-15T08:00:00.000Z"));
     }
 
     #[test]

@@ -71,8 +71,10 @@ pub struct After {
     tell: Option<&'static str>,
 }
 
+/// Now, as the browser's clock says it (its own `toISOString` writes the text, so the `.wasm`
+/// needs no calendar writer).
 pub fn now() -> Now {
-    Now::at(js_sys::Date::now() as i64)
+    Now::from_clock(js_sys::Date::now(), |ms| String::from(js_sys::Date::new(&ms.into()).to_iso_string()))
 }
 
 pub fn random<const N: usize>() -> [u8; N] {
