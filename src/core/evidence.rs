@@ -264,22 +264,29 @@ impl Serialize for Receipt {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("v", &self.v)?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("subject", &self.subject)?;
-        m.serialize_entry("seq", &crate::core::consent::Whole(self.seq))?;
-        for (k, v) in [("time", &self.time), ("origin", &self.origin), ("path", &self.path), ("policy", &self.policy)] {
+        // The texts in one loop (one copy of the string entry's code in the .wasm).
+        let texts = [
+            ("id", &self.id),
+            ("subject", &self.subject),
+            ("time", &self.time),
+            ("origin", &self.origin),
+            ("path", &self.path),
+            ("policy", &self.policy),
+            ("lang", &self.lang),
+            ("texts", &self.texts),
+            ("prev", &self.prev),
+            ("hash", &self.hash),
+        ];
+        for (k, v) in texts {
             m.serialize_entry(k, v)?;
         }
-        m.serialize_entry("lang", &self.lang)?;
-        m.serialize_entry("texts", &self.texts)?;
+        m.serialize_entry("seq", &crate::core::consent::Whole(self.seq))?;
         m.serialize_entry("choices", &crate::core::consent::ChoiceMap(&self.choices))?;
         m.serialize_entry("method", &self.method)?;
         m.serialize_entry("gpc", &self.gpc)?;
-        m.serialize_entry("prev", &self.prev)?;
         if let Some(k) = &self.key {
             m.serialize_entry("key", k)?;
         }
-        m.serialize_entry("hash", &self.hash)?;
         m.end()
     }
 }
