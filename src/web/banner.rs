@@ -10,7 +10,7 @@
 //! the visitor has not granted.
 use crate::core::engine::Engine;
 use crate::core::texts::Key;
-use crate::web::dom::{document, el, focus, svg};
+use crate::web::dom::{document, el, focus, svg, with_attrs};
 use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement, HtmlInputElement, Node, ShadowRoot, ShadowRootInit, ShadowRootMode};
@@ -59,7 +59,7 @@ impl Banner {
         if d.document_element().and_then(|h| h.get_attribute("dir")).as_deref() == Some("rtl") {
             let _ = host.set_attribute("dir", "rtl");
         }
-        self.status = Some(el(&root, "div", &[("role", "status"), ("class", "s")], ""));
+        self.status = Some(el(&root, "div|role=status|class=s", ""));
         self.listeners.push(crate::web::signals::on(&root, "click"));
         self.root = Some(root.clone());
         root
@@ -74,30 +74,30 @@ impl Banner {
         let c = e.config();
         let _ = r.host().set_attribute("lang", t.code()); // read aloud in its own language
         let class = if c.layout == "bar" { "b bar" } else { "b" };
-        let b = el(&r, "section", &[("class", class), ("aria-labelledby", "ct"), ("aria-describedby", "cb")], "");
-        let words = el(&b, "div", &[], "");
-        el(&words, "h2", &[("id", "ct")], t.get(Key::Title));
-        let p = el(&words, "p", &[("id", "cb")], t.get(Key::Body));
+        let b = with_attrs(el(&r, "section|aria-labelledby=ct|aria-describedby=cb", ""), &[("class", class)]);
+        let words = el(&b, "div", "");
+        el(&words, "h2|id=ct", t.get(Key::Title));
+        let p = el(&words, "p|id=cb", t.get(Key::Body));
         if let Some(url) = &c.privacy_policy_url {
             let _ = p.append_with_str_1(" ");
-            el(&p, "a", &[("href", url)], t.get(Key::PolicyLink));
+            with_attrs(el(&p, "a", t.get(Key::PolicyLink)), &[("href", url)]);
         }
         if e.gpc_honoured() {
-            el(&words, "p", &[("class", "n")], t.get(Key::GpcHonoured));
+            el(&words, "p|class=n", t.get(Key::GpcHonoured));
         }
-        let a = el(&b, "div", &[("class", "a")], "");
+        let a = el(&b, "div|class=a", "");
         if notice {
-            el(&a, "button", &[("data-a", "x")], t.get(Key::Close));
+            el(&a, "button|data-a=x", t.get(Key::Close));
         } else {
-            el(&a, "button", &[("data-a", "accept")], t.get(Key::AcceptAll));
-            el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
+            el(&a, "button|data-a=accept", t.get(Key::AcceptAll));
+            el(&a, "button|data-a=reject", t.get(Key::RejectAll));
         }
-        el(&a, "button", &[("data-a", "prefs"), ("class", "o")], t.get(Key::Customise));
+        el(&a, "button|data-a=prefs|class=o", t.get(Key::Customise));
         if c.ccpa {
             // CPRA: the opt-out link on the notice itself, with the opt-out icon.
-            let l = el(&b, "button", &[("data-a", "prefs"), ("class", "l")], "");
+            let l = el(&b, "button|data-a=prefs|class=l", "");
             icon(&l);
-            el(&l, "span", &[], t.get(Key::CcpaLink));
+            el(&l, "span", t.get(Key::CcpaLink));
         }
         self.first = Some(b);
         self.show_reopen(e, false);
@@ -123,11 +123,11 @@ impl Banner {
         if self.reopen.is_none() && show {
             let class = if c.reopen_button == "bottom-right" { "o2 rt" } else { "o2" };
             let r = self.root();
-            let b = el(&r, "button", &[("data-a", "prefs"), ("class", class)], "");
+            let b = with_attrs(el(&r, "button|data-a=prefs", ""), &[("class", class)]);
             let t = e.texts();
             if c.ccpa {
                 icon(&b);
-                el(&b, "span", &[], t.get(Key::YourChoices));
+                el(&b, "span", t.get(Key::YourChoices));
             } else {
                 b.set_text_content(Some(t.get(Key::Reopen)));
             }
@@ -193,34 +193,34 @@ impl Banner {
             }
             None => {
                 let d: HtmlDialogElement =
-                    el(&r, "dialog", &[("aria-labelledby", "pt"), ("aria-describedby", "pb"), ("aria-modal", "true")], "").unchecked_into();
+                    el(&r, "dialog|aria-labelledby=pt|aria-describedby=pb|aria-modal=true", "").unchecked_into();
                 self.listeners.push(crate::web::signals::on(&d, "close"));
                 self.dialog = Some(d.clone());
                 d
             }
         };
         let t = e.texts();
-        let h = el(&dialog, "div", &[("class", "h")], "");
-        el(&h, "h2", &[("id", "pt")], t.get(Key::PrefsTitle));
-        el(&h, "button", &[("data-a", "close"), ("class", "x"), ("aria-label", t.get(Key::Close))], "×");
-        el(&dialog, "p", &[("id", "pb")], t.get(Key::PrefsBody));
+        let h = el(&dialog, "div|class=h", "");
+        el(&h, "h2|id=pt", t.get(Key::PrefsTitle));
+        with_attrs(el(&h, "button|data-a=close|class=x", "×"), &[("aria-label", t.get(Key::Close))]);
+        el(&dialog, "p|id=pb", t.get(Key::PrefsBody));
         if e.gpc_honoured() {
-            el(&dialog, "p", &[("class", "n")], t.get(Key::GpcHonoured));
+            el(&dialog, "p|class=n", t.get(Key::GpcHonoured));
         }
-        let list = el(&dialog, "ul", &[], "");
+        let list = el(&dialog, "ul", "");
         for p in &e.config().purposes {
-            let li = el(&list, "li", &[], "");
-            let row = el(&li, "label", &[("class", "r")], "");
+            let li = el(&list, "li", "");
+            let row = el(&li, "label|class=r", "");
             let title = t.purpose(&p.id, false);
-            let words = el(&row, "span", &[], title);
+            let words = el(&row, "span", title);
             let desc = t.purpose(&p.id, true);
             let mut desc_id = String::from("d-");
             desc_id.push_str(&p.id);
             if !desc.is_empty() {
-                el(&words, "p", &[("id", &desc_id)], desc);
+                with_attrs(el(&words, "p", desc), &[("id", &desc_id)]);
             }
             let input: HtmlInputElement =
-                el(&row, "input", &[("type", "checkbox"), ("role", "switch"), ("data-p", &p.id)], "").unchecked_into();
+                with_attrs(el(&row, "input|type=checkbox|role=switch", ""), &[("data-p", &p.id)]).unchecked_into();
             if !desc.is_empty() {
                 let _ = input.set_attribute("aria-describedby", &desc_id);
             }
@@ -236,28 +236,28 @@ impl Banner {
                 let _ = input.set_attribute("checked", ""); // a new switch: its default state
             }
             if !p.services.is_empty() {
-                let det = el(&li, "details", &[], "");
-                el(&det, "summary", &[], t.get(Key::Services));
-                let table = el(&det, "table", &[], "");
-                let head = el(&table, "tr", &[], "");
+                let det = el(&li, "details", "");
+                el(&det, "summary", t.get(Key::Services));
+                let table = el(&det, "table", "");
+                let head = el(&table, "tr", "");
                 for k in [Key::Name, Key::Provider, Key::PurposeCol, Key::Lifetime] {
-                    el(&head, "th", &[("scope", "col")], t.get(k));
+                    el(&head, "th|scope=col", t.get(k));
                 }
                 for s in &p.services {
-                    let row = el(&table, "tr", &[], "");
-                    el(&row, "th", &[("scope", "row")], &s.name);
+                    let row = el(&table, "tr", "");
+                    el(&row, "th|scope=row", &s.name);
                     for v in [&s.provider, &s.purpose, &s.lifetime] {
-                        el(&row, "td", &[], v);
+                        el(&row, "td", v);
                     }
                 }
             }
         }
-        let a = el(&dialog, "div", &[("class", "a")], "");
-        el(&a, "button", &[("data-a", "accept")], t.get(Key::AcceptAll));
-        el(&a, "button", &[("data-a", "reject")], t.get(Key::RejectAll));
-        el(&a, "button", &[("data-a", "save"), ("class", "o")], t.get(Key::Save));
-        let dl = el(&dialog, "p", &[("class", "dl")], "");
-        el(&dl, "a", &[("href", "#"), ("data-a", "dl"), ("role", "button")], t.get(Key::Download));
+        let a = el(&dialog, "div|class=a", "");
+        el(&a, "button|data-a=accept", t.get(Key::AcceptAll));
+        el(&a, "button|data-a=reject", t.get(Key::RejectAll));
+        el(&a, "button|data-a=save|class=o", t.get(Key::Save));
+        let dl = el(&dialog, "p|class=dl", "");
+        el(&dl, "a|href=#|data-a=dl|role=button", t.get(Key::Download));
         if !dialog.open() {
             self.opener = opener;
             let _ = dialog.show_modal();
@@ -289,9 +289,13 @@ pub fn on_closed(b: &mut Banner) {
 /// The CPRA opt-out icon (a toggle: a tick on white, a cross on blue), hidden from screen
 /// readers because the text beside it says the same.
 fn icon(parent: &Element) {
-    let s = svg(parent, "svg", &[("viewBox", "0 0 30 14"), ("width", "30"), ("height", "14"), ("aria-hidden", "true"), ("class", "i")]);
-    svg(&s, "rect", &[("x", ".5"), ("y", ".5"), ("width", "29"), ("height", "13"), ("rx", "6.5"), ("fill", "#fff"), ("stroke", "#0066ff")]);
-    svg(&s, "path", &[("d", "M15 .5h8a6.5 6.5 0 0 1 0 13h-11z"), ("fill", "#0066ff")]);
-    svg(&s, "path", &[("d", "M5 7.2l2.4 2.4 4.4-5"), ("stroke", "#0066ff"), ("stroke-width", "1.8"), ("fill", "none")]);
-    svg(&s, "path", &[("d", "M19 4.2l5.6 5.6m0-5.6l-5.6 5.6"), ("stroke", "#fff"), ("stroke-width", "1.8")]);
+    let s = svg(parent, "svg|viewBox=0 0 30 14|width=30|height=14|aria-hidden=true|class=i");
+    for shape in [
+        "rect|x=.5|y=.5|width=29|height=13|rx=6.5|fill=#fff|stroke=#0066ff",
+        "path|d=M15 .5h8a6.5 6.5 0 0 1 0 13h-11z|fill=#0066ff",
+        "path|d=M5 7.2l2.4 2.4 4.4-5|stroke=#0066ff|stroke-width=1.8|fill=none",
+        "path|d=M19 4.2l5.6 5.6m0-5.6l-5.6 5.6|stroke=#fff|stroke-width=1.8",
+    ] {
+        svg(&s, shape);
+    }
 }

@@ -32,31 +32,47 @@ pub fn document() -> Document {
     web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
 }
 
-/// A new `tag` with `attrs`, appended to `parent`. A non-empty `text` is its text content, and
-/// it takes its own direction (an English fallback reads right inside a right-to-left page).
-pub fn el(parent: &Node, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
-    let e = document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: createElement"));
-    for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
-    }
-    if !text.is_empty() {
-        let _ = e.set_attribute("dir", "auto");
-        e.set_text_content(Some(text));
+/// A new element from `spec`, `"tag|name=value|…"` (the banner's own markup: no value holds a
+/// `|`), appended to `parent`; an SVG element with `svg`. Specs are strings rather than lists of
+/// pairs: the markup is data in the `.wasm`, not code at every call site.
+fn make(parent: &Node, spec: &str, svg: bool) -> Element {
+    let (tag, mut rest) = crate::core::cut(spec, b'|').unwrap_or((spec, ""));
+    let d = document();
+    let made = if svg { d.create_element_ns(Some("http://www.w3.org/2000/svg"), tag) } else { d.create_element(tag) };
+    let e = made.unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: createElement"));
+    while !rest.is_empty() {
+        let (pair, more) = crate::core::cut(rest, b'|').unwrap_or((rest, ""));
+        if let Some((k, v)) = crate::core::cut(pair, b'=') {
+            let _ = e.set_attribute(k, v);
+        }
+        rest = more;
     }
     let _ = parent.append_child(&e);
     e
 }
 
-/// An SVG element (`tag` with `attrs`) appended to `parent`.
-pub fn svg(parent: &Node, tag: &str, attrs: &[(&str, &str)]) -> Element {
-    let e = document()
-        .create_element_ns(Some("http://www.w3.org/2000/svg"), tag)
-        .unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: createElementNS"));
+/// An HTML element from `spec` (see `make`); a non-empty `text` is its text content, and it takes
+/// its own direction (an English fallback reads right inside a right-to-left page).
+pub fn el(parent: &Node, spec: &str, text: &str) -> Element {
+    let e = make(parent, spec, false);
+    if !text.is_empty() {
+        let _ = e.set_attribute("dir", "auto");
+        e.set_text_content(Some(text));
+    }
+    e
+}
+
+/// `e` with more attributes (the ones whose values are not the banner's own constants).
+pub fn with_attrs(e: Element, attrs: &[(&str, &str)]) -> Element {
     for (k, v) in attrs {
         let _ = e.set_attribute(k, v);
     }
-    let _ = parent.append_child(&e);
     e
+}
+
+/// An SVG element from `spec` (see `make`).
+pub fn svg(parent: &Node, spec: &str) -> Element {
+    make(parent, spec, true)
 }
 
 /// Focuses `e` if it is an HTML element that is still in the document.
