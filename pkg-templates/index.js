@@ -72,6 +72,11 @@ export function init(config, options = {}) {
   if (window.Consentry) return Promise.resolve(window.Consentry);
   started ||= Promise.all([table(language(config), options), load(options.wasm)])
     .then(([t]) => (window.Consentry = start(config, t)))
-    .catch((e) => { started = undefined; throw e instanceof Error ? e : new Error(String(e)); });
+    .catch(async (e) => {
+      started = undefined;
+      // A wrong config names the field and the problem's number; its words are loaded only now.
+      if (typeof e.code == 'number') try { e.message = e.message.split(': problem')[0] + ': ' + (await import('./errors.js')).default[e.code]; } catch {}
+      throw e instanceof Error ? e : new Error(String(e));
+    });
   return started;
 }

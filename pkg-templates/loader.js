@@ -48,5 +48,9 @@ if (!window.Consentry && !window.__consentryLoading) {
       window.Consentry = start(c, t);
       document.dispatchEvent(new CustomEvent('consentry:ready'));
     })
-    .catch((e) => console.error((e && e.message) || e));
+    .catch(async (e) => {
+      // A wrong config names the field and the problem's number; its words are fetched only now.
+      if (e && typeof e.code == 'number') try { e.message = e.message.split(': problem')[0] + ': ' + (await (await fetch(new URL('errors.json', base))).json())[e.code]; } catch {}
+      console.error((e && e.message) || e);
+    });
 }

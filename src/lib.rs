@@ -16,4 +16,5 @@ pub mod web;
 /// visitor, and the page's live data is a few kilobytes.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static TALC: talc::cell::TalcSyncCell<talc::wasm::WasmGrowAndClaim, talc::wasm::WasmBinning> = talc::cell::TalcSyncCell::new_wasm(talc::wasm::WasmGrowAndClaim);
+static TALC: talc::cell::TalcSyncCell<talc::wasm::WasmGrowAndClaim, talc::wasm::WasmBinning> =
+    talc::cell::TalcSyncCell::new_wasm(talc::wasm::WasmGrowAndClaim);

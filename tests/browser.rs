@@ -93,27 +93,41 @@ async fn wait(ms: u32) {
 }
 
 #[wasm_bindgen_test]
-fn a_bad_config_is_refused_with_the_field_and_the_words() {
-    for (config, message) in [
+fn a_bad_config_is_refused_with_the_field_and_the_problem() {
+    use consentry::core::config::ALL_PROBLEMS;
+    for (config, field, words) in [
         (
             r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"privacyPolicyURL":"/p"}"#,
-            "Consentry config: privacyPolicyURL: unknown field: check its spelling against the README's config reference",
+            "privacyPolicyURL",
+            "unknown field: check its spelling against the README's config reference",
         ),
         (
             r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"consentDays":"x"}"#,
-            "Consentry config: consentDays: expected days from 1 to 395 (13 months at most)",
+            "consentDays",
+            "expected days from 1 to 395 (13 months at most)",
         ),
         (
             r#"{"policyVersion":"1","purposes":[{"id":"analytics"},{"id":"Bad Id"}]}"#,
-            "Consentry config: purposes[1].id: expected lower-case letters, digits, '_' or '-' (at most 32)",
+            "purposes[1].id",
+            "expected lower-case letters, digits, '_' or '-' (at most 32)",
         ),
         (
             r#"{"policyVersion":"1","purposes":[{"id":"analytics"}],"tracker":{"apiKey":"k","purpose":"necessary"}}"#,
-            "Consentry config: tracker.purpose: must name one of your purposes (not \"necessary\"): analytics is never strictly necessary",
+            "tracker.purpose",
+            "must name one of your purposes (not \"necessary\"): analytics is never strictly necessary",
         ),
-        (r#"[1,2]"#, "Consentry config: (document): expected an object { … }"),
+        (r#"[1,2]"#, "", "expected an object { … }"),
     ] {
-        assert_eq!(try_start(obj(config)).err().as_deref(), Some(message), "{config}");
+        // The module names the field and the problem's number (the loaders fetch the words).
+        let err: JsValue = start(obj(config).unchecked_into(), JsValue::UNDEFINED.unchecked_into()).err().expect(config).into();
+        let code = get(&err, "code").as_f64().expect("a problem number") as usize;
+        assert_eq!(get(&err, "field").as_string().as_deref(), Some(field), "{config}");
+        assert_eq!(ALL_PROBLEMS[code].as_str(), words, "{config}");
+        let shown = if field.is_empty() { "(document)" } else { field };
+        assert_eq!(
+            error_message(err),
+            format!("Consentry config: {shown}: problem {code} (its words are in errors.json next to consentry_bg.wasm)")
+        );
     }
     let not_json = try_start(JsValue::from_str("{not json")).err().unwrap_or_default();
     assert!(not_json.starts_with("Consentry config: not valid JSON: "), "{not_json}");

@@ -79,7 +79,8 @@ pub struct Config {
     pub consent_mode: bool,
 }
 
-/// What is wrong with a field.
+/// What is wrong with a field. In the browser the `.wasm` reports it by number (the words cost
+/// every visitor bytes, and only a site owner with a wrong config needs them).
 #[derive(Clone, Copy, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Problem {
@@ -118,6 +119,46 @@ pub enum Problem {
     TrackerPurpose,
     NotJson,
 }
+
+/// Every problem, in the order of its number (`Problem as u8`): the build writes their words, in
+/// this order, to `errors.json` (the `.wasm` names a problem by its number; the words are
+/// fetched only for a wrong config).
+pub const ALL_PROBLEMS: [Problem; 34] = [
+    Problem::Days,
+    Problem::PolicyVersion,
+    Problem::Layout,
+    Problem::ReopenButton,
+    Problem::ServiceName,
+    Problem::ApiKey,
+    Problem::BatchSize,
+    Problem::FlushInterval,
+    Problem::MaxQueue,
+    Problem::Object,
+    Problem::UnknownField,
+    Problem::IdRequired,
+    Problem::Bool,
+    Problem::List,
+    Problem::ListItem,
+    Problem::Text,
+    Problem::TextLength,
+    Problem::Id,
+    Problem::Url,
+    Problem::Path,
+    Problem::Domain,
+    Problem::Lang,
+    Problem::Services,
+    Problem::Texts,
+    Problem::TextTable,
+    Problem::TextKey,
+    Problem::TextOverride,
+    Problem::PurposesRequired,
+    Problem::Purposes,
+    Problem::NecessaryGpc,
+    Problem::DuplicateId,
+    Problem::NoPurpose,
+    Problem::TrackerPurpose,
+    Problem::NotJson,
+];
 
 impl Problem {
     /// What to put there, in words.
@@ -666,6 +707,14 @@ mod tests {
             error_of(r#"{"policyVersion":"1","purposes":[{"id":"a"}],"privacyPolicyUrl":"javascript:alert(1)"}"#).0,
             "privacyPolicyUrl"
         );
+    }
+
+    #[test]
+    fn every_problem_is_listed_in_the_order_of_its_number() {
+        for (i, p) in ALL_PROBLEMS.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+            assert!(!p.as_str().is_empty());
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub fn start(config: ConfigInput, table: TableInput) -> Result<Consentry, JsErro
         // A text that is not JSON is a table that does not read (English is shown, with a warning).
         Some(document(table).unwrap_or(JsValue::UNDEFINED))
     };
-    let (engine, warning) = Engine::new(config, table, &wanted_languages()).map_err(|e| JsError::new(&e.to_message()))?;
+    let (engine, warning) = Engine::new(config, table, &wanted_languages()).map_err(config_error)?;
     if page::started() {
         return Ok(Consentry { _private: () }); // one banner per page
     }
@@ -204,6 +204,22 @@ pub fn start(config: ConfigInput, table: TableInput) -> Result<Consentry, JsErro
     }
     page::start(engine);
     Ok(Consentry { _private: () })
+}
+
+/// A config error as JavaScript's Error: `Consentry config: <field>: problem <n>`, with `field` and
+/// `code` (the problem's number) on it. The loaders put the words in its place from `errors.json`
+/// (written by the build from `core::config::Problem`), fetched only now.
+fn config_error(e: crate::core::config::ConfigError) -> JsError {
+    let mut msg = String::from("Consentry config: ");
+    msg.push_str(if e.field.is_empty() { "(document)" } else { &e.field });
+    msg.push_str(": problem ");
+    crate::core::canonical::push_int(&mut msg, e.problem as u64);
+    msg.push_str(" (its words are in errors.json next to consentry_bg.wasm)");
+    let err = JsError::new(&msg);
+    let v: JsValue = err.clone().into();
+    let _ = Reflect::set(&v, &"field".into(), &JsValue::from_str(&e.field));
+    let _ = Reflect::set(&v, &"code".into(), &(e.problem as u32).into());
+    err
 }
 
 /// Consentry's API on this page.

@@ -184,7 +184,9 @@ impl Banner {
     /// the visitor can change.
     pub fn show_preferences(&mut self, e: &Engine) {
         let r = self.root();
-        let active = |o: &wasm_bindgen::JsValue| Some(crate::web::dom::prop(o, "activeElement")).filter(|a| a.is_object()).map(JsCast::unchecked_into::<Element>);
+        let active = |o: &wasm_bindgen::JsValue| {
+            Some(crate::web::dom::prop(o, "activeElement")).filter(|a| a.is_object()).map(JsCast::unchecked_into::<Element>)
+        };
         let opener = active(&r).or_else(|| active(&document()));
         let dialog = match &self.dialog {
             Some(d) => {
@@ -192,8 +194,7 @@ impl Banner {
                 d.clone()
             }
             None => {
-                let d: HtmlDialogElement =
-                    el(&r, "dialog|aria-labelledby=pt|aria-describedby=pb|aria-modal=true", "").unchecked_into();
+                let d: HtmlDialogElement = el(&r, "dialog|aria-labelledby=pt|aria-describedby=pb|aria-modal=true", "").unchecked_into();
                 self.listeners.push(crate::web::signals::on(&d, "close"));
                 self.dialog = Some(d.clone());
                 d

@@ -31,9 +31,7 @@ thread_local! {
 }
 
 fn call_then(p: &JsValue, ok: &JsValue, err: &JsValue) -> JsValue {
-    crate::web::dom::method(p, "then")
-        .and_then(|t| t.call2(p, ok, err).ok())
-        .unwrap_or(JsValue::UNDEFINED)
+    crate::web::dom::method(p, "then").and_then(|t| t.call2(p, ok, err).ok()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `done(value)` when `p` is kept, `done(undefined)` when it breaks.
@@ -75,8 +73,7 @@ pub fn beacon(url: &str, body: &str) -> bool {
 /// unloading, and compressing is asynchronous, so it sends at once, uncompressed.
 pub fn can_gzip() -> bool {
     let Some(w) = web_sys::window() else { return false };
-    Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false)
-        && !crate::web::dom::page_hidden()
+    Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false) && !crate::web::dom::page_hidden()
 }
 
 /// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.

@@ -70,11 +70,12 @@ pub fn hook_history() -> Vec<EventListener> {
         for name in ["pushState", "replaceState"] {
             let Some(orig) = method(&history, name) else { continue };
             let h = history.clone();
-            let wrapper = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
-                let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
-                page::navigated();
-                r
-            });
+            let wrapper =
+                Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
+                    let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
+                    page::navigated();
+                    r
+                });
             let _ = Reflect::set(&history, &name.into(), wrapper.as_ref());
             wrapper.forget(); // the page keeps it for its life
         }

@@ -86,3 +86,21 @@ test('a wrong config through the npm build: init() rejects with the field and th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a good config never loads the error words (errors.json, or the npm build\'s errors chunk)', async () => {
+  const server = await startServer();
+  const { page, close } = await launch();
+  try {
+    const requested = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    await page.goto(server.url);
+    await banner(page).locator('button[data-a=accept]').waitFor();
+    await page.goto(server.url + 'npm/');
+    await banner(page).locator('button[data-a=accept]').waitFor();
+    assert.ok(requested.some((p) => p.endsWith('.wasm')), JSON.stringify(requested));
+    assert.ok(!requested.some((p) => /\/errors[.-]/.test(p)), JSON.stringify(requested));
+  } finally {
+    await close();
+    await server.stop();
+  }
+});

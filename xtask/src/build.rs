@@ -163,6 +163,8 @@ pub fn build() -> Result<()> {
         std::fs::write(npm.join(format!("lang/{code}.json")), text)?;
         std::fs::write(npm.join(format!("lang/{code}.d.ts")), LANG_TYPES)?;
     }
+    let words = serde_json::to_string(&consentry::core::config::ALL_PROBLEMS.iter().map(|p| p.as_str()).collect::<Vec<_>>())?;
+    std::fs::write(npm.join("errors.js"), format!("export default {words};\n"))?;
     std::fs::write(npm.join("package.json"), package_json(&root)?)?;
 
     // cdn: the loader and wasm-bindgen's glue in one minified classic script, the .wasm, and
@@ -195,6 +197,7 @@ pub fn build() -> Result<()> {
     for (code, text) in langs.iter().skip(1) {
         std::fs::write(cdn.join(format!("lang/{code}.json")), text)?;
     }
+    std::fs::write(cdn.join("errors.json"), &words)?;
     write_manifest(&cdn, &langs)?;
 
     // The demo's second page: a site bundle that imports the npm package, as a bundler user
