@@ -2,18 +2,16 @@
 //! wrote the record (`storage`), the page is hidden or restored (`visibilitychange`, `pagehide`,
 //! `pageshow`), a page link asks for the preferences (`data-consentry="preferences"`), the
 //! banner's own controls (`click` in its shadow root) and dialog (`close`), and, once the tracker
-//! has run, navigations inside the page (`history.pushState` and `replaceState` wrapped,
-//! `popstate`) and resizes.
+//! has run, navigations inside the page (the Navigation API, or `popstate`) and resizes.
 //!
 //! Every listener is the one function `on_event`, which dispatches on the event's type: one
 //! closure type for all of them, so the `.wasm` carries one copy of gloo's listener code. Must
 //! never: decide anything (each case calls the controller), or stop the page's own handlers (only
 //! a preferences link's default is prevented).
-use crate::web::dom::{document, method, page_hidden, prop, prop_text};
+use crate::web::dom::{document, page_hidden, prop, prop_text};
 use crate::web::page;
 use crate::web::store::KEY;
 use gloo_events::EventListener;
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget};
@@ -30,7 +28,7 @@ fn on_event(e: &Event) {
         "pageshow" if prop(e, "persisted") == true => page::restored(),
         "pagehide" => page::hidden(true),
         "visibilitychange" if page_hidden() => page::hidden(false),
-        "popstate" => page::navigated(),
+        "popstate" | "currententrychange" => page::navigated(),
         "resize" => page::resized(),
         "close" => page::dialog_closed(),
         "click" => {
@@ -62,23 +60,12 @@ pub fn listen() -> Vec<EventListener> {
     vec![on(&w, "storage"), on(&w, "pageshow"), on(&w, "pagehide"), on(&d, "visibilitychange"), on(&d, "click")]
 }
 
-/// Wraps `history.pushState` and `replaceState` (each then tells the controller) and listens for
-/// `popstate` and `resize`.
+/// Navigations inside the page: the Navigation API's `currententrychange` (fired for
+/// `history.pushState`, `replaceState` and traversals; Baseline since 2026) where the browser has
+/// it, `popstate` (traversals only) where it does not; and `resize`.
 pub fn hook_history() -> Vec<EventListener> {
     let Some(w) = web_sys::window() else { return Vec::new() };
-    if let Ok(history) = w.history() {
-        for name in ["pushState", "replaceState"] {
-            let Some(orig) = method(&history, name) else { continue };
-            let h = history.clone();
-            let wrapper =
-                Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(move |a: JsValue, b: JsValue, c: JsValue| {
-                    let r = if c.is_undefined() { orig.call2(&h, &a, &b) } else { orig.call3(&h, &a, &b, &c) };
-                    page::navigated();
-                    r
-                });
-            let _ = Reflect::set(&history, &name.into(), wrapper.as_ref());
-            wrapper.forget(); // the page keeps it for its life
-        }
-    }
-    vec![on(&w, "popstate"), on(&w, "resize")]
+    let navigation = prop(&w, "navigation");
+    let entries = if navigation.is_object() { on(navigation.unchecked_ref(), "currententrychange") } else { on(&w, "popstate") };
+    vec![entries, on(&w, "resize")]
 }
