@@ -34,6 +34,11 @@ pub struct Service {
     pub provider: String,
     pub purpose: String,
     pub lifetime: String,
+    /// The cookies it sets, by name or as `/regex/`: deleted on refusal and withdrawal.
+    pub cookies: Vec<String>,
+    /// The localStorage and sessionStorage keys it writes, by name or as `prefix*`: removed on
+    /// refusal and withdrawal.
+    pub storage: Vec<String>,
 }
 
 /// The module's own first-party tracker.
@@ -53,6 +58,10 @@ pub struct TrackerConfig {
     pub max_queue: usize,
     pub cookie_domain: Option<String>,
     pub cookie_days: i64,
+    /// Let PostHog geolocate the request's IP address (off: every event says `$geoip_disable`).
+    pub geoip: bool,
+    /// Send the whole user agent as `$raw_user_agent` (off: only browser, OS and device type).
+    pub raw_user_agent: bool,
 }
 
 #[derive(Clone, PartialEq, Serialize)]
@@ -77,6 +86,8 @@ pub struct Config {
     pub evidence_endpoint: Option<String>,
     pub tracker: Option<TrackerConfig>,
     pub consent_mode: bool,
+    /// Reload the page after a withdrawal (a gated script that already ran cannot be unrun).
+    pub reload_on_withdraw: bool,
 }
 
 /// What is wrong with a field. In the browser the `.wasm` reports it by number (the words cost
@@ -291,14 +302,21 @@ const TOP: &Schema = &[
     ("texts", Kind::Other),
     ("evidenceEndpoint", Kind::Url),
     ("consentMode", Kind::Bool),
+    ("reloadOnWithdraw", Kind::Bool),
     ("$schema", Kind::Other),
 ];
 
 const PURPOSE: &Schema =
     &[("id", Kind::Id), ("services", Kind::Other), ("gpc", Kind::Bool), ("title", Kind::Text), ("description", Kind::Text)];
 
-const SERVICE: &Schema =
-    &[("name", Kind::Required(Problem::ServiceName)), ("provider", Kind::Text), ("purpose", Kind::Text), ("lifetime", Kind::Text)];
+const SERVICE: &Schema = &[
+    ("name", Kind::Required(Problem::ServiceName)),
+    ("provider", Kind::Text),
+    ("purpose", Kind::Text),
+    ("lifetime", Kind::Text),
+    ("cookies", Kind::List),
+    ("storage", Kind::List),
+];
 
 const TRACKER: &Schema = &[
     ("apiKey", Kind::Required(Problem::ApiKey)),
@@ -313,6 +331,8 @@ const TRACKER: &Schema = &[
     ("flushInterval", Kind::Int(100, 600_000, Problem::FlushInterval)),
     ("maxQueue", Kind::Int(1, 1000, Problem::MaxQueue)),
     ("cookieDays", Kind::Int(1, MAX_DAYS as i32, Problem::Days)),
+    ("geoip", Kind::Bool),
+    ("rawUserAgent", Kind::Bool),
 ];
 
 fn ascii_all(s: &str, extra: u8) -> bool {
@@ -401,6 +421,14 @@ impl<D: Doc> Fields<D> {
     fn flag(&self, key: &str, default: bool) -> bool {
         self.get(key).and_then(|v| v.flag()).unwrap_or(default)
     }
+    /// A checked list of texts (empty when absent).
+    fn list(&self, key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in self.get(key).and_then(|v| v.items()).unwrap_or_default() {
+            out.extend(item.text());
+        }
+        out
+    }
     fn num(&self, key: &str, default: i64) -> i64 {
         self.get(key).and_then(|v| v.int(i64::MIN / 2, i64::MAX / 2)).unwrap_or(default)
     }
@@ -451,6 +479,8 @@ fn purpose<D: Doc>(v: D, path: &str) -> Check<Purpose> {
                 provider: sf.text_or("provider", ""),
                 purpose: sf.text_or("purpose", ""),
                 lifetime: sf.text_or("lifetime", ""),
+                cookies: sf.list("cookies"),
+                storage: sf.list("storage"),
             });
         }
     }
@@ -467,10 +497,7 @@ fn tracker<D: Doc>(v: D) -> Check<TrackerConfig> {
         endpoint.pop();
     }
     endpoint.push_str(&f.text_or("path", "/batch/"));
-    let mut allow_params = Vec::new();
-    for item in f.get("allowParams").and_then(|v| v.items()).unwrap_or_default() {
-        allow_params.extend(item.text());
-    }
+    let allow_params = f.list("allowParams");
     Ok(TrackerConfig {
         api_key: f.text_or("apiKey", ""),
         endpoint,
@@ -483,6 +510,8 @@ fn tracker<D: Doc>(v: D) -> Check<TrackerConfig> {
         max_queue: f.num("maxQueue", 100) as usize,
         cookie_domain: f.text("cookieDomain"),
         cookie_days: f.num("cookieDays", MAX_DAYS),
+        geoip: f.flag("geoip", false),
+        raw_user_agent: f.flag("rawUserAgent", false),
     })
 }
 
@@ -573,6 +602,7 @@ pub fn from_doc<D: Doc>(doc: D) -> Result<Config, ConfigError> {
         texts,
         evidence_endpoint: f.text("evidenceEndpoint"),
         consent_mode: f.flag("consentMode", false),
+        reload_on_withdraw: f.flag("reloadOnWithdraw", false),
         tracker,
         purposes,
     })
@@ -625,6 +655,23 @@ mod tests {
         assert_eq!(t.cookie_days, 395);
         assert_eq!(t.allow_params, ["utm_*"]);
         assert_eq!(c.texts[0].1[0], (String::from("title"), String::from("Datenschutz")));
+        assert!(!t.geoip && !t.raw_user_agent && !c.reload_on_withdraw);
+    }
+
+    #[test]
+    fn services_name_what_withdrawal_clears() {
+        let c = parse(
+            r#"{"policyVersion":"1","reloadOnWithdraw":true,"purposes":[{"id":"analytics","services":[
+               {"name":"Demo","cookies":["_demo_id","/^_demo_s_/"],"storage":["_demo_last","_demo_*"]}]}],
+               "tracker":{"apiKey":"k","geoip":true,"rawUserAgent":true}}"#,
+        )
+        .unwrap();
+        let s = &c.purposes[1].services[0];
+        assert_eq!((s.cookies.join(" "), s.storage.join(" ")), (String::from("_demo_id /^_demo_s_/"), String::from("_demo_last _demo_*")));
+        let t = c.tracker.unwrap();
+        assert!(t.geoip && t.raw_user_agent && c.reload_on_withdraw);
+        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","cookies":"x"}]}]}"#).0, "purposes[0].services[0].cookies");
+        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","storage":[""]}]}]}"#).0, "purposes[0].services[0].storage[0]");
     }
 
     fn error_of(text: &str) -> (String, &'static str) {

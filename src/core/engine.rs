@@ -13,7 +13,7 @@ use crate::core::doc::Doc;
 use crate::core::evidence::{receipts_json, Broken, EvidenceLog, Method, Receipt, ReceiptDraft};
 use crate::core::ids::sha256_hex;
 use crate::core::texts::{self, Lang, TableError, Texts};
-use crate::core::tracker::{self, Batch, CaptureError, Now, Outcome, PageFacts, Props, Tracker};
+use crate::core::tracker::{self, Batch, CaptureError, Moment, Now, Outcome, PageFacts, Props, Tracker};
 use crate::core::{backoff, time};
 
 /// The most bytes of receipts one body to the collector holds (it refuses bodies over 64 KiB;
@@ -25,8 +25,11 @@ pub struct Facts<'a> {
     pub now: Now,
     pub origin: &'a str,
     pub path: &'a str,
-    /// From the browser's CSPRNG: a receipt id, and for a new visitor the subject and the secret.
-    pub random: [u8; 64],
+    /// From the browser's CSPRNG: a receipt id, for a new visitor the subject and the secret,
+    /// and for a starting tracker a distinct id and a window id (each its own bytes).
+    pub random: [u8; 96],
+    /// This tab's stored window id (`tracker::WINDOW_KEY`), if any.
+    pub window: Option<&'a str>,
 }
 
 /// What one load or decision asks the shell to do.
@@ -45,6 +48,8 @@ pub struct Step {
     pub changed: bool,
     /// The tracker started with this step (set its cookie, count the page view).
     pub tracker_started: bool,
+    /// A purpose granted before is refused now (a withdrawal here or in another tab).
+    pub withdrawn: bool,
 }
 
 /// The language table was not used: English is shown, and the shell warns.
@@ -269,13 +274,14 @@ impl Engine {
     /// (its queue dropped) when not.
     fn apply(&mut self, choices: Choices, step: &mut Step, f: &Facts, cookie: Option<&str>) {
         step.changed = self.effective != choices;
+        step.withdrawn = self.effective.iter().any(|(k, v)| *v && !consent::granted(&choices, k));
         self.effective = choices;
         let wanted = self.config.tracker.as_ref().filter(|t| consent::granted(&self.effective, &t.purpose));
         match (wanted, self.tracker.is_some()) {
             (Some(cfg), false) => {
-                let mut id = [0u8; 16];
-                id.copy_from_slice(&f.random[48..]);
-                self.tracker = Some(Tracker::new(cfg, cookie, id));
+                let mut ids = [0u8; 32];
+                ids.copy_from_slice(&f.random[64..]);
+                self.tracker = Some(Tracker::new(cfg, cookie, f.window, &f.now, ids));
                 step.tracker_started = true;
             }
             (None, true) => self.tracker = None,
@@ -313,7 +319,9 @@ impl Engine {
             method,
             gpc: self.gpc,
         };
-        self.log.append(draft, &f.random);
+        let mut random = [0u8; 64];
+        random.copy_from_slice(&f.random[..64]);
+        self.log.append(draft, &random);
         if self.config.evidence_endpoint.is_none() {
             // Nothing to deliver to: the log is only bounded, never waits for a collector.
             self.log.mark_all_delivered();
@@ -330,25 +338,18 @@ impl Engine {
 
     /// A custom event (or one of the tracker's own). Refused unless the tracker's purpose is
     /// granted: nothing is kept for later.
-    pub fn capture(
-        &mut self,
-        name: &str,
-        custom: Props,
-        page: &dyn Fn() -> PageFacts,
-        now: Now,
-        random: [u8; 16],
-    ) -> Result<(), CaptureError> {
+    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, m: &Moment) -> Result<(), CaptureError> {
         let subject = String::from(self.log.subject());
         let t = self.tracker.as_mut().ok_or(CaptureError::NotConsented)?;
-        t.capture(name, custom, page, &subject, now, random)
+        t.capture(name, custom, page, &subject, m)
     }
 
     /// A page view (at the tracker's start, a new path, back from the cache), when page views
     /// are on; nothing without consent.
-    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, now: Now, random: [u8; 16]) {
+    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, m: &Moment) {
         let subject = String::from(self.log.subject());
         if let Some(t) = self.tracker.as_mut() {
-            t.pageview(page, &subject, now, random);
+            t.pageview(page, &subject, m);
         }
     }
 
@@ -383,6 +384,46 @@ impl Engine {
             }
             None => Vec::new(),
         }
+    }
+
+    /// What refusal and withdrawal delete, given what is there now: the cookies, localStorage
+    /// and sessionStorage keys the services of every purpose not granted said they write (a
+    /// cookie by name or `/regex/`, tested by `matches(pattern, name)`; a key by name or
+    /// `prefix*`), and the tracker's own session and window keys while it is not running. A
+    /// cookie goes from every Domain (host-only first) and every path above the page's.
+    pub fn clearing(&self, present: &Present, hostname: &str, pathname: &str, secure: bool, matches: &dyn Fn(&str, &str) -> bool) -> Present {
+        let mut out = Present::default();
+        let mut domains = vec![String::new()];
+        domains.extend(tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref())));
+        let key_matches = |pattern: &str, key: &str| match pattern.strip_suffix('*') {
+            Some(prefix) => key.starts_with(prefix),
+            None => key == pattern,
+        };
+        for p in self.config.purposes.iter().filter(|p| !self.granted(&p.id)) {
+            for s in &p.services {
+                for name in &present.cookies {
+                    let hit = s.cookies.iter().any(|c| match c.strip_prefix('/').and_then(|c| c.strip_suffix('/')) {
+                        Some(re) => matches(re, name),
+                        None => c == name,
+                    });
+                    if hit {
+                        for path in tracker::cookie_paths(pathname) {
+                            for d in &domains {
+                                out.cookies.push(tracker::expire(name, path, d, secure));
+                            }
+                        }
+                    }
+                }
+                for (from, to) in [(&present.local, &mut out.local), (&present.session, &mut out.session)] {
+                    to.extend(from.iter().filter(|k| s.storage.iter().any(|p| key_matches(p, k))).cloned());
+                }
+            }
+        }
+        if self.tracker.is_none() {
+            out.local.extend(present.local.iter().filter(|k| *k == tracker::SESSION_KEY).cloned());
+            out.session.extend(present.session.iter().filter(|k| *k == tracker::WINDOW_KEY).cloned());
+        }
+        out
     }
 
     /// What to send now, if anything: the evidence outbox first (its own retry timing), then a
@@ -464,7 +505,7 @@ impl Engine {
     /// that can go by beacon: the undelivered receipts (unless a request for them is under way;
     /// a beacon cannot tell whether they arrived, so they stay in the outbox and the collector
     /// counts duplicates once) and the tracker's batches.
-    pub fn hide(&mut self, leaving: Option<&dyn Fn() -> PageFacts>, now: &Now, random: [u8; 16], send: &mut dyn FnMut(Beacon) -> bool) {
+    pub fn hide(&mut self, leaving: Option<&dyn Fn() -> PageFacts>, m: &Moment, send: &mut dyn FnMut(Beacon) -> bool) {
         let subject = String::from(self.log.subject());
         if !self.delivery.sending && self.config.evidence_endpoint.is_some() {
             if let Some((body, _)) = self.receipts_body() {
@@ -473,11 +514,21 @@ impl Engine {
         }
         if let Some(t) = self.tracker.as_mut() {
             if let Some(page) = leaving {
-                t.pageleave(page, &subject, now.clone(), random);
+                t.pageleave(page, &subject, m);
             }
-            t.beacon(now, &mut |b| send(Beacon::Events(b)));
+            t.beacon(&m.now, &mut |b| send(Beacon::Events(b)));
         }
     }
+}
+
+/// Cookie names and storage keys: what is there (for `Engine::clearing`), or what to delete
+/// (`cookies` then holds `document.cookie` texts that expire them).
+#[derive(Default)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug, PartialEq))]
+pub struct Present {
+    pub cookies: Vec<String>,
+    pub local: Vec<String>,
+    pub session: Vec<String>,
 }
 
 /// A body for `navigator.sendBeacon`.
@@ -496,7 +547,7 @@ mod tests {
     type V = serde_json::Value;
 
     fn facts(ms: i64) -> Facts<'static> {
-        Facts { now: Now::at(ms), origin: "https://shop.example", path: "/a?q=1", random: [7; 64] }
+        Facts { now: Now::at(ms), origin: "https://shop.example", path: "/a?q=1", random: [7; 96], window: None }
     }
 
     fn doc(text: &str) -> V {
@@ -513,6 +564,10 @@ mod tests {
     }
 
     const NONE: Option<&V> = None;
+
+    fn m(now: Now, n: u8) -> Moment<'static> {
+        Moment { now, random: [n; 32], session: None }
+    }
     const T0: i64 = 1_800_000_000_000;
 
     fn page() -> PageFacts {
@@ -536,8 +591,8 @@ mod tests {
         assert!(step.ask && step.method.is_none() && step.bad.is_none() && !step.tracker_started);
         assert!(!granted(&e) && e.receipts().is_empty());
         // The core itself refuses to track: nothing is queued, nothing is due, no cookie.
-        assert_eq!(e.capture("x", Props::default(), &page, Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
-        e.pageview(&page, Now::at(T0), [1; 16]);
+        assert_eq!(e.capture("x", Props::default(), &page, &m(Now::at(T0), 1)), Err(CaptureError::NotConsented));
+        e.pageview(&page, &m(Now::at(T0), 1));
         assert!(e.tracker().is_none());
         assert!(e.poll_transmit(&Now::at(T0 + 60_000)).is_none());
         assert_eq!(e.poll_timeout(), None);
@@ -581,12 +636,12 @@ mod tests {
         let mut e = engine();
         e.load(NONE, false, &facts(T0), None);
         e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
-        e.capture("a", Props::default(), &page, Now::at(T0), [1; 16]).unwrap();
+        e.capture("a", Props::default(), &page, &m(Now::at(T0), 1)).unwrap();
         assert_eq!(e.tracker().unwrap().queue().len(), 1);
         let step = e.decide(&[(String::from("analytics"), false)], Method::Custom, NONE, &facts(T0 + 10), None);
         assert_eq!(step.method, Some(Method::Withdraw));
         assert!(e.tracker().is_none());
-        assert_eq!(e.capture("b", Props::default(), &page, Now::at(T0), [1; 16]), Err(CaptureError::NotConsented));
+        assert_eq!(e.capture("b", Props::default(), &page, &m(Now::at(T0), 1)), Err(CaptureError::NotConsented));
         // Only receipts are left to send; the cookie goes from every variant.
         while let Some(t) = e.poll_transmit(&Now::at(T0 + 60_000)) {
             assert!(matches!(t, Transmit::Receipts { .. }), "an event after withdrawal");
@@ -629,6 +684,33 @@ mod tests {
     }
 
     #[test]
+    fn refusal_clears_what_the_services_of_refused_purposes_left() {
+        let config = r#"{"policyVersion":"1","purposes":[{"id":"analytics","services":[{"name":"Demo","cookies":["_demo_id","/^_demo_s_/"],"storage":["_demo_last","_demo_x_*"]}]},
+            {"id":"functional","services":[{"name":"Chat","cookies":["chat"],"storage":["chat"]}]}],"tracker":{"apiKey":"k"}}"#;
+        let mut e = Engine::new(&doc(config), None, &[]).ok().unwrap().0;
+        e.load(NONE, false, &facts(T0), None);
+        e.decide(&[(String::from("functional"), true)], Method::Custom, NONE, &facts(T0), None);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let present = Present {
+            cookies: names(&["_demo_id", "_demo_s_1", "_demo_sx", "chat", "other"]),
+            local: names(&["consentry", "_demo_last", "_demo_x_1", "_demo_y", "chat", "cs_sess"]),
+            session: names(&["_demo_x_2", "cs_win", "chat"]),
+        };
+        // `matches` stands in for the browser's RegExp: this pattern means "starts with".
+        let re = |pattern: &str, name: &str| pattern == "^_demo_s_" && name.starts_with("_demo_s_");
+        let c = e.clearing(&present, "www.shop.example", "/a/b", true, &re);
+        assert_eq!(c.local, names(&["_demo_last", "_demo_x_1", "cs_sess"]), "analytics is refused; functional is not");
+        assert_eq!(c.session, names(&["_demo_x_2", "cs_win"]));
+        // Each cookie: 3 paths (/, /a, /a/b) x 3 domains (host-only, www.shop.example, shop.example).
+        assert_eq!(c.cookies.len(), 2 * 9);
+        assert!(c.cookies.contains(&String::from("_demo_s_1=; Max-Age=0; Path=/a; Domain=shop.example; Secure")));
+        assert!(c.cookies.iter().all(|t| t.starts_with("_demo_id=") || t.starts_with("_demo_s_1=")));
+        // Granted, nothing of it goes (the tracker's keys neither, while it runs).
+        e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        assert_eq!(e.clearing(&present, "www.shop.example", "/a/b", true, &re), Present::default());
+    }
+
+    #[test]
     fn a_long_outbox_goes_in_bodies_the_collector_takes() {
         let mut e = engine();
         e.load(NONE, false, &facts(T0), None);
@@ -657,10 +739,10 @@ mod tests {
         while let Some(Transmit::Receipts { upto, .. }) = e.poll_transmit(&Now::at(T0)) {
             e.receipts_sent(upto, 200, T0, 0);
         }
-        e.pageview(&page, Now::at(T0), [1; 16]);
+        e.pageview(&page, &m(Now::at(T0), 1));
         assert_eq!(e.poll_timeout(), Some(T0 + 5000), "the flush interval");
         assert!(e.poll_transmit(&Now::at(T0 + 4999)).is_none());
-        e.capture("x", Props::default(), &page, Now::at(T0 + 10), [2; 16]).unwrap();
+        e.capture("x", Props::default(), &page, &m(Now::at(T0 + 10), 2)).unwrap();
         assert_eq!(e.poll_timeout(), Some(i64::MIN), "a full batch (2) is due at once");
         let Some(Transmit::Events(b)) = e.poll_transmit(&Now::at(T0 + 10)) else { panic!("a batch") };
         assert_eq!(b.batch.len(), 2);
@@ -674,9 +756,9 @@ mod tests {
         let mut e = engine();
         e.load(NONE, false, &facts(T0), None);
         e.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
-        e.pageview(&page, Now::at(T0), [1; 16]);
+        e.pageview(&page, &m(Now::at(T0), 1));
         let mut sent = Vec::new();
-        e.hide(Some(&page), &Now::at(T0), [2; 16], &mut |b| {
+        e.hide(Some(&page), &m(Now::at(T0), 2), &mut |b| {
             sent.push(match b {
                 Beacon::Receipts(r) => format!("receipts {}", doc(&r)["receipts"].as_array().unwrap().len()),
                 Beacon::Events(b) => format!("events {}", b.batch.len()),

@@ -27,6 +27,21 @@ pub fn before(s: &str, b: u8) -> &str {
     cut(s, b).map_or(s, |(head, _)| head)
 }
 
+/// Where `needle` first occurs in `hay`: a plain byte loop (the standard substring search
+/// brings several kilobytes of searcher code into the `.wasm` for a few short user-agent tokens).
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..=h.len().checked_sub(n.len())?).find(|&i| h.get(i..i + n.len()) == Some(n))
+}
+
+/// A whole number written in decimal digits only.
+pub fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |v, b| b.is_ascii_digit().then(|| v * 10 + (b - b'0') as u64))
+}
+
 /// Whether `s` is an id: 1 to `max` bytes of `a-z`, `0-9`, `_` and `-` (purpose ids in the
 /// config and in receipts).
 pub fn is_id(s: &str, max: usize) -> bool {

@@ -30,6 +30,14 @@ pub const MAX_EVENT: usize = 16_384;
 const MAX_DEPTH: usize = 8;
 /// The tracker cookie's name.
 pub const COOKIE: &str = "cs_id";
+/// The localStorage key of the visit's session, shared by the site's tabs (see `Session`).
+pub const SESSION_KEY: &str = "cs_sess";
+/// The sessionStorage key of this tab's window id.
+pub const WINDOW_KEY: &str = "cs_win";
+/// A session ends after this long without an event …
+pub const SESSION_IDLE_MS: i64 = 30 * 60_000;
+/// … or this long after it began.
+pub const SESSION_MAX_MS: i64 = 24 * 3_600_000;
 
 /// A property value.
 #[derive(Clone, PartialEq)]
@@ -160,7 +168,15 @@ fn text(s: &str) -> Prop {
 
 /// Properties the tracker sets itself, and person-profile updates (events are anonymous): a
 /// caller's properties with these names are left out.
-const RESERVED_PROPS: [&str; 17] = [
+const RESERVED_PROPS: [&str; 25] = [
+    "$session_id",
+    "$window_id",
+    "$browser",
+    "$browser_version",
+    "$os",
+    "$device_type",
+    "$raw_user_agent",
+    "$geoip_disable",
     "distinct_id",
     "$lib",
     "$lib_version",
@@ -179,6 +195,10 @@ const RESERVED_PROPS: [&str; 17] = [
     "$set_once",
     "$unset",
 ];
+
+/// Event names PostHog reads as person or group updates; the tracker's events are anonymous
+/// (`$process_person_profile: false`), so PostHog would drop them: refused at capture.
+const RESERVED_EVENTS: [&str; 7] = ["$identify", "$create_alias", "$merge_dangerously", "$groupidentify", "$set", "$delete", "$groupidentify_person"];
 
 /// One event, as PostHog's capture reads it.
 #[derive(Clone)]
@@ -234,6 +254,90 @@ pub struct PageFacts {
     pub referrer: String,
     pub screen: (u32, u32),
     pub viewport: (u32, u32),
+    pub user_agent: String,
+}
+
+/// When an event happens: the clock, random bytes (its id, and a new session's) and the stored
+/// session text (`SESSION_KEY`, written by any of the site's tabs).
+pub struct Moment<'a> {
+    pub now: Now,
+    pub random: [u8; 32],
+    pub session: Option<&'a str>,
+}
+
+/// The visit's session, shared by the site's tabs: its id (a UUID v7), when it began and when it
+/// last had an event. Stored by the shell as `id.begin.last` (`SESSION_KEY`), next to the
+/// tracker's id, only while the tracker runs.
+#[derive(Clone, PartialEq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
+pub struct Session {
+    pub id: String,
+    pub begin: i64,
+    pub last: i64,
+}
+
+impl Session {
+    /// Reads the stored text; None for anything else.
+    pub fn parse(text: &str) -> Option<Session> {
+        let (id, rest) = crate::core::cut(text, b'.')?;
+        let (begin, last) = crate::core::cut(rest, b'.')?;
+        let num = |s: &str| crate::core::digits(s).map(|n| n as i64);
+        crate::core::ids::is_uuid(id).then_some(())?;
+        Some(Session { id: String::from(id), begin: num(begin)?, last: num(last)? })
+    }
+    pub fn text(&self) -> String {
+        let mut s = self.id.clone();
+        for n in [self.begin, self.last] {
+            s.push('.');
+            crate::core::canonical::push_int(&mut s, n.max(0) as u64);
+        }
+        s
+    }
+    /// Whether an event at `now` still belongs to it (a clock gone back counts as alive).
+    fn alive(&self, now: i64) -> bool {
+        now - self.last <= SESSION_IDLE_MS && now - self.begin <= SESSION_MAX_MS
+    }
+}
+
+/// What PostHog's web analytics reads of the user agent: browser, its major version, operating
+/// system and device type, by a small table (tokens in the order they must be tested: Edge and
+/// Opera also say Chrome, Chrome also says Safari).
+fn device(ua: &str) -> (&'static str, Option<u32>, &'static str, &'static str) {
+    const BROWSERS: [(&str, &str); 10] = [
+        ("Edg", "Microsoft Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("FxiOS/", "Firefox iOS"),
+        ("CriOS/", "Chrome iOS"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Version/", "Safari"),
+        ("MSIE ", "Internet Explorer"),
+        ("Trident/", "Internet Explorer"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] =
+        [("Windows", "Windows"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Android", "Android"), ("CrOS", "Chrome OS"), ("Mac OS X", "Mac OS X"), ("Linux", "Linux")];
+    let mut browser = ("", None);
+    for (token, name) in BROWSERS {
+        if let Some(at) = crate::core::find(ua, token) {
+            // The major version: the digits after the token's '/' (or after "Edg…/").
+            let after = &ua.as_bytes()[at + token.len()..];
+            let start = after.iter().position(|b| b.is_ascii_digit()).filter(|&i| i < 8).unwrap_or(after.len());
+            let digits = after.get(start..).unwrap_or(&[]).iter().take_while(|b| b.is_ascii_digit()).fold(0u32, |v, b| v.saturating_mul(10).saturating_add((b - b'0') as u32));
+            let mobile = name == "Safari" && crate::core::find(ua, "Mobile").is_some();
+            browser = (if mobile { "Mobile Safari" } else { name }, (start < after.len()).then_some(digits));
+            break;
+        }
+    }
+    let os = SYSTEMS.iter().find(|(t, _)| crate::core::find(ua, t).is_some()).map_or("", |(_, n)| n);
+    let device = if crate::core::find(ua, "iPad").is_some() || crate::core::find(ua, "Tablet").is_some() || (crate::core::find(ua, "Android").is_some() && !crate::core::find(ua, "Mobile").is_some()) {
+        "Tablet"
+    } else if crate::core::find(ua, "Mobi").is_some() || crate::core::find(ua, "iPhone").is_some() || crate::core::find(ua, "iPod").is_some() {
+        "Mobile"
+    } else {
+        "Desktop"
+    };
+    (browser.0, browser.1, os, device)
 }
 
 /// Why `capture` refused an event.
@@ -244,6 +348,8 @@ pub enum CaptureError {
     NotConsented,
     /// The name is not a text of 1 to 200 bytes.
     Name,
+    /// A name PostHog reads as a person or group update (see `RESERVED_EVENTS`).
+    Reserved,
     /// Larger than `MAX_EVENT` bytes.
     TooLarge,
 }
@@ -253,6 +359,7 @@ impl CaptureError {
         match self {
             CaptureError::NotConsented => "the visitor has not allowed analytics; dropped",
             CaptureError::Name => "the event name must be a text of 1 to 200 characters; dropped",
+            CaptureError::Reserved => "this name is a person or group update, and the tracker's events are anonymous (PostHog would drop it); dropped",
             CaptureError::TooLarge => "the event's properties are too large (16 KB at most); dropped",
         }
     }
@@ -432,16 +539,40 @@ pub struct Tracker {
     viewed: String,
     /// Whether this page view's `$pageleave` went.
     left: bool,
+    /// This tab's window id (`WINDOW_KEY`) and the visit's session, as last seen.
+    window: String,
+    session: Option<Session>,
 }
 
 impl Tracker {
-    /// Starts with the cookie's id when it is one we wrote (a UUID), else a new UUID v4.
-    pub fn new(config: &TrackerConfig, cookie: Option<&str>, random: [u8; 16]) -> Tracker {
-        let id = match cookie {
-            Some(c) if crate::core::ids::is_uuid(c) => String::from(c),
-            _ => uuid(random, None),
-        };
-        Tracker { config: config.clone(), id, queue: Queue::new(config.max_queue), page: None, viewed: String::new(), left: false }
+    /// Starts with the cookie's id when it is one we wrote (a UUID), else a new UUID v4, and with
+    /// this tab's stored window id, else a new UUID v7.
+    pub fn new(config: &TrackerConfig, cookie: Option<&str>, window: Option<&str>, now: &Now, random: [u8; 32]) -> Tracker {
+        let keep = |stored: Option<&str>| stored.filter(|s| crate::core::ids::is_uuid(s)).map(String::from);
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        a.copy_from_slice(&random[..16]);
+        b.copy_from_slice(&random[16..]);
+        Tracker {
+            config: config.clone(),
+            id: keep(cookie).unwrap_or_else(|| uuid(a, None)),
+            queue: Queue::new(config.max_queue),
+            page: None,
+            viewed: String::new(),
+            left: false,
+            window: keep(window).unwrap_or_else(|| uuid(b, Some(now.ms.max(0) as u64))),
+            session: None,
+        }
+    }
+
+    /// This tab's window id, for the shell to keep (`WINDOW_KEY`).
+    pub fn window(&self) -> &str {
+        &self.window
+    }
+
+    /// The session as it stands after the last event, for the shell to store (`SESSION_KEY`).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
     }
 
     pub fn id(&self) -> &str {
@@ -482,6 +613,21 @@ impl Tracker {
         p.set("$viewport_width", Prop::Num(page.viewport.0 as f64));
         p.set("$viewport_height", Prop::Num(page.viewport.1 as f64));
         p.set("$process_person_profile", Prop::Bool(false));
+        let (browser, version, os, device) = device(&page.user_agent);
+        for (k, v) in [("$browser", browser), ("$os", os), ("$device_type", device)] {
+            if !v.is_empty() {
+                p.set(k, text(v));
+            }
+        }
+        if let Some(v) = version {
+            p.set("$browser_version", Prop::Num(v as f64));
+        }
+        if self.config.raw_user_agent {
+            p.set("$raw_user_agent", text(&page.user_agent));
+        }
+        if !self.config.geoip {
+            p.set("$geoip_disable", Prop::Bool(true));
+        }
         if !subject.is_empty() {
             p.set("$consentry_subject", text(subject));
         }
@@ -491,17 +637,12 @@ impl Tracker {
     /// Composes and queues an event: the page's properties, then the caller's (those with a
     /// reserved name left out), the time and a UUID v7.
     /// `page` is asked only when the page's properties must be read again.
-    pub fn capture(
-        &mut self,
-        name: &str,
-        custom: Props,
-        page: &dyn Fn() -> PageFacts,
-        subject: &str,
-        now: Now,
-        random: [u8; 16],
-    ) -> Result<(), CaptureError> {
+    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, subject: &str, m: &Moment) -> Result<(), CaptureError> {
         if name.is_empty() || name.len() > 200 {
             return Err(CaptureError::Name);
+        }
+        if RESERVED_EVENTS.contains(&name) {
+            return Err(CaptureError::Reserved);
         }
         let base = match self.page.take() {
             Some(p) if matches!(p.get("$consentry_subject"), Some(Prop::Text(s)) if s == subject) || subject.is_empty() => p,
@@ -514,29 +655,45 @@ impl Tracker {
                 properties.set(&k, v);
             }
         }
-        let e = Event { event: String::from(name), properties, timestamp: now.iso.clone(), uuid: uuid(random, Some(now.ms.max(0) as u64)) };
+        // The session: the one any tab stored while it is alive, else the one seen here, else new.
+        let now = m.now.ms;
+        let mut ids = [0u8; 16];
+        ids.copy_from_slice(&m.random[16..]);
+        let stored = m.session.and_then(Session::parse).filter(|s| s.alive(now));
+        let mut session = stored.or_else(|| self.session.take().filter(|s| s.alive(now))).unwrap_or_else(|| Session {
+            id: uuid(ids, Some(now.max(0) as u64)),
+            begin: now,
+            last: now,
+        });
+        session.last = session.last.max(now);
+        properties.set("$session_id", text(&session.id));
+        properties.set("$window_id", text(&self.window));
+        self.session = Some(session);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&m.random[..16]);
+        let e = Event { event: String::from(name), properties, timestamp: m.now.iso.clone(), uuid: uuid(id, Some(now.max(0) as u64)) };
         if e.json_len() > MAX_EVENT {
             return Err(CaptureError::TooLarge);
         }
-        self.queue.push(e, now.ms);
+        self.queue.push(e, now);
         Ok(())
     }
 
     /// A `$pageview` when page views are on and the path is not the one last viewed.
-    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+    pub fn pageview(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, m: &Moment) {
         let facts = page();
         if self.config.pageviews && self.viewed != facts.pathname {
             self.viewed = facts.pathname.clone();
             self.left = false;
-            let _ = self.capture("$pageview", Props::default(), &|| facts.clone(), subject, now, random);
+            let _ = self.capture("$pageview", Props::default(), &|| facts.clone(), subject, m);
         }
     }
 
     /// The page is being hidden for good: one `$pageleave` per page view, when they are on.
-    pub fn pageleave(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, now: Now, random: [u8; 16]) {
+    pub fn pageleave(&mut self, page: &dyn Fn() -> PageFacts, subject: &str, m: &Moment) {
         if self.config.pageleave && !self.left {
             self.left = true;
-            let _ = self.capture("$pageleave", Props::default(), page, subject, now, random);
+            let _ = self.capture("$pageleave", Props::default(), page, subject, m);
         }
     }
 
@@ -665,6 +822,36 @@ pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
     out
 }
 
+/// Every path a cookie set on this page may have: `/`, each directory above `pathname` (the
+/// default path of a cookie a script sets is the page's directory) and the page's own path.
+pub fn cookie_paths(pathname: &str) -> Vec<&str> {
+    let mut out = vec!["/"];
+    for (i, b) in pathname.bytes().enumerate().skip(1) {
+        if b == b'/' {
+            out.extend(pathname.get(..i));
+        }
+    }
+    if pathname.len() > 1 {
+        out.push(pathname);
+    }
+    out
+}
+
+/// The `document.cookie` text that expires cookie `name` on `path` and `domain` ("" host-only).
+pub fn expire(name: &str, path: &str, domain: &str, secure: bool) -> String {
+    let mut s = String::from(name);
+    s.push_str("=; Max-Age=0; Path=");
+    s.push_str(path);
+    if !domain.is_empty() {
+        s.push_str("; Domain=");
+        s.push_str(domain);
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    s
+}
+
 /// The value of cookie `name` in a `document.cookie` text, or None.
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     cookies.split(';').find_map(|c| {
@@ -690,6 +877,8 @@ mod tests {
             max_queue: max,
             cookie_domain: None,
             cookie_days: 395,
+            geoip: false,
+            raw_user_agent: false,
         }
     }
 
@@ -701,10 +890,17 @@ mod tests {
             referrer: String::from("https://search.example/find?q=secret"),
             screen: (1280, 800),
             viewport: (1200, 700),
+            user_agent: String::from(CHROME),
         }
     }
 
     const T0: i64 = 1_800_000_000_000;
+
+    const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.8078.73 Safari/537.36";
+
+    fn m(now: Now, n: u8) -> Moment<'static> {
+        Moment { now, random: [n; 32], session: None }
+    }
 
     fn json(b: &Batch) -> serde_json::Value {
         serde_json::to_value(b).unwrap()
@@ -716,12 +912,12 @@ mod tests {
 
     #[test]
     fn an_event_carries_the_page_the_callers_properties_and_its_ids() {
-        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
         assert!(crate::core::ids::is_uuid(t.id()) && t.id().as_bytes()[14] == b'4');
         let custom = props(
             serde_json::json!({"plan": "pro", "seats": 3, "nested": {"ok": true}, "distinct_id": "spoofed", "$set": {"x": 1}, "$lib": "x"}),
         );
-        t.capture("signup", custom, &page, "subj", Now::at(T0), [2; 16]).unwrap();
+        t.capture("signup", custom, &page, "subj", &m(Now::at(T0), 2)).unwrap();
         assert_eq!(t.due_at(), Some(T0 + 5000), "the flush timer");
         let b = t.next(Now::at(T0 + 5000)).unwrap();
         let v = json(&b);
@@ -750,24 +946,24 @@ mod tests {
 
     #[test]
     fn names_sizes_and_the_cookie_id_are_checked() {
-        let mut t = Tracker::new(&cfg(10, 100), Some("NOT-A-UUID"), [1; 16]);
+        let mut t = Tracker::new(&cfg(10, 100), Some("NOT-A-UUID"), None, &Now::at(T0), [1; 32]);
         assert_ne!(t.id(), "NOT-A-UUID");
-        let kept = Tracker::new(&cfg(10, 100), Some("0193a2b4-0000-4000-8000-000000000000"), [1; 16]);
+        let kept = Tracker::new(&cfg(10, 100), Some("0193a2b4-0000-4000-8000-000000000000"), None, &Now::at(T0), [1; 32]);
         assert_eq!(kept.id(), "0193a2b4-0000-4000-8000-000000000000");
         let now = Now::at(T0);
-        assert_eq!(t.capture("", Props::default(), &page, "", now.clone(), [0; 16]), Err(CaptureError::Name));
-        assert_eq!(t.capture(&"x".repeat(201), Props::default(), &page, "", now.clone(), [0; 16]), Err(CaptureError::Name));
-        assert!(t.capture(&"é".repeat(100), Props::default(), &page, "", now.clone(), [0; 16]).is_ok());
+        assert_eq!(t.capture("", Props::default(), &page, "", &m(now.clone(), 0)), Err(CaptureError::Name));
+        assert_eq!(t.capture(&"x".repeat(201), Props::default(), &page, "", &m(now.clone(), 0)), Err(CaptureError::Name));
+        assert!(t.capture(&"é".repeat(100), Props::default(), &page, "", &m(now.clone(), 0)).is_ok());
         let huge = props(serde_json::json!({"blob": "x".repeat(MAX_EVENT)}));
-        assert_eq!(t.capture("big", huge, &page, "", now, [0; 16]), Err(CaptureError::TooLarge));
+        assert_eq!(t.capture("big", huge, &page, "", &m(now, 0)), Err(CaptureError::TooLarge));
         assert_eq!(t.queue().len(), 1);
     }
 
     #[test]
     fn the_queue_is_bounded_and_counts_what_it_dropped_once() {
-        let mut t = Tracker::new(&cfg(10, 2), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(10, 2), None, None, &Now::at(T0), [1; 32]);
         for i in 0..5 {
-            t.capture(&format!("e{i}"), Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
+            t.capture(&format!("e{i}"), Props::default(), &page, "", &m(Now::at(T0), i)).unwrap();
         }
         assert_eq!((t.queue().len(), t.queue().dropped()), (2, 3));
         let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
@@ -776,17 +972,17 @@ mod tests {
         assert_eq!(v["batch"][0]["properties"]["$dropped"], 3.0);
         assert!(v["batch"][1]["properties"].get("$dropped").is_none());
         assert_eq!(t.done(200, T0, 0), Outcome::Sent);
-        t.capture("e9", Props::default(), &page, "", Now::at(T0), [9; 16]).unwrap();
+        t.capture("e9", Props::default(), &page, "", &m(Now::at(T0), 9)).unwrap();
         let v = json(&t.next(Now::at(T0 + 10_000)).unwrap());
         assert!(v["batch"][0]["properties"].get("$dropped").is_none());
     }
 
     #[test]
     fn a_full_batch_is_due_at_once_one_at_a_time_and_fits_the_body_limit() {
-        let mut t = Tracker::new(&cfg(3, 100), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(3, 100), None, None, &Now::at(T0), [1; 32]);
         for i in 0..7 {
             assert_eq!(t.due_at().is_some_and(|d| d <= T0), i >= 3);
-            t.capture("e", Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", Props::default(), &page, "", &m(Now::at(T0), i)).unwrap();
         }
         let v = json(&t.next(Now::at(T0)).unwrap());
         assert_eq!(v["batch"].as_array().unwrap().len(), 3);
@@ -794,10 +990,10 @@ mod tests {
         assert_eq!(t.done(200, T0, 0), Outcome::Sent);
         assert_eq!(t.queue().len(), 4);
         // Big events: split by bytes long before the count.
-        let mut t = Tracker::new(&cfg(100, 100), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(100, 100), None, None, &Now::at(T0), [1; 32]);
         for i in 0..12 {
             let big = props(serde_json::json!({"blob": "x".repeat(10_000)}));
-            t.capture("e", big, &page, "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", big, &page, "", &m(Now::at(T0), i)).unwrap();
         }
         let b = t.next(Now::at(T0 + 5000)).unwrap();
         let text = serde_json::to_string(&b).unwrap();
@@ -808,13 +1004,13 @@ mod tests {
 
     #[test]
     fn retries_resend_the_same_events_after_a_growing_delay() {
-        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
-        t.capture("a", Props::default(), &page, "", Now::at(T0), [1; 16]).unwrap();
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
+        t.capture("a", Props::default(), &page, "", &m(Now::at(T0), 1)).unwrap();
         let first = json(&t.next(Now::at(T0 + 5000)).unwrap());
         assert_eq!(t.done(0, T0 + 5000, 0), Outcome::Retry(1));
         assert_eq!(t.due_at(), Some(T0 + 6000));
         assert!(t.next(Now::at(T0 + 5999)).is_none(), "not before its time");
-        t.capture("b", Props::default(), &page, "", Now::at(T0 + 5500), [2; 16]).unwrap();
+        t.capture("b", Props::default(), &page, "", &m(Now::at(T0 + 5500), 2)).unwrap();
         let again = json(&t.next(Now::at(T0 + 6000)).unwrap());
         assert_eq!(first["batch"], again["batch"], "the same events, the same uuids");
         assert_ne!(first["sent_at"], again["sent_at"]);
@@ -831,9 +1027,9 @@ mod tests {
 
     #[test]
     fn page_hide_beacons_everything_it_can() {
-        let mut t = Tracker::new(&cfg(2, 50), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(2, 50), None, None, &Now::at(T0), [1; 32]);
         for i in 0..7 {
-            t.capture("e", Props::default(), &page, "", Now::at(T0), [i; 16]).unwrap();
+            t.capture("e", Props::default(), &page, "", &m(Now::at(T0), i)).unwrap();
         }
         t.next(Now::at(T0)).unwrap(); // two in flight
         let mut sent = Vec::new();
@@ -846,7 +1042,7 @@ mod tests {
         assert_eq!(t.queue().len(), 0);
         // A failed pending batch is offered again and kept for its retry; a refused beacon keeps events.
         t.done(0, T0, 0);
-        t.capture("f", Props::default(), &page, "", Now::at(T0), [9; 16]).unwrap();
+        t.capture("f", Props::default(), &page, "", &m(Now::at(T0), 9)).unwrap();
         let mut calls = 0;
         t.beacon(&Now::at(T0), &mut |_| {
             calls += 1;
@@ -857,21 +1053,21 @@ mod tests {
 
     #[test]
     fn page_views_once_per_path_and_one_page_leave() {
-        let mut t = Tracker::new(&cfg(10, 100), None, [1; 16]);
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
         let mut p = page();
-        t.pageview(&|| p.clone(), "", Now::at(T0), [1; 16]);
-        t.pageview(&|| p.clone(), "", Now::at(T0), [2; 16]);
+        t.pageview(&|| p.clone(), "", &m(Now::at(T0), 1));
+        t.pageview(&|| p.clone(), "", &m(Now::at(T0), 2));
         p.pathname = String::from("/q");
         t.page_changed();
-        t.pageview(&|| p.clone(), "", Now::at(T0), [3; 16]);
-        t.pageleave(&|| p.clone(), "", Now::at(T0), [4; 16]);
-        t.pageleave(&|| p.clone(), "", Now::at(T0), [5; 16]);
+        t.pageview(&|| p.clone(), "", &m(Now::at(T0), 3));
+        t.pageleave(&|| p.clone(), "", &m(Now::at(T0), 4));
+        t.pageleave(&|| p.clone(), "", &m(Now::at(T0), 5));
         let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
         let names: Vec<&str> = v["batch"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
         assert_eq!(names, ["$pageview", "$pageview", "$pageleave"]);
         assert_eq!(v["batch"][1]["properties"]["$pathname"], "/q");
         t.restored();
-        t.pageview(&|| p.clone(), "", Now::at(T0), [6; 16]);
+        t.pageview(&|| p.clone(), "", &m(Now::at(T0), 6));
         assert_eq!(t.queue().len(), 1, "back from the cache: a new view of the same path");
     }
 
@@ -915,6 +1111,89 @@ mod tests {
         }
         let n = Now::from_clock(1_800_000_000_000.7, crate::core::time::format_utc_iso_f64);
         assert_eq!((n.ms, n.iso.as_str()), (1_800_000_000_000, "2027-01-15T08:00:00.000Z"));
+    }
+
+    #[test]
+    fn device_properties_from_the_user_agent() {
+        for (ua, want) in [
+            (CHROME, ("Chrome", Some(156), "Linux", "Desktop")),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", ("Microsoft Edge", Some(131), "Windows", "Desktop")),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", ("Safari", Some(18), "Mac OS X", "Desktop")),
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", ("Mobile Safari", Some(18), "iOS", "Mobile")),
+            ("Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1", ("Chrome iOS", Some(131), "iOS", "Tablet")),
+            ("Mozilla/5.0 (Android 15; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0", ("Firefox", Some(133), "Android", "Mobile")),
+            ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Safari/537.36", ("Samsung Internet", Some(26), "Android", "Tablet")),
+            ("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/115.0.0.0", ("Opera", Some(115), "Chrome OS", "Desktop")),
+            ("curl/8.5.0", ("", None, "", "Desktop")),
+        ] {
+            assert_eq!(device(ua), want, "{ua}");
+        }
+    }
+
+    #[test]
+    fn events_say_their_session_window_device_and_no_geoip_unless_allowed() {
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
+        let window = String::from(t.window());
+        assert!(crate::core::ids::is_uuid(&window) && window.as_bytes()[14] == b'7');
+        t.capture("a", Props::default(), &page, "", &m(Now::at(T0), 2)).unwrap();
+        let first = t.session().unwrap().clone();
+        assert_eq!((first.begin, first.last), (T0, T0));
+        // Another tab stored the same session a minute later: this one follows it.
+        let stored = Session { last: T0 + 60_000, ..first.clone() }.text();
+        let later = Moment { now: Now::at(T0 + 120_000), random: [3; 32], session: Some(&stored) };
+        t.capture("b", Props::default(), &page, "", &later).unwrap();
+        assert_eq!(t.session().unwrap().id, first.id);
+        assert_eq!(t.session().unwrap().last, T0 + 120_000);
+        // 30 minutes idle: a new session; 24 hours after its start: a new one too.
+        let idle = Moment { now: Now::at(T0 + 120_000 + SESSION_IDLE_MS + 1), random: [4; 32], session: None };
+        t.capture("c", Props::default(), &page, "", &idle).unwrap();
+        let second = t.session().unwrap().clone();
+        assert_ne!(second.id, first.id);
+        let mut at = second.begin;
+        for _ in 0..49 {
+            at += SESSION_IDLE_MS - 1; // never idle, but the day ends
+            t.capture("d", Props::default(), &page, "", &m(Now::at(at), 5)).unwrap();
+        }
+        assert_ne!(t.session().unwrap().id, second.id, "a day-long session ends");
+        let v = json(&t.next(Now::at(at + 1)).unwrap());
+        let p = &v["batch"][0]["properties"];
+        assert_eq!(p["$session_id"], first.id.as_str());
+        assert_eq!(p["$window_id"], window.as_str());
+        assert_eq!((p["$browser"].as_str(), p["$browser_version"].as_f64(), p["$os"].as_str(), p["$device_type"].as_str()), (Some("Chrome"), Some(156.0), Some("Linux"), Some("Desktop")));
+        assert_eq!(p["$geoip_disable"], true);
+        assert!(p.get("$raw_user_agent").is_none());
+        // With geoip allowed and the raw user agent asked for.
+        let mut c = cfg(10, 100);
+        c.geoip = true;
+        c.raw_user_agent = true;
+        let mut t = Tracker::new(&c, None, Some(&window), &Now::at(T0), [1; 32]);
+        assert_eq!(t.window(), window, "this tab's stored window id is kept");
+        t.capture("a", props(serde_json::json!({"$session_id": "x", "$geoip_disable": false})), &page, "", &m(Now::at(T0), 2)).unwrap();
+        let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
+        let p = &v["batch"][0]["properties"];
+        assert!(p.get("$geoip_disable").is_none(), "a caller cannot set it either");
+        assert_eq!(p["$raw_user_agent"], CHROME);
+        assert_ne!(p["$session_id"], "x");
+        assert!(Session::parse("junk").is_none() && Session::parse(&format!("{}.1.x", first.id)).is_none());
+    }
+
+    #[test]
+    fn person_and_group_events_are_refused() {
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
+        for name in ["$identify", "$create_alias", "$merge_dangerously", "$groupidentify", "$set"] {
+            assert_eq!(t.capture(name, Props::default(), &page, "", &m(Now::at(T0), 1)), Err(CaptureError::Reserved), "{name}");
+        }
+        assert!(t.capture("$pageview", Props::default(), &page, "", &m(Now::at(T0), 1)).is_ok());
+        assert_eq!(t.queue().len(), 1);
+    }
+
+    #[test]
+    fn cookie_paths_and_expiry() {
+        assert_eq!(cookie_paths("/"), ["/"]);
+        assert_eq!(cookie_paths("/shop/cart/item"), ["/", "/shop", "/shop/cart", "/shop/cart/item"]);
+        assert_eq!(cookie_paths("/shop/"), ["/", "/shop", "/shop/"]);
+        assert_eq!(expire("_ga", "/shop", "example.com", true), "_ga=; Max-Age=0; Path=/shop; Domain=example.com; Secure");
+        assert_eq!(expire("_ga", "/", "", false), "_ga=; Max-Age=0; Path=/");
     }
 
     #[test]

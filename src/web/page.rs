@@ -8,9 +8,9 @@
 //! Must never: apply a grant the engine has not first recorded, write the tracker cookie while the
 //! engine has no tracker, or keep state the engine already holds.
 use crate::core::consent::ChoiceMap;
-use crate::core::engine::{Beacon, Delivered, Engine, Facts, Step};
+use crate::core::engine::{Beacon, Delivered, Engine, Facts, Present, Step};
 use crate::core::evidence::Method;
-use crate::core::tracker::{self, Batch, Now, Outcome, PageFacts, Props};
+use crate::core::tracker::{self, Batch, Moment, Now, Outcome, PageFacts, Props};
 use crate::web::banner::{self, Banner};
 use crate::web::global::Global;
 use crate::web::{gating, net, store};
@@ -85,8 +85,23 @@ pub fn random<const N: usize>() -> [u8; N] {
     b
 }
 
-fn facts<'a>(origin: &'a str, path: &'a str) -> Facts<'a> {
-    Facts { now: now(), origin, path, random: random() }
+fn facts<'a>(origin: &'a str, path: &'a str, window: Option<&'a str>) -> Facts<'a> {
+    Facts { now: now(), origin, path, random: random(), window }
+}
+
+/// Runs `f` with the moment of an event: now, random bytes, and the visit's session as any of
+/// the site's tabs last stored it; then stores the session as it stands (only while the tracker
+/// runs: the engine has a session only then).
+fn at_moment(app: &mut App, f: impl FnOnce(&mut Engine, &Moment)) {
+    let stored = store::read(tracker::SESSION_KEY);
+    let m = Moment { now: now(), random: random(), session: stored.as_deref() };
+    f(&mut app.engine, &m);
+    if let Some(s) = app.engine.tracker().and_then(|t| t.session()) {
+        let text = s.text();
+        if stored.as_deref() != Some(text.as_str()) {
+            store::write(tracker::SESSION_KEY, &text);
+        }
+    }
 }
 
 /// What the page looks like now, for the tracker.
@@ -103,6 +118,7 @@ pub fn page_facts() -> PageFacts {
         referrer: prop_text(&crate::web::dom::document(), "referrer"),
         screen: (num(&screen, "width"), num(&screen, "height")),
         viewport: (num(&w, "innerWidth"), num(&w, "innerHeight")),
+        user_agent: prop_text(&w.navigator(), "userAgent"),
     }
 }
 
@@ -160,7 +176,8 @@ impl App {
             .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
             .is_some_and(|v| v == JsValue::TRUE);
         let was = self.engine.tracker().is_some();
-        let step = self.engine.load(doc, gpc, &facts(&origin, &path), cookie.as_deref());
+        let window = store::tab_read(tracker::WINDOW_KEY);
+        let step = self.engine.load(doc, gpc, &facts(&origin, &path, window.as_deref()), cookie.as_deref());
         self.settle(step, kind, text, was)
     }
 
@@ -169,7 +186,8 @@ impl App {
         let (origin, path, _, _) = location();
         let cookie = tracker_cookie();
         let was = self.engine.tracker().is_some();
-        let step = self.engine.decide(requested, method, doc, &facts(&origin, &path), cookie.as_deref());
+        let window = store::tab_read(tracker::WINDOW_KEY);
+        let step = self.engine.decide(requested, method, doc, &facts(&origin, &path, window.as_deref()), cookie.as_deref());
         self.settle(step, Kind::Decision, None, was)
     }
 
@@ -202,7 +220,17 @@ impl App {
                 self.history_hooked = true;
                 self.signals.extend(crate::web::signals::hook_history());
             }
-            self.engine.pageview(&page_facts, now(), random());
+            if let Some(w) = self.engine.tracker().map(|t| String::from(t.window())) {
+                store::tab_write(tracker::WINDOW_KEY, &w);
+            }
+            at_moment(self, |e, m| e.pageview(&page_facts, m));
+        }
+        self.clear_leftovers();
+        if step.withdrawn && self.engine.config().reload_on_withdraw {
+            // A script that already ran cannot be unrun: the page starts again without it.
+            if let (Some(w), Some(f)) = (web_sys::window(), web_sys::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload"))) {
+                let _ = f.call0(&crate::web::dom::prop(&w, "location"));
+            }
         }
         match kind {
             Kind::Decision => self.banner.decided(&self.engine),
@@ -272,6 +300,23 @@ impl App {
         self.pump();
     }
 
+    /// Deletes what the services of refused purposes left (cookies on every Domain and path,
+    /// localStorage and sessionStorage keys) and the tracker's own keys while it is stopped.
+    fn clear_leftovers(&self) {
+        let present = Present { cookies: store::cookie_names(), local: store::keys(false), session: store::keys(true) };
+        let (_, path, hostname, secure) = location();
+        let regex = |pattern: &str, name: &str| js_sys::RegExp::new(pattern, "").test(name);
+        let gone = self.engine.clearing(&present, &hostname, &path, secure, &regex);
+        for c in &gone.cookies {
+            store::set_cookie(c);
+        }
+        for (tab, keys) in [(false, &gone.local), (true, &gone.session)] {
+            for k in keys {
+                store::remove_in(tab, k);
+            }
+        }
+    }
+
     fn tracker_url(&self) -> String {
         self.engine.config().tracker.as_ref().map(|t| t.endpoint.clone()).unwrap_or_default()
     }
@@ -312,9 +357,11 @@ impl App {
         }
         let evidence_url = self.engine.config().evidence_endpoint.clone().unwrap_or_default();
         let page: &dyn Fn() -> PageFacts = &page_facts;
-        self.engine.hide(leaving.then_some(page), &now(), random(), &mut |b| match b {
-            Beacon::Receipts(body) => net::beacon(&evidence_url, &body),
-            Beacon::Events(batch) => net::beacon(&tracker_url, &batch_text(batch)),
+        at_moment(self, |e, m| {
+            e.hide(leaving.then_some(page), m, &mut |b| match b {
+                Beacon::Receipts(body) => net::beacon(&evidence_url, &body),
+                Beacon::Events(batch) => net::beacon(&tracker_url, &batch_text(batch)),
+            })
         });
     }
 }
@@ -446,13 +493,24 @@ fn download(text: &str) {
 
 pub fn capture(name: &str, custom: Props) {
     with(|app| {
-        match app.engine.capture(name, custom, &page_facts, now(), random()) {
+        let mut result = Ok(());
+        at_moment(app, |e, m| result = e.capture(name, custom, &page_facts, m));
+        match result {
             Ok(()) => app.pump(),
             Err(tracker::CaptureError::NotConsented) => {} // dropped, never kept for later
             Err(e) => {
                 let mut msg = String::from("Consentry.capture: ");
+                if e == tracker::CaptureError::Reserved {
+                    msg.push('"');
+                    msg.push_str(name);
+                    msg.push_str("\": ");
+                }
                 msg.push_str(e.as_str());
-                error(&msg);
+                if e == tracker::CaptureError::Reserved {
+                    web_sys::console::warn_1(&msg.into());
+                } else {
+                    error(&msg);
+                }
             }
         }
     });
@@ -535,7 +593,7 @@ pub fn restored() {
     with(|app| {
         if Some(app.run) == run && app.engine.tracker().is_some() {
             app.engine.restored();
-            app.engine.pageview(&page_facts, now(), random());
+            at_moment(app, |e, m| e.pageview(&page_facts, m));
             app.pump();
         }
     });
@@ -545,7 +603,7 @@ pub fn restored() {
 pub fn navigated() {
     with(|app| {
         app.engine.page_changed();
-        app.engine.pageview(&page_facts, now(), random());
+        at_moment(app, |e, m| e.pageview(&page_facts, m));
         app.pump();
     });
 }

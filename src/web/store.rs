@@ -8,8 +8,15 @@ pub const KEY: &str = "consentry";
 /// Where a record that failed verification is kept aside.
 pub const QUARANTINE: &str = "consentry:quarantine";
 
+/// localStorage (`tab`: false) or this tab's sessionStorage (`tab`: true), when the browser lets
+/// the page use it.
+fn area(tab: bool) -> Option<Storage> {
+    let w = web_sys::window()?;
+    if tab { w.session_storage() } else { w.local_storage() }.ok()?
+}
+
 fn local() -> Option<Storage> {
-    web_sys::window()?.local_storage().ok()?
+    area(false)
 }
 
 pub fn read(key: &str) -> Option<String> {
@@ -22,9 +29,45 @@ pub fn write(key: &str, value: &str) -> bool {
 }
 
 pub fn remove(key: &str) {
-    if let Some(s) = local() {
+    remove_in(false, key);
+}
+
+/// sessionStorage, this tab's own.
+pub fn tab_read(key: &str) -> Option<String> {
+    area(true)?.get_item(key).ok()?
+}
+
+pub fn tab_write(key: &str, value: &str) {
+    if let Some(s) = area(true) {
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn remove_in(tab: bool, key: &str) {
+    if let Some(s) = area(tab) {
         let _ = s.remove_item(key);
     }
+}
+
+/// The keys in localStorage or sessionStorage.
+pub fn keys(tab: bool) -> Vec<String> {
+    area(tab).map(|s| js_sys::Object::keys::<wasm_bindgen::JsValue>(s.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect()).unwrap_or_default()
+}
+
+/// The names of the cookies the page can see.
+pub fn cookie_names() -> Vec<String> {
+    let all = cookies();
+    let mut out = Vec::new();
+    let mut rest = all.as_str();
+    while !rest.is_empty() {
+        let (c, more) = crate::core::cut(rest, b';').unwrap_or((rest, ""));
+        let name = crate::core::before(c, b'=').trim_matches(' ');
+        if !name.is_empty() {
+            out.push(String::from(name));
+        }
+        rest = more;
+    }
+    out
 }
 
 fn html() -> Option<HtmlDocument> {
