@@ -367,62 +367,57 @@ impl Engine {
         }
     }
 
-    /// The `document.cookie` texts to write for the tracker cookie now: the cookie with its id
-    /// while the tracker runs (when `refresh`), else, when a cookie exists, its deletion on
-    /// every Domain it may have (host-only first).
-    pub fn cookie_writes(&self, hostname: &str, secure: bool, exists: bool, refresh: bool) -> Vec<String> {
-        let Some(cfg) = self.config.tracker.as_ref() else { return Vec::new() };
-        match &self.tracker {
-            Some(t) if refresh => vec![tracker::cookie_text(Some(t.id()), cfg.cookie_days, cfg.cookie_domain.as_deref(), secure)],
-            Some(_) => Vec::new(),
-            None if exists => {
-                let mut out = vec![tracker::cookie_text(None, 0, None, secure)];
-                for d in tracker::cookie_domains(hostname, cfg.cookie_domain.as_deref()) {
-                    out.push(tracker::cookie_text(None, 0, Some(&d), secure));
-                }
-                out
-            }
-            None => Vec::new(),
-        }
+    /// The `document.cookie` text that sets the tracker cookie with its id, when the tracker has
+    /// just started (its deletion is part of `clearing`).
+    pub fn cookie_write(&self, secure: bool) -> Option<String> {
+        let (t, cfg) = (self.tracker.as_ref()?, self.config.tracker.as_ref()?);
+        Some(tracker::cookie_text(t.id(), cfg.cookie_days, cfg.cookie_domain.as_deref(), secure))
     }
 
     /// What refusal and withdrawal delete, given what is there now: the cookies, localStorage
     /// and sessionStorage keys the services of every purpose not granted said they write (a
     /// cookie by name or `/regex/`, tested by `matches(pattern, name)`; a key by name or
-    /// `prefix*`), and the tracker's own session and window keys while it is not running. A
-    /// cookie goes from every Domain (host-only first) and every path above the page's.
+    /// `prefix*`), and, while the tracker is not running, its own cookie and keys. A cookie goes
+    /// from every Domain (host-only first) and every path from `/` to the page's.
     pub fn clearing(&self, present: &Present, hostname: &str, pathname: &str, secure: bool, matches: &dyn Fn(&str, &str) -> bool) -> Present {
-        let mut out = Present::default();
-        let mut domains = vec![String::new()];
-        domains.extend(tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref())));
-        let key_matches = |pattern: &str, key: &str| match pattern.strip_suffix('*') {
-            Some(prefix) => key.starts_with(prefix),
-            None => key == pattern,
-        };
-        for p in self.config.purposes.iter().filter(|p| !self.granted(&p.id)) {
-            for s in &p.services {
-                for name in &present.cookies {
-                    let hit = s.cookies.iter().any(|c| match c.strip_prefix('/').and_then(|c| c.strip_suffix('/')) {
-                        Some(re) => matches(re, name),
-                        None => c == name,
-                    });
-                    if hit {
-                        for path in tracker::cookie_paths(pathname) {
-                            for d in &domains {
-                                out.cookies.push(tracker::expire(name, path, d, secure));
-                            }
-                        }
-                    }
-                }
-                for (from, to) in [(&present.local, &mut out.local), (&present.session, &mut out.session)] {
-                    to.extend(from.iter().filter(|k| s.storage.iter().any(|p| key_matches(p, k))).cloned());
+        let mut cookies: Vec<&str> = Vec::new();
+        let mut keys: Vec<&str> = Vec::new();
+        for p in &self.config.purposes {
+            if !self.granted(&p.id) {
+                for s in &p.services {
+                    cookies.extend(s.cookies.iter().map(String::as_str));
+                    keys.extend(s.storage.iter().map(String::as_str));
                 }
             }
         }
         if self.tracker.is_none() {
-            out.local.extend(present.local.iter().filter(|k| *k == tracker::SESSION_KEY).cloned());
-            out.session.extend(present.session.iter().filter(|k| *k == tracker::WINDOW_KEY).cloned());
+            cookies.push(tracker::COOKIE);
+            keys.extend([tracker::SESSION_KEY, tracker::WINDOW_KEY]);
         }
+        let cookie_hit = |name: &str| {
+            cookies.iter().any(|c| match c.strip_prefix('/').and_then(|c| c.strip_suffix('/')) {
+                Some(re) => matches(re, name),
+                None => *c == name,
+            })
+        };
+        let key_hit = |k: &&String| {
+            keys.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => k.starts_with(prefix),
+                None => k.as_str() == *p,
+            })
+        };
+        let mut domains = vec![String::new()];
+        domains.extend(tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref())));
+        let mut out = Present::default();
+        for name in present.cookies.iter().filter(|n| cookie_hit(n)) {
+            for path in tracker::cookie_paths(pathname) {
+                for d in &domains {
+                    out.cookies.push(tracker::expire(name, path, d, secure));
+                }
+            }
+        }
+        out.local = present.local.iter().filter(key_hit).cloned().collect();
+        out.session = present.session.iter().filter(key_hit).cloned().collect();
         out
     }
 
@@ -596,9 +591,10 @@ mod tests {
         assert!(e.tracker().is_none());
         assert!(e.poll_transmit(&Now::at(T0 + 60_000)).is_none());
         assert_eq!(e.poll_timeout(), None);
-        assert!(e.cookie_writes("shop.example", true, false, true).is_empty());
-        // A stale cookie found at load is deleted on every variant.
-        assert_eq!(e.cookie_writes("shop.example", false, true, true).len(), 2);
+        assert!(e.cookie_write(true).is_none());
+        // A stale cookie found at load is deleted on every variant (host-only and shop.example).
+        let stale = Present { cookies: vec![String::from("cs_id")], ..Present::default() };
+        assert_eq!(e.clearing(&stale, "shop.example", "/", false, &|_, _| false).cookies.len(), 2);
     }
 
     #[test]
@@ -647,7 +643,11 @@ mod tests {
             assert!(matches!(t, Transmit::Receipts { .. }), "an event after withdrawal");
             e.receipts_sent(2, 200, T0, 0);
         }
-        assert!(e.cookie_writes("www.shop.example", true, true, true).iter().all(|c| c.contains("Max-Age=0")));
+        assert!(e.cookie_write(true).is_none());
+        let left = Present { cookies: vec![String::from("cs_id")], ..Present::default() };
+        let gone = e.clearing(&left, "www.shop.example", "/", true, &|_, _| false).cookies;
+        assert_eq!(gone.len(), 3);
+        assert!(gone.iter().all(|c| c.starts_with("cs_id=; Max-Age=0; Path=/")));
     }
 
     #[test]

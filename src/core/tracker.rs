@@ -772,14 +772,14 @@ pub fn strip_url(url: &str, allow: &[String]) -> String {
     out
 }
 
-/// The `document.cookie` text that sets the tracker cookie to `id` for `days`, or deletes it
-/// (`id` None); host-only, or on `domain`; `Secure` on https.
-pub fn cookie_text(id: Option<&str>, days: i64, domain: Option<&str>, secure: bool) -> String {
+/// The `document.cookie` text that sets the tracker cookie to `id` for `days`; host-only, or on
+/// `domain`; `Secure` on https. (`expire` deletes it.)
+pub fn cookie_text(id: &str, days: i64, domain: Option<&str>, secure: bool) -> String {
     let mut s = String::from(COOKIE);
     s.push('=');
-    s.push_str(id.unwrap_or(""));
+    s.push_str(id);
     s.push_str("; Path=/; Max-Age=");
-    crate::core::canonical::push_int(&mut s, if id.is_some() { days.max(0) as u64 * 86_400 } else { 0 });
+    crate::core::canonical::push_int(&mut s, days.max(0) as u64 * 86_400);
     if let Some(d) = domain {
         s.push_str("; Domain=");
         s.push_str(d);
@@ -1089,11 +1089,8 @@ mod tests {
 
     #[test]
     fn the_cookie_and_its_domains() {
-        assert_eq!(cookie_text(Some("abc"), 395, None, false), "cs_id=abc; Path=/; Max-Age=34128000; SameSite=Lax");
-        assert_eq!(
-            cookie_text(None, 395, Some("shop.example"), true),
-            "cs_id=; Path=/; Max-Age=0; Domain=shop.example; SameSite=Lax; Secure"
-        );
+        assert_eq!(cookie_text("abc", 395, None, false), "cs_id=abc; Path=/; Max-Age=34128000; SameSite=Lax");
+        assert_eq!(cookie_text("abc", 30, Some("shop.example"), true), "cs_id=abc; Path=/; Max-Age=2592000; Domain=shop.example; SameSite=Lax; Secure");
         assert_eq!(cookie_domains("www.shop.example", None), ["www.shop.example", "shop.example"]);
         assert_eq!(cookie_domains("a.b.shop.example", Some(".Shop.Example")), ["Shop.Example", "a.b.shop.example", "b.shop.example"]);
         assert_eq!(cookie_domains("127.0.0.1", None), ["127.0.0.1"]);

@@ -205,17 +205,15 @@ impl App {
         if step.method.is_some() && !store::write(store::KEY, &self.engine.log_json()) {
             error("Consentry: storage is blocked or full; this choice holds for this page only.");
         }
-        let (_, _, hostname, secure) = location();
-        let exists = tracker_cookie().is_some();
-        for c in self.engine.cookie_writes(&hostname, secure, exists, step.tracker_started) {
-            store::set_cookie(&c);
-        }
         let tracking = self.engine.tracker().is_some();
         if step.tracker_started || (was_tracking && !tracking) {
             self.run += 1;
             self.zipping = None;
         }
         if step.tracker_started {
+            if let Some(c) = self.engine.cookie_write(location().3) {
+                store::set_cookie(&c); // refreshed once per page
+            }
             if !self.history_hooked {
                 self.history_hooked = true;
                 self.signals.extend(crate::web::signals::hook_history());
