@@ -395,13 +395,13 @@ impl Engine {
             keys.extend([tracker::SESSION_KEY, tracker::WINDOW_KEY]);
         }
         let cookie_hit = |name: &str| {
-            cookies.iter().any(|c| match c.strip_prefix('/').and_then(|c| c.strip_suffix('/')) {
+            cookies.iter().any(|c| match crate::core::unwrap_ends(c, b'/', b'/') {
                 Some(re) => matches(re, name),
                 None => *c == name,
             })
         };
         let key_hit = |k: &&String| {
-            keys.iter().any(|p| match p.strip_suffix('*') {
+            keys.iter().any(|p| match crate::core::unwrap_ends(p, 0, b'*') {
                 Some(prefix) => k.starts_with(prefix),
                 None => k.as_str() == *p,
             })

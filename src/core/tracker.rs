@@ -856,7 +856,7 @@ pub fn expire(name: &str, path: &str, domain: &str, secure: bool) -> String {
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     cookies.split(';').find_map(|c| {
         let (k, v) = crate::core::cut(c, b'=')?;
-        (k.trim() == name).then(|| v.trim())
+        (crate::core::trim_spaces(k) == name).then(|| crate::core::trim_spaces(v))
     })
 }
 

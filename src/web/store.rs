@@ -61,7 +61,7 @@ pub fn cookie_names() -> Vec<String> {
     let mut rest = all.as_str();
     while !rest.is_empty() {
         let (c, more) = crate::core::cut(rest, b';').unwrap_or((rest, ""));
-        let name = crate::core::before(c, b'=').trim_matches(' ');
+        let name = crate::core::trim_spaces(crate::core::before(c, b'='));
         if !name.is_empty() {
             out.push(String::from(name));
         }
