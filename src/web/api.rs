@@ -301,7 +301,7 @@ impl Consentry {
             return Err(js_sys::TypeError::new("Consentry.on: the only event is \"change\", with a function").into());
         };
         let id = page::add_listener(f.clone());
-        let off = Closure::<dyn Fn()>::new(move || page::remove_listener(id));
+        let off = Closure::<dyn FnMut()>::new(move || page::remove_listener(id));
         Ok(off.into_js_value().unchecked_into())
     }
 

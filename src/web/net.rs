@@ -21,26 +21,17 @@ extern "C" {
 /// What `fetch` may keep alive beyond the page (in-flight bodies together stay under 64 KiB).
 const KEEPALIVE_MAX: f64 = 60_000.0;
 
-thread_local! {
-    /// `x => x` and `() => undefined`, made once: a promise's outcome is handed to one closure
-    /// that is always called exactly once (so it is freed), whether the promise kept or broke.
-    static SETTLE: (JsValue, JsValue) = (
-        Closure::<dyn FnMut(JsValue) -> JsValue>::new(|v| v).into_js_value(),
-        Closure::<dyn FnMut(JsValue) -> JsValue>::new(|_| JsValue::UNDEFINED).into_js_value(),
-    );
-}
-
-fn call_then(p: &JsValue, ok: &JsValue, err: &JsValue) -> JsValue {
-    crate::web::dom::method(p, "then").and_then(|t| t.call2(p, ok, err).ok()).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `done(value)` when `p` is kept, `done(undefined)` when it breaks.
+/// `done(value)` when `p` is kept, `done(undefined)` when it breaks: `p.catch(Function.prototype)
+/// .then(done)`. `Function.prototype` is a function that returns undefined, so one closure is
+/// made, always called exactly once (and so freed).
 fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
     let done = Closure::<dyn FnMut(JsValue)>::once_into_js(done);
-    SETTLE.with(|(ok, err)| {
-        let p2 = call_then(p, ok, err);
-        call_then(&p2, &done, &JsValue::UNDEFINED);
-    });
+    let noop = crate::web::dom::prop(&js_sys::global(), "Function");
+    let noop = crate::web::dom::prop(&noop, "prototype");
+    let caught = crate::web::dom::method(p, "catch").and_then(|c| c.call1(p, &noop).ok()).unwrap_or(JsValue::UNDEFINED);
+    if let Some(then) = crate::web::dom::method(&caught, "then") {
+        let _ = then.call1(&caught, &done);
+    }
 }
 
 /// POSTs `body` (a string, or gzip bytes) to `url`; `done(status)` gets the status, 0 when there
