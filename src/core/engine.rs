@@ -380,45 +380,59 @@ impl Engine {
     /// `prefix*`), and, while the tracker is not running, its own cookie and keys. A cookie goes
     /// from every Domain (host-only first) and every path from `/` to the page's.
     pub fn clearing(&self, present: &Present, hostname: &str, pathname: &str, secure: bool, matches: &dyn Fn(&str, &str) -> bool) -> Present {
-        let mut cookies: Vec<&str> = Vec::new();
-        let mut keys: Vec<&str> = Vec::new();
-        for p in &self.config.purposes {
-            if !self.granted(&p.id) {
-                for s in &p.services {
-                    cookies.extend(s.cookies.iter().map(String::as_str));
-                    keys.extend(s.storage.iter().map(String::as_str));
-                }
-            }
-        }
-        if self.tracker.is_none() {
-            cookies.push(tracker::COOKIE);
-            keys.extend([tracker::SESSION_KEY, tracker::WINDOW_KEY]);
-        }
-        let cookie_hit = |name: &str| {
-            cookies.iter().any(|c| match crate::core::unwrap_ends(c, b'/', b'/') {
-                Some(re) => matches(re, name),
-                None => *c == name,
-            })
-        };
-        let key_hit = |k: &&String| {
-            keys.iter().any(|p| match crate::core::unwrap_ends(p, 0, b'*') {
-                Some(prefix) => k.starts_with(prefix),
-                None => k.as_str() == *p,
-            })
-        };
-        let mut domains = vec![String::new()];
-        domains.extend(tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref())));
         let mut out = Present::default();
-        for name in present.cookies.iter().filter(|n| cookie_hit(n)) {
-            for path in tracker::cookie_paths(pathname) {
-                for d in &domains {
-                    out.cookies.push(tracker::expire(name, path, d, secure));
+        let paths = tracker::cookie_paths(pathname);
+        let domains = tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref()));
+        for name in &present.cookies {
+            if self.clears(name, true, matches) {
+                for path in &paths {
+                    out.cookies.push(tracker::expire(name, path, "", secure));
+                    for d in &domains {
+                        out.cookies.push(tracker::expire(name, path, d, secure));
+                    }
                 }
             }
         }
-        out.local = present.local.iter().filter(key_hit).cloned().collect();
-        out.session = present.session.iter().filter(key_hit).cloned().collect();
+        for (from, to) in [(&present.local, &mut out.local), (&present.session, &mut out.session)] {
+            for k in from {
+                if self.clears(k, false, matches) {
+                    to.push(k.clone());
+                }
+            }
+        }
         out
+    }
+
+    /// Whether a cookie (`cookie`) or a storage key found on the page is to go (see `clearing`).
+    /// Plain loops: this ships in the `.wasm`.
+    fn clears(&self, name: &str, cookie: bool, matches: &dyn Fn(&str, &str) -> bool) -> bool {
+        if self.tracker.is_none() && (if cookie { name == tracker::COOKIE } else { name == tracker::SESSION_KEY || name == tracker::WINDOW_KEY }) {
+            return true;
+        }
+        for p in &self.config.purposes {
+            if self.granted(&p.id) {
+                continue;
+            }
+            for s in &p.services {
+                for pattern in if cookie { &s.cookies } else { &s.storage } {
+                    let hit = if cookie {
+                        match crate::core::unwrap_ends(pattern, b'/', b'/') {
+                            Some(re) => matches(re, name),
+                            None => pattern == name,
+                        }
+                    } else {
+                        match crate::core::unwrap_ends(pattern, 0, b'*') {
+                            Some(prefix) => name.starts_with(prefix),
+                            None => pattern == name,
+                        }
+                    };
+                    if hit {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// What to send now, if anything: the evidence outbox first (its own retry timing), then a
