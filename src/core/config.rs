@@ -396,7 +396,7 @@ impl<D: Doc> Fields<D> {
                 },
                 _ => match text {
                     None => Problem::Text,
-                    Some(s) if s.chars().all(char::is_whitespace) || s.len() > 2000 => Problem::TextLength,
+                    Some(s) if s.bytes().all(|b| b.is_ascii_whitespace()) || s.len() > 2000 => Problem::TextLength,
                     Some(s) => match kind {
                         Kind::Id if !is_id(&s) => Problem::Id,
                         Kind::Url if !is_safe_url(&s) => Problem::Url,

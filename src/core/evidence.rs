@@ -612,7 +612,10 @@ impl EvidenceLog {
     /// Drops the oldest delivered receipts beyond `MAX_KEPT`; undelivered ones always stay.
     fn prune(&mut self) {
         let extra = self.receipts.len().saturating_sub(MAX_KEPT);
-        let n = self.receipts.iter().take(extra).take_while(|r| r.seq <= self.delivered).count();
+        let mut n = 0;
+        while n < extra && self.receipts.get(n).is_some_and(|r| r.seq <= self.delivered) {
+            n += 1;
+        }
         self.receipts.drain(..n);
     }
 

@@ -170,7 +170,11 @@ impl Lang {
     }
     /// The compiled-in English table.
     pub fn english() -> Lang {
-        Lang { index: 0, texts: EN.iter().map(|t| String::from(*t)).collect() }
+        let mut texts = Vec::with_capacity(EN.len());
+        for t in EN {
+            texts.push(String::from(t));
+        }
+        Lang { index: 0, texts }
     }
     pub fn code(&self) -> &'static str {
         LANGS[self.index]

@@ -82,18 +82,17 @@ impl Serialize for Props {
 /// The most bytes a string takes in JSON (every byte escaped as `\u00xx` at worst is 6×; real
 /// texts are close to their length, so count the escapes).
 fn text_len(t: &str) -> usize {
-    2 + t
-        .bytes()
-        .map(|b| {
-            if b < 0x20 {
-                6
-            } else if b == b'"' || b == b'\\' {
-                2
-            } else {
-                1
-            }
-        })
-        .sum::<usize>()
+    let mut n = 2;
+    for b in t.bytes() {
+        n += if b < 0x20 {
+            6
+        } else if b == b'"' || b == b'\\' {
+            2
+        } else {
+            1
+        };
+    }
+    n
 }
 
 impl Prop {
@@ -109,7 +108,11 @@ impl Prop {
         } else if let Some(n) = d.number() {
             Prop::Num(n)
         } else if let Some(items) = d.items() {
-            Prop::List(items.iter().map(|i| Prop::from_doc(i, depth + 1)).collect())
+            let mut list = Vec::with_capacity(items.len());
+            for i in &items {
+                list.push(Prop::from_doc(i, depth + 1));
+            }
+            Prop::List(list)
         } else if d.keys().is_some() {
             Prop::Map(Props::from_doc(d, depth + 1))
         } else {
@@ -123,7 +126,13 @@ impl Prop {
             Prop::Null | Prop::Bool(_) => 5,
             Prop::Num(_) => 24,
             Prop::Text(t) => text_len(t),
-            Prop::List(l) => 2 + l.iter().map(|p| p.json_len() + 1).sum::<usize>(),
+            Prop::List(l) => {
+                let mut n = 2;
+                for p in l {
+                    n += p.json_len() + 1;
+                }
+                n
+            }
             Prop::Map(m) => m.json_len(),
         }
     }
@@ -158,7 +167,11 @@ impl Props {
         self.0.is_empty()
     }
     fn json_len(&self) -> usize {
-        2 + self.0.iter().map(|(k, v)| text_len(k) + 2 + v.json_len()).sum::<usize>()
+        let mut n = 2;
+        for (k, v) in &self.0 {
+            n += text_len(k) + 2 + v.json_len();
+        }
+        n
     }
 }
 
@@ -323,7 +336,13 @@ fn device(ua: &str) -> (&'static str, Option<u32>, &'static str, &'static str) {
             // The major version: the digits after the token's '/' (or after "Edg…/").
             let after = &ua.as_bytes()[at + token.len()..];
             let start = after.iter().position(|b| b.is_ascii_digit()).filter(|&i| i < 8).unwrap_or(after.len());
-            let digits = after.get(start..).unwrap_or(&[]).iter().take_while(|b| b.is_ascii_digit()).fold(0u32, |v, b| v.saturating_mul(10).saturating_add((b - b'0') as u32));
+            let mut digits = 0u32;
+            for b in after.get(start..).unwrap_or(&[]) {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                digits = digits.saturating_mul(10).saturating_add((b - b'0') as u32);
+            }
             let mobile = name == "Safari" && crate::core::find(ua, "Mobile").is_some();
             browser = (if mobile { "Mobile Safari" } else { name }, (start < after.len()).then_some(digits));
             break;
@@ -465,7 +484,8 @@ impl Queue {
     /// Forms the next batch from the first waiting events (with `$dropped` on the first).
     fn form(&mut self, batch: usize) {
         let n = self.fit(batch);
-        self.pending = self.events.drain(..n).collect();
+        let rest = self.events.split_off(n.min(self.events.len()));
+        self.pending = core::mem::replace(&mut self.events, rest);
         if let (Some(first), true) = (self.pending.first_mut(), self.dropped > 0) {
             first.properties.set("$dropped", Prop::Num(self.dropped as f64));
         }

@@ -21,10 +21,19 @@ impl Doc for JsValue {
             return None;
         }
         let keys = Object::keys::<JsValue>(self.unchecked_ref());
-        Some(keys.iter().filter_map(|k: JsValue| k.as_string()).collect())
+        let mut out = Vec::with_capacity(keys.length() as usize);
+        for i in 0..keys.length() {
+            out.extend(keys.get(i).as_string());
+        }
+        Some(out)
     }
     fn items(&self) -> Option<Vec<Self>> {
-        Array::is_array(self).then(|| self.unchecked_ref::<Array>().iter().collect())
+        let list = self.dyn_ref::<Array>()?;
+        let mut out = Vec::with_capacity(list.length() as usize);
+        for i in 0..list.length() {
+            out.push(list.get(i));
+        }
+        Some(out)
     }
     fn text(&self) -> Option<String> {
         self.as_string()

@@ -51,7 +51,14 @@ pub fn remove_in(tab: bool, key: &str) {
 
 /// The keys in localStorage or sessionStorage.
 pub fn keys(tab: bool) -> Vec<String> {
-    area(tab).map(|s| js_sys::Object::keys::<wasm_bindgen::JsValue>(s.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect()).unwrap_or_default()
+    let mut out = Vec::new();
+    if let Some(s) = area(tab) {
+        let keys = js_sys::Object::keys::<wasm_bindgen::JsValue>(s.unchecked_ref());
+        for i in 0..keys.length() {
+            out.extend(keys.get(i).as_string());
+        }
+    }
+    out
 }
 
 /// The names of the cookies the page can see.
