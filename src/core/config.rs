@@ -670,8 +670,14 @@ mod tests {
         assert_eq!((s.cookies.join(" "), s.storage.join(" ")), (String::from("_demo_id /^_demo_s_/"), String::from("_demo_last _demo_*")));
         let t = c.tracker.unwrap();
         assert!(t.geoip && t.raw_user_agent && c.reload_on_withdraw);
-        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","cookies":"x"}]}]}"#).0, "purposes[0].services[0].cookies");
-        assert_eq!(error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","storage":[""]}]}]}"#).0, "purposes[0].services[0].storage[0]");
+        assert_eq!(
+            error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","cookies":"x"}]}]}"#).0,
+            "purposes[0].services[0].cookies"
+        );
+        assert_eq!(
+            error_of(r#"{"policyVersion":"1","purposes":[{"id":"a","services":[{"name":"x","storage":[""]}]}]}"#).0,
+            "purposes[0].services[0].storage[0]"
+        );
     }
 
     fn error_of(text: &str) -> (String, &'static str) {

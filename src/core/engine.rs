@@ -379,7 +379,14 @@ impl Engine {
     /// cookie by name or `/regex/`, tested by `matches(pattern, name)`; a key by name or
     /// `prefix*`), and, while the tracker is not running, its own cookie and keys. A cookie goes
     /// from every Domain (host-only first) and every path from `/` to the page's.
-    pub fn clearing(&self, present: &Present, hostname: &str, pathname: &str, secure: bool, matches: &dyn Fn(&str, &str) -> bool) -> Present {
+    pub fn clearing(
+        &self,
+        present: &Present,
+        hostname: &str,
+        pathname: &str,
+        secure: bool,
+        matches: &dyn Fn(&str, &str) -> bool,
+    ) -> Present {
         let mut out = Present::default();
         let paths = tracker::cookie_paths(pathname);
         let domains = tracker::cookie_domains(hostname, self.config.tracker.as_ref().and_then(|t| t.cookie_domain.as_deref()));
@@ -406,7 +413,9 @@ impl Engine {
     /// Whether a cookie (`cookie`) or a storage key found on the page is to go (see `clearing`).
     /// Plain loops: this ships in the `.wasm`.
     fn clears(&self, name: &str, cookie: bool, matches: &dyn Fn(&str, &str) -> bool) -> bool {
-        if self.tracker.is_none() && (if cookie { name == tracker::COOKIE } else { name == tracker::SESSION_KEY || name == tracker::WINDOW_KEY }) {
+        if self.tracker.is_none()
+            && (if cookie { name == tracker::COOKIE } else { name == tracker::SESSION_KEY || name == tracker::WINDOW_KEY })
+        {
             return true;
         }
         for p in &self.config.purposes {

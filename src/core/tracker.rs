@@ -211,7 +211,8 @@ const RESERVED_PROPS: [&str; 25] = [
 
 /// Event names PostHog reads as person or group updates; the tracker's events are anonymous
 /// (`$process_person_profile: false`), so PostHog would drop them: refused at capture.
-const RESERVED_EVENTS: [&str; 7] = ["$identify", "$create_alias", "$merge_dangerously", "$groupidentify", "$set", "$delete", "$groupidentify_person"];
+const RESERVED_EVENTS: [&str; 7] =
+    ["$identify", "$create_alias", "$merge_dangerously", "$groupidentify", "$set", "$delete", "$groupidentify_person"];
 
 /// One event, as PostHog's capture reads it.
 #[derive(Clone)]
@@ -328,8 +329,15 @@ fn device(ua: &str) -> (&'static str, Option<u32>, &'static str, &'static str) {
         ("MSIE ", "Internet Explorer"),
         ("Trident/", "Internet Explorer"),
     ];
-    const SYSTEMS: [(&str, &str); 7] =
-        [("Windows", "Windows"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Android", "Android"), ("CrOS", "Chrome OS"), ("Mac OS X", "Mac OS X"), ("Linux", "Linux")];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("Android", "Android"),
+        ("CrOS", "Chrome OS"),
+        ("Mac OS X", "Mac OS X"),
+        ("Linux", "Linux"),
+    ];
     let mut browser = ("", None);
     for (token, name) in BROWSERS {
         if let Some(at) = crate::core::find(ua, token) {
@@ -349,9 +357,15 @@ fn device(ua: &str) -> (&'static str, Option<u32>, &'static str, &'static str) {
         }
     }
     let os = SYSTEMS.iter().find(|(t, _)| crate::core::find(ua, t).is_some()).map_or("", |(_, n)| n);
-    let device = if crate::core::find(ua, "iPad").is_some() || crate::core::find(ua, "Tablet").is_some() || (crate::core::find(ua, "Android").is_some() && !crate::core::find(ua, "Mobile").is_some()) {
+    let device = if crate::core::find(ua, "iPad").is_some()
+        || crate::core::find(ua, "Tablet").is_some()
+        || (crate::core::find(ua, "Android").is_some() && crate::core::find(ua, "Mobile").is_none())
+    {
         "Tablet"
-    } else if crate::core::find(ua, "Mobi").is_some() || crate::core::find(ua, "iPhone").is_some() || crate::core::find(ua, "iPod").is_some() {
+    } else if crate::core::find(ua, "Mobi").is_some()
+        || crate::core::find(ua, "iPhone").is_some()
+        || crate::core::find(ua, "iPod").is_some()
+    {
         "Mobile"
     } else {
         "Desktop"
@@ -378,7 +392,9 @@ impl CaptureError {
         match self {
             CaptureError::NotConsented => "the visitor has not allowed analytics; dropped",
             CaptureError::Name => "the event name must be a text of 1 to 200 characters; dropped",
-            CaptureError::Reserved => "this name is a person or group update, and the tracker's events are anonymous (PostHog would drop it); dropped",
+            CaptureError::Reserved => {
+                "this name is a person or group update, and the tracker's events are anonymous (PostHog would drop it); dropped"
+            }
             CaptureError::TooLarge => "the event's properties are too large (16 KB at most); dropped",
         }
     }
@@ -657,7 +673,14 @@ impl Tracker {
     /// Composes and queues an event: the page's properties, then the caller's (those with a
     /// reserved name left out), the time and a UUID v7.
     /// `page` is asked only when the page's properties must be read again.
-    pub fn capture(&mut self, name: &str, custom: Props, page: &dyn Fn() -> PageFacts, subject: &str, m: &Moment) -> Result<(), CaptureError> {
+    pub fn capture(
+        &mut self,
+        name: &str,
+        custom: Props,
+        page: &dyn Fn() -> PageFacts,
+        subject: &str,
+        m: &Moment,
+    ) -> Result<(), CaptureError> {
         if name.is_empty() || name.len() > 200 {
             return Err(CaptureError::Name);
         }
@@ -1110,7 +1133,10 @@ mod tests {
     #[test]
     fn the_cookie_and_its_domains() {
         assert_eq!(cookie_text("abc", 395, None, false), "cs_id=abc; Path=/; Max-Age=34128000; SameSite=Lax");
-        assert_eq!(cookie_text("abc", 30, Some("shop.example"), true), "cs_id=abc; Path=/; Max-Age=2592000; Domain=shop.example; SameSite=Lax; Secure");
+        assert_eq!(
+            cookie_text("abc", 30, Some("shop.example"), true),
+            "cs_id=abc; Path=/; Max-Age=2592000; Domain=shop.example; SameSite=Lax; Secure"
+        );
         assert_eq!(cookie_domains("www.shop.example", None), ["www.shop.example", "shop.example"]);
         assert_eq!(cookie_domains("a.b.shop.example", Some(".Shop.Example")), ["Shop.Example", "a.b.shop.example", "b.shop.example"]);
         assert_eq!(cookie_domains("127.0.0.1", None), ["127.0.0.1"]);
@@ -1176,7 +1202,10 @@ mod tests {
         let p = &v["batch"][0]["properties"];
         assert_eq!(p["$session_id"], first.id.as_str());
         assert_eq!(p["$window_id"], window.as_str());
-        assert_eq!((p["$browser"].as_str(), p["$browser_version"].as_f64(), p["$os"].as_str(), p["$device_type"].as_str()), (Some("Chrome"), Some(156.0), Some("Linux"), Some("Desktop")));
+        assert_eq!(
+            (p["$browser"].as_str(), p["$browser_version"].as_f64(), p["$os"].as_str(), p["$device_type"].as_str()),
+            (Some("Chrome"), Some(156.0), Some("Linux"), Some("Desktop"))
+        );
         assert_eq!(p["$geoip_disable"], true);
         assert!(p.get("$raw_user_agent").is_none());
         // With geoip allowed and the raw user agent asked for.

@@ -226,7 +226,10 @@ impl App {
         self.clear_leftovers();
         if step.withdrawn && self.engine.config().reload_on_withdraw {
             // A script that already ran cannot be unrun: the page starts again without it.
-            if let (Some(w), Some(f)) = (web_sys::window(), web_sys::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload"))) {
+            if let (Some(w), Some(f)) = (
+                web_sys::window(),
+                web_sys::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload")),
+            ) {
                 let _ = f.call0(&crate::web::dom::prop(&w, "location"));
             }
         }
