@@ -15,6 +15,14 @@ pub trait Doc: Sized {
     fn get(&self, key: &str) -> Option<Self>;
     /// The keys of an object, in their order; None when this is not an object (an array is not).
     fn keys(&self) -> Option<Vec<String>>;
+    /// The members of an object with their values (members that are `null` left out), in their
+    /// order; None when this is not an object. Unlike `keys` + `get`, a key that is not
+    /// well-formed Unicode (a lone UTF-16 surrogate, replaced by U+FFFD in its text) keeps its
+    /// value.
+    fn entries(&self) -> Option<Vec<(String, Self)>> {
+        let keys = self.keys()?;
+        Some(keys.into_iter().filter_map(|k| self.get(&k).map(|v| (k, v))).collect())
+    }
     /// The items of an array; None when this is not an array.
     fn items(&self) -> Option<Vec<Self>>;
     /// A string's text.

@@ -143,11 +143,9 @@ impl Props {
     /// anything that is not an object.
     pub fn from_doc<D: Doc>(d: &D, depth: usize) -> Props {
         let mut out = Props::default();
-        for k in d.keys().unwrap_or_default() {
-            if let Some(v) = d.get(&k) {
-                let p = Prop::from_doc(&v, depth);
-                out.0.push((k, p));
-            }
+        for (k, v) in d.entries().unwrap_or_default() {
+            let p = Prop::from_doc(&v, depth);
+            out.0.push((k, p));
         }
         out
     }

@@ -17,13 +17,24 @@ impl Doc for JsValue {
         Reflect::get(self, &JsValue::from_str(key)).ok().filter(|v| !v.is_null() && !v.is_undefined())
     }
     fn keys(&self) -> Option<Vec<String>> {
-        if !self.is_object() || Array::is_array(self) || self.is_function() {
-            return None;
-        }
-        let keys = Object::keys::<JsValue>(self.unchecked_ref());
+        let keys = own_keys(self)?;
         let mut out = Vec::with_capacity(keys.length() as usize);
         for i in 0..keys.length() {
             out.extend(keys.get(i).as_string());
+        }
+        Some(out)
+    }
+    fn entries(&self) -> Option<Vec<(String, Self)>> {
+        let keys = own_keys(self)?;
+        let mut out = Vec::with_capacity(keys.length() as usize);
+        for i in 0..keys.length() {
+            // The value is read with the key as JavaScript has it: its text may differ (U+FFFD).
+            let k = keys.get(i);
+            if let (Some(name), Ok(v)) = (k.as_string(), Reflect::get(self, &k)) {
+                if !v.is_null() && !v.is_undefined() {
+                    out.push((name, v));
+                }
+            }
         }
         Some(out)
     }
@@ -47,4 +58,12 @@ impl Doc for JsValue {
     fn is_null(&self) -> bool {
         JsValue::is_null(self) || self.is_undefined()
     }
+}
+
+/// An object's own enumerable keys; None when it is not an object (an array or a function is not).
+fn own_keys(v: &JsValue) -> Option<Array> {
+    if !v.is_object() || Array::is_array(v) || v.is_function() {
+        return None;
+    }
+    Some(Object::keys::<JsValue>(v.unchecked_ref()))
 }

@@ -113,13 +113,15 @@ fn window_fn(name: &str) -> Option<(JsValue, Function)> {
     Some((w, f))
 }
 
-/// Google Consent Mode v2: the default (all denied, waiting 500 ms for an update) once, then an
-/// update whenever analytics or ads change.
+/// Google Consent Mode v2: the default (all denied, waiting 500 ms for an update) once, unless
+/// `consentry-defaults.js` set it before any tag loaded; then an update whenever analytics or
+/// ads change.
 fn update_consent_mode(analytics: bool, ads: bool) {
     let last = GATES.0.try_borrow_mut().ok().map(|mut g| g.mode.replace((analytics, ads)));
     let Some(last) = last else { return };
     gtag_stub();
-    if last.is_none() {
+    // consentry-defaults.js, loaded before gtag.js or GTM, already set the default.
+    if last.is_none() && !web_sys::window().is_some_and(|w| Reflect::get(&w, &"consentryDefaults".into()).is_ok_and(|v| v.is_truthy())) {
         gtag("default", false, false);
     }
     if last.unwrap_or((false, false)) != (analytics, ads) {

@@ -151,7 +151,7 @@ pub fn build() -> Result<()> {
     let npm = root.join("pkg/npm");
     reset_dir(&npm)?;
     copy_dir(&glue, &npm)?;
-    for f in ["index.d.ts", "README.md"] {
+    for f in ["index.d.ts", "README.md", "consentry-defaults.js"] {
         std::fs::copy(root.join("pkg-templates").join(f), npm.join(f))?;
     }
     let imports: String = langs.iter().skip(1).map(|(code, _)| format!("{code}: () => import('./lang/{code}.js'), ")).collect();
@@ -198,6 +198,9 @@ pub fn build() -> Result<()> {
         std::fs::write(cdn.join(format!("lang/{code}.json")), text)?;
     }
     std::fs::write(cdn.join("errors.json"), &words)?;
+    // The synchronous Consent Mode defaults a site loads before gtag.js or GTM (only sites that
+    // use Consent Mode load it, so it is listed apart from the totals).
+    std::fs::copy(root.join("pkg-templates/consentry-defaults.js"), cdn.join("consentry-defaults.js"))?;
     write_manifest(&cdn, &langs)?;
 
     // The demo's second page: a site bundle that imports the npm package, as a bundler user
@@ -348,6 +351,10 @@ fn write_manifest(cdn: &Path, langs: &[(String, String)]) -> Result<()> {
         files.insert(name.clone(), serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri}));
         eprintln!("  pkg/cdn/{name:<18} {r:>7} B raw {g:>6} B gzip {b:>6} B brotli");
     }
+    // Listed with its SRI value for the script tag, in no total (only Consent Mode sites load it).
+    let defaults = std::fs::read(cdn.join("consentry-defaults.js"))?;
+    let (r, g, b) = sizes(&defaults);
+    files.insert("consentry-defaults.js".into(), serde_json::json!({"raw": r, "gzip": g, "brotli": b, "integrity": sri(&defaults)}));
     eprintln!("  {:<27} {raw:>7} B raw {gz:>6} B gzip {br:>6} B brotli", "total (English visitor)");
     let (name, r, g, b) = largest;
     let (wr, wg, wb) = (raw + r, gz + g, br + b);
