@@ -279,3 +279,30 @@ test('Consent Mode: consentry-defaults.js sets the default before any tag reads 
     assert.deepEqual(await p.evaluate(() => window.__tagSaw), [{ tag: 'G-TEST', consent: null }]);
   });
 });
+
+test('reloadOnWithdraw: a withdrawal reloads the page (a script that already ran cannot be unrun); a first refusal does not', T, async () => {
+  await withBrowser({}, async (b) => {
+    const p = b.page;
+    await p.goto(url('/test/services-reload.html'));
+    await ready(p, b);
+    await banner(p, 'button[data-a=accept]').click();
+    await p.waitForFunction(() => window.__demoAnalytics === 1);
+    await p.evaluate(() => { window.__samePage = true; });
+    const reloaded = p.waitForEvent('load', { timeout: 10_000 });
+    await p.evaluate(() => Consentry.rejectAll());
+    await reloaded;
+    await ready(p, b);
+    assert.equal(await p.evaluate(() => window.__samePage), undefined, 'the page was not reloaded');
+    assert.equal(await p.evaluate(() => window.__demoAnalytics), undefined, 'the gated script ran again after the reload');
+    assert.deepEqual(await leftovers(p), { cookies: ['site_lang'], local: ['consentry', 'site_theme'], session: [] });
+  });
+  await withBrowser({}, async (b) => {
+    const p = b.page;
+    await p.goto(url('/test/services-reload.html'));
+    await ready(p, b);
+    await p.evaluate(() => { window.__samePage = true; });
+    await banner(p, 'button[data-a=reject]').click();
+    await p.waitForTimeout(1000);
+    assert.equal(await p.evaluate(() => window.__samePage), true, 'a first refusal (nothing ran) reloaded the page');
+  });
+});
