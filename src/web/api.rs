@@ -20,6 +20,10 @@ export interface ServiceConfig {
   provider?: string;
   purpose?: string;
   lifetime?: string;
+  /** Cookies this service sets, deleted on refusal and withdrawal: names, or "/regex/". */
+  cookies?: string[];
+  /** localStorage / sessionStorage keys it writes, removed likewise: names, or "prefix*". */
+  storage?: string[];
 }
 
 /** A processing purpose the visitor decides on. "necessary" is always on and need not be listed. */
@@ -53,6 +57,10 @@ export interface TrackerConfig {
   cookieDomain?: string;
   /** At most 395 (13 months). */
   cookieDays?: number;
+  /** Let PostHog geolocate the request's IP address (default false: `$geoip_disable` is sent). */
+  geoip?: boolean;
+  /** Send the whole user agent as `$raw_user_agent` (default false). */
+  rawUserAgent?: boolean;
 }
 
 export type TextKey =
@@ -86,6 +94,8 @@ export interface ConsentryConfig {
   tracker?: TrackerConfig;
   /** Google Consent Mode v2 defaults and updates through gtag/dataLayer. */
   consentMode?: boolean;
+  /** Reload the page after a withdrawal, so scripts that already ran stop (default false). */
+  reloadOnWithdraw?: boolean;
 }
 
 /** The visitor's current choice per purpose id. */

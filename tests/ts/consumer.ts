@@ -18,7 +18,7 @@ const config: ConsentryConfig = {
   layout: 'bar',
   reopenButton: 'bottom-right',
   purposes: [
-    { id: 'analytics', services: [{ name: 'cs_id', provider: 'this site', purpose: 'visit statistics', lifetime: '13 months' }] },
+    { id: 'analytics', services: [{ name: 'cs_id', provider: 'this site', purpose: 'visit statistics', lifetime: '13 months', cookies: ['_ga', '/^_ga_/'], storage: ['_demo_last_visit', 'ph_*'] }] },
     { id: 'marketing', gpc: true },
     { id: 'functional', title: 'Extras', description: 'Embedded videos' },
   ],
@@ -28,8 +28,9 @@ const config: ConsentryConfig = {
   refusalDays: 182,
   texts: { de: { acceptAll: 'Alle annehmen' }, '*': { 'purpose.analytics.title': 'Statistics' } },
   evidenceEndpoint: '/consentry/receipts',
-  tracker: { apiKey: 'phc_demo', apiHost: 'https://example.org', path: '/batch/', purpose: 'analytics', pageviews: true, pageleave: true, allowParams: ['utm_*'], batchSize: 10, flushInterval: 5000, maxQueue: 100, cookieDomain: 'example.org', cookieDays: 395 },
+  tracker: { apiKey: 'phc_demo', apiHost: 'https://example.org', path: '/batch/', purpose: 'analytics', pageviews: true, pageleave: true, allowParams: ['utm_*'], batchSize: 10, flushInterval: 5000, maxQueue: 100, cookieDomain: 'example.org', cookieDays: 395, geoip: false, rawUserAgent: false },
   consentMode: true,
+  reloadOnWithdraw: true,
 };
 
 // @ts-expect-error policyVersion is required
@@ -38,7 +39,9 @@ const noVersion: ConsentryConfig = { purposes: [] };
 const badLayout: ConsentryConfig = { policyVersion: '1', purposes: [], layout: 'modal' };
 // @ts-expect-error not a text name
 const badText: ConsentryConfig = { policyVersion: '1', purposes: [], texts: { de: { acceptEverything: 'x' } } };
-void noVersion; void badLayout; void badText;
+// @ts-expect-error cookies are a list of names
+const badCookies: ConsentryConfig = { policyVersion: '1', purposes: [{ id: 'a', services: [{ name: 'x', cookies: '_ga' }] }] };
+void noVersion; void badLayout; void badText; void badCookies;
 
 const table: LanguageTable = de;
 const options: InitOptions = { wasm: '/assets/consentry_bg.wasm', langUrl: new URL('https://example.org/lang/'), texts: { de: table, fr: '{"lang":"fr"}' } };
