@@ -232,7 +232,16 @@ pub static TABLE: &[Tracker] = &[
         &[],
     ),
     // The project's own tracker: first party, gated by the banner.
-    t("Consentry tracker", "this site (first party)", "analytics", "Anonymous visitor id for visit statistics", &["cs_id"], &[], &[], &[]),
+    t(
+        "Consentry tracker",
+        "this site (first party)",
+        "analytics",
+        "Anonymous visitor id for visit statistics",
+        &["cs_id"],
+        &["cs_sess", "cs_win"],
+        &[],
+        &[],
+    ),
     // Consent records: storing the visitor's choice itself is strictly necessary (ePrivacy 5(3)).
     t(
         "Consentry consent record",

@@ -71,13 +71,22 @@ fn start_demo() -> Demo {
     Demo { child, url, _db: db }
 }
 
-/// (purpose id, name) → lifetime, for every service a config declares. In Consentry's config a
-/// service's `name` is the cookie or key it stores; the snippet lists those in `cookies`/`storage`.
+/// (purpose id, name) → lifetime, for every cookie and storage key a config declares: a service's
+/// `cookies` and `storage` lists, or its `name` when it has neither (then the name is the cookie).
 fn declared(config: &serde_json::Value) -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
     for p in config["purposes"].as_array().unwrap() {
         for s in p["services"].as_array().into_iter().flatten() {
-            out.insert((p["id"].as_str().unwrap().into(), s["name"].as_str().unwrap().into(), s["lifetime"].as_str().unwrap_or("").into()));
+            let lifetime = s["lifetime"].as_str().unwrap_or("").to_string();
+            let listed: Vec<&serde_json::Value> =
+                s["cookies"].as_array().into_iter().flatten().chain(s["storage"].as_array().into_iter().flatten()).collect();
+            if listed.is_empty() {
+                out.insert((p["id"].as_str().unwrap().into(), s["name"].as_str().unwrap().into(), lifetime));
+            } else {
+                for n in listed {
+                    out.insert((p["id"].as_str().unwrap().into(), n.as_str().unwrap().into(), lifetime.clone()));
+                }
+            }
         }
     }
     out
