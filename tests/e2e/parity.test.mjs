@@ -35,6 +35,14 @@ async function eventsOf(subject) {
   return (await r.json()).events;
 }
 
+/// Serves `path` as `from` with `edit` applied to its text (a variant of a test page, not a copy).
+async function variant(context, path, from, edit) {
+  await context.route(`**${path}`, async (route) => {
+    const r = await route.fetch({ url: url(from) });
+    route.fulfill({ response: r, body: edit(await r.text()) });
+  });
+}
+
 /// The tracker's keys in this tab: the shared session (localStorage) and the tab's window id.
 const trackerKeys = (page) => page.evaluate(() => ({ session: localStorage.getItem('cs_sess'), window: sessionStorage.getItem('cs_win') }));
 
@@ -244,7 +252,7 @@ test('Consent Mode: consentry-defaults.js sets the default before any tag reads 
   const denied = { ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied', wait_for_update: 500 };
   await withBrowser({}, async (b) => {
     const p = b.page;
-    await p.goto(url('/test/consent-mode-first.html'));
+    await p.goto(url('/test/consent-mode.html'));
     await ready(p, b);
     await p.waitForFunction(() => window.__gtagLoaded === true);
     await p.waitForTimeout(300);
@@ -270,6 +278,8 @@ test('Consent Mode: consentry-defaults.js sets the default before any tag reads 
   // Without the snippet the tag reads consent before any default exists: why the snippet is needed.
   await withBrowser({}, async (b) => {
     const p = b.page;
+    const late = (text) => text.replace('<script src="/pkg/cdn/consentry-defaults.js"></script>', '');
+    await variant(b.context, '/test/consent-mode-late.html', '/test/consent-mode.html', late);
     await p.goto(url('/test/consent-mode-late.html'));
     await ready(p, b);
     await p.waitForFunction(() => window.__gtagLoaded === true);
@@ -281,8 +291,10 @@ test('Consent Mode: consentry-defaults.js sets the default before any tag reads 
 });
 
 test('reloadOnWithdraw: a withdrawal reloads the page (a script that already ran cannot be unrun); a first refusal does not', T, async () => {
+  const reloading = (text) => text.replace('"policyVersion": "v1",', '"policyVersion": "v1", "reloadOnWithdraw": true,');
   await withBrowser({}, async (b) => {
     const p = b.page;
+    await variant(b.context, '/test/services-reload.html', '/test/services.html', reloading);
     await p.goto(url('/test/services-reload.html'));
     await ready(p, b);
     await banner(p, 'button[data-a=accept]').click();
@@ -298,6 +310,7 @@ test('reloadOnWithdraw: a withdrawal reloads the page (a script that already ran
   });
   await withBrowser({}, async (b) => {
     const p = b.page;
+    await variant(b.context, '/test/services-reload.html', '/test/services.html', reloading);
     await p.goto(url('/test/services-reload.html'));
     await ready(p, b);
     await p.evaluate(() => { window.__samePage = true; });

@@ -66,6 +66,28 @@ pub fn sh(cmd: &mut Command) -> Result<()> {
 }
 
 /// Installs the wasm target and the pinned npm tools when they are missing.
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+/// Installs Debian packages with apt (through sudo unless this is root), non-interactively.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let root = is_root();
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut c = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !root {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        sh(&mut c)
+    };
+    apt(&["update"])?;
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
+}
+
 pub fn ensure_tools() -> Result<()> {
     let root = root();
     let targets = Command::new("rustup").args(["target", "list", "--installed"]).output();

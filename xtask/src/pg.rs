@@ -20,10 +20,6 @@ pub struct Cluster {
 /// The superuser `initdb` creates (no password: `trust` on loopback only).
 const USER: &str = "consentry";
 
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
-}
-
 /// The directory of the newest installed server's binaries (`initdb`, `pg_ctl`).
 fn find_bin() -> Option<PathBuf> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -45,19 +41,7 @@ pub fn ensure_installed() -> Result<PathBuf> {
         return Ok(b);
     }
     eprintln!("PostgreSQL is missing: installing Debian's postgresql with apt…");
-    let apt = |args: &[&str]| -> Result<()> {
-        let mut c = if is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        };
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        crate::build::sh(&mut c)
-    };
-    apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "postgresql"])?;
+    crate::build::apt_install(&["postgresql"])?;
     find_bin().ok_or_else(|| anyhow!("apt installed postgresql but /usr/lib/postgresql/*/bin/initdb is missing"))
 }
 
@@ -71,7 +55,7 @@ impl Cluster {
     /// Creates and starts a cluster. `durable`: keep fsync on (the benchmark); off for tests.
     pub fn start(durable: bool) -> Result<Cluster> {
         let bin = ensure_installed()?;
-        let as_nobody = is_root();
+        let as_nobody = crate::build::is_root();
         let dir = std::env::temp_dir().join(format!(
             "consentry-pg-{}-{}",
             std::process::id(),

@@ -378,20 +378,7 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     eprintln!("Installing chromium and chromium-driver with apt…");
-    let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let apt = |args: &[&str]| -> Result<()> {
-        let mut c = if root_user {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        };
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        crate::build::sh(&mut c)
-    };
-    apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])?;
+    crate::build::apt_install(&["chromium", "chromium-driver"])?;
     if !Path::new("/usr/bin/chromedriver").exists() {
         bail!("apt installed chromium-driver but /usr/bin/chromedriver is still missing");
     }
