@@ -39,7 +39,9 @@ pub const SESSION_IDLE_MS: i64 = 30 * 60_000;
 /// … or this long after it began.
 pub const SESSION_MAX_MS: i64 = 24 * 3_600_000;
 
-/// A property value.
+/// A property value; also the one shape everything the module gives JavaScript is built as
+/// (receipts, consent, batches: see `to_prop`), so the `.wasm` holds one copy of serde's
+/// serialiser code instead of one per type.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Prop {
@@ -151,6 +153,10 @@ impl Props {
         }
         out
     }
+    /// Adds a member to an object being built (no look-up: the names are the builder's own).
+    pub fn push(&mut self, k: &str, v: Prop) {
+        self.0.push((String::from(k), v));
+    }
     pub fn set(&mut self, k: &str, v: Prop) {
         match self.0.iter_mut().find(|(n, _)| n == k) {
             Some(slot) => slot.1 = v,
@@ -175,7 +181,7 @@ impl Props {
     }
 }
 
-fn text(s: &str) -> Prop {
+pub fn text(s: &str) -> Prop {
     Prop::Text(String::from(s))
 }
 
@@ -230,15 +236,21 @@ impl Event {
     }
 }
 
+impl Event {
+    /// `{ event, properties, timestamp, uuid }`.
+    fn to_prop(&self) -> Prop {
+        let mut m = Props::default();
+        m.push("event", text(&self.event));
+        m.push("properties", Prop::Map(self.properties.clone()));
+        m.push("timestamp", text(&self.timestamp));
+        m.push("uuid", text(&self.uuid));
+        Prop::Map(m)
+    }
+}
+
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // A map, not a derived struct (see `evidence::Receipt`'s Serialize).
-        let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("event", &self.event)?;
-        m.serialize_entry("properties", &self.properties)?;
-        m.serialize_entry("timestamp", &self.timestamp)?;
-        m.serialize_entry("uuid", &self.uuid)?;
-        m.end()
+        self.to_prop().serialize(s)
     }
 }
 
@@ -249,13 +261,24 @@ pub struct Batch<'a> {
     pub sent_at: String,
 }
 
+impl Batch<'_> {
+    /// `{ api_key, batch: [event, …], sent_at }`.
+    pub fn to_prop(&self) -> Prop {
+        let mut events = Vec::with_capacity(self.batch.len());
+        for e in self.batch {
+            events.push(e.to_prop());
+        }
+        let mut m = Props::default();
+        m.push("api_key", text(self.api_key));
+        m.push("batch", Prop::List(events));
+        m.push("sent_at", text(&self.sent_at));
+        Prop::Map(m)
+    }
+}
+
 impl Serialize for Batch<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("api_key", self.api_key)?;
-        m.serialize_entry("batch", self.batch)?;
-        m.serialize_entry("sent_at", &self.sent_at)?;
-        m.end()
+        self.to_prop().serialize(s)
     }
 }
 

@@ -7,10 +7,10 @@
 //! sends what the engine says to send and wakes when it says (`poll_timeout`, one gloo timer).
 //! Must never: apply a grant the engine has not first recorded, write the tracker cookie while the
 //! engine has no tracker, or keep state the engine already holds.
-use crate::core::consent::ChoiceMap;
+use crate::core::consent::choice_map;
 use crate::core::engine::{Beacon, Delivered, Engine, Facts, Present, Step};
 use crate::core::evidence::Method;
-use crate::core::tracker::{self, Batch, Moment, Now, Outcome, PageFacts, Props};
+use crate::core::tracker::{self, text, Batch, Moment, Now, Outcome, PageFacts, Prop, Props};
 use crate::web::banner::{self, Banner};
 use crate::web::global::Global;
 use crate::web::{gating, net, store};
@@ -369,7 +369,7 @@ impl App {
 
 /// A batch as JSON text: serde-wasm-bindgen makes the JavaScript value, the browser writes it.
 fn batch_text(b: &Batch) -> String {
-    js_sys::JSON::stringify(&b.out()).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(&out(&b.to_prop())).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
 /// A batch finished compressing (None: the browser could not; it goes as text).
@@ -415,8 +415,11 @@ pub fn finish(after: Option<After>) {
         gating::apply(&consent, consent_mode, &purpose);
     }
     if let Some(method) = after.tell {
-        // `{ consent, method }`, as a map (see `evidence::Receipt`'s Serialize).
-        let detail = serialize_map(&[("consent", &ChoiceMap(&consent)), ("method", &method)]);
+        // `{ consent, method }`.
+        let mut detail = Props::default();
+        detail.push("consent", choice_map(&consent));
+        detail.push("method", text(method));
+        let detail = out(&Prop::Map(detail));
         for f in listeners {
             let _ = f.call1(&JsValue::NULL, &detail);
         }
@@ -532,7 +535,7 @@ pub fn remove_listener(id: u32) {
 
 /// `getConsent()`: `{ necessary: true, analytics: false, … }`.
 pub fn consent_value() -> JsValue {
-    with(|app| ChoiceMap(app.engine.consent()).out()).unwrap_or(JsValue::NULL)
+    with(|app| out(&choice_map(app.engine.consent()))).unwrap_or(JsValue::NULL)
 }
 
 /// Whether `id` is a configured purpose.
@@ -541,7 +544,14 @@ pub fn is_purpose(id: &str) -> bool {
 }
 
 pub fn evidence() -> JsValue {
-    with(|app| app.engine.receipts().out()).unwrap_or(JsValue::NULL)
+    with(|app| {
+        let mut list = Vec::new();
+        for r in app.engine.receipts() {
+            list.push(r.to_prop());
+        }
+        out(&Prop::List(list))
+    })
+    .unwrap_or(JsValue::NULL)
 }
 
 pub fn export() -> String {
@@ -551,34 +561,28 @@ pub fn export() -> String {
 /// `verifyEvidence()`: the log as stored now (an edit since the page loaded is caught); a bad
 /// one is put aside and the visitor asked again at once.
 pub fn verify() -> JsValue {
+    let mut m = Props::default();
     match with(|app| app.engine.verify(stored().1)).unwrap_or(Ok(0)) {
-        Ok(n) => serialize_map(&[("ok", &true), ("count", &(n as u32))]),
+        Ok(n) => {
+            m.push("ok", Prop::Bool(true));
+            m.push("count", Prop::Num(n as f64));
+        }
         Err(b) => {
             reread();
-            let at = b.index as u32;
-            serialize_map(&[("ok", &false), ("count", &at), ("brokenAt", &at), ("reason", &b.reason.as_str())])
+            let at = Prop::Num(b.index as f64);
+            m.push("ok", Prop::Bool(false));
+            m.push("count", at.clone());
+            m.push("brokenAt", at);
+            m.push("reason", text(b.reason.as_str()));
         }
     }
+    out(&Prop::Map(m))
 }
 
-/// A JavaScript object of `entries`, each value through serde-wasm-bindgen.
-fn serialize_map(entries: &[(&str, &dyn Out)]) -> JsValue {
-    let obj = js_sys::Object::new();
-    for (k, v) in entries {
-        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v.out());
-    }
-    obj.into()
-}
-
-/// A value serde-wasm-bindgen turns into JavaScript (`json_compatible`: maps become objects).
-trait Out {
-    fn out(&self) -> JsValue;
-}
-
-impl<T: Serialize + ?Sized> Out for T {
-    fn out(&self) -> JsValue {
-        self.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-    }
+/// What the module gives JavaScript, through serde-wasm-bindgen (`json_compatible`: maps become
+/// objects). Everything crosses as a `Prop` (one copy of the serialiser in the `.wasm`).
+fn out(p: &Prop) -> JsValue {
+    p.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
 /// The page is being hidden (`leaving`: unloaded or frozen, not just a background tab).
