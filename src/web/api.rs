@@ -165,7 +165,7 @@ fn document(v: JsValue) -> Result<JsValue, JsValue> {
 /// The page's and the browser's languages, in that order.
 fn wanted_languages() -> Vec<String> {
     let mut out = Vec::new();
-    let Some(w) = web_sys::window() else { return out };
+    let Some(w) = crate::web::dom::window() else { return out };
     if let Some(l) = w.document().and_then(|d| d.document_element()).and_then(|h| h.get_attribute("lang")) {
         out.push(l);
     }

@@ -2,7 +2,7 @@
 //! Must never put text into HTML: texts go in with `textContent`, attributes as attributes.
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, Node};
+use web_sys::{Document, Element, Node, Window};
 
 /// A property of a JavaScript object (`undefined` when it cannot be read). The shell reads plain
 /// properties this way rather than through one web-sys binding each: every distinct binding is a
@@ -27,9 +27,23 @@ pub fn page_hidden() -> bool {
     prop(&document(), "visibilityState") == "hidden"
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `window`, where there is one (a worker has none).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<Window>;
+}
+
+/// The page's window. One binding of the global `window` (rather than `web_sys::window()`,
+/// which looks for the global object four ways and checks its class: five more functions in
+/// the JavaScript glue).
+pub fn window() -> Option<Window> {
+    WINDOW.with(Option::clone)
+}
+
 pub fn document() -> Document {
     // The shell only starts in a window with a document (see `api::start`).
-    web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
+    window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
 }
 
 /// A new element from `spec`, `"tag|name=value|…"` (the banner's own markup: no value holds a

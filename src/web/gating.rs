@@ -108,7 +108,7 @@ fn run_scripts(consent: &Consent) {
 }
 
 fn window_fn(name: &str) -> Option<(JsValue, Function)> {
-    let w: JsValue = web_sys::window()?.into();
+    let w: JsValue = crate::web::dom::window()?.into();
     let f = crate::web::dom::method(&w, name)?;
     Some((w, f))
 }
@@ -142,7 +142,9 @@ fn gtag(command: &str, analytics: bool, ads: bool) {
 
 /// posthog-js on the same page follows the tracker's purpose (told once per change).
 fn posthog(granted: bool) {
-    let Some(p) = web_sys::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else { return };
+    let Some(p) = crate::web::dom::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else {
+        return;
+    };
     let changed = GATES.0.try_borrow_mut().map(|mut g| g.told.replace(granted) != Some(granted)).unwrap_or(false);
     if !changed {
         return;

@@ -79,7 +79,7 @@ pub fn now() -> Now {
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+    if let Some(c) = crate::web::dom::window().and_then(|w| w.crypto().ok()) {
         let _ = c.get_random_values_with_u8_array(&mut b);
     }
     b
@@ -107,7 +107,7 @@ fn at_moment(app: &mut App, f: impl FnOnce(&mut Engine, &Moment)) {
 /// What the page looks like now, for the tracker.
 pub fn page_facts() -> PageFacts {
     use crate::web::dom::{prop, prop_text};
-    let Some(w) = web_sys::window() else { return PageFacts::default() };
+    let Some(w) = crate::web::dom::window() else { return PageFacts::default() };
     let loc = prop(&w, "location");
     let screen = prop(&w, "screen");
     let num = |o: &JsValue, k: &str| prop(o, k).as_f64().unwrap_or(0.0) as u32;
@@ -125,7 +125,7 @@ pub fn page_facts() -> PageFacts {
 /// The page's origin, path, hostname, and whether it is https.
 fn location() -> (String, String, String, bool) {
     use crate::web::dom::{prop, prop_text};
-    let loc = web_sys::window().map_or(JsValue::UNDEFINED, |w| prop(&w, "location"));
+    let loc = crate::web::dom::window().map_or(JsValue::UNDEFINED, |w| prop(&w, "location"));
     (prop_text(&loc, "origin"), prop_text(&loc, "pathname"), prop_text(&loc, "hostname"), prop_text(&loc, "protocol") == "https:")
 }
 
@@ -172,7 +172,7 @@ impl App {
         let (text, doc) = stored();
         let (origin, path, _, _) = location();
         let cookie = tracker_cookie();
-        let gpc = web_sys::window()
+        let gpc = crate::web::dom::window()
             .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
             .is_some_and(|v| v == JsValue::TRUE);
         let was = self.engine.tracker().is_some();
@@ -227,8 +227,8 @@ impl App {
         if step.withdrawn && self.engine.config().reload_on_withdraw {
             // A script that already ran cannot be unrun: the page starts again without it.
             if let (Some(w), Some(f)) = (
-                web_sys::window(),
-                web_sys::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload")),
+                crate::web::dom::window(),
+                crate::web::dom::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload")),
             ) {
                 let _ = f.call0(&crate::web::dom::prop(&w, "location"));
             }
@@ -389,7 +389,7 @@ fn zipped(run: u32, bytes: Option<js_sys::Uint8Array>) {
 /// Calls `f` when the page is idle (or soon, where `requestIdleCallback` is missing).
 fn idle(f: impl FnOnce() + 'static) {
     let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::once_into_js(f);
-    let Some(w) = web_sys::window() else { return };
+    let Some(w) = crate::web::dom::window() else { return };
     let ric = crate::web::dom::method(&w, "requestIdleCallback");
     match ric {
         Some(r) => drop(r.call1(&w, &f)),

@@ -55,7 +55,7 @@ pub fn on(target: &EventTarget, kind: &'static str) -> EventListener {
 }
 
 pub fn listen() -> Vec<EventListener> {
-    let Some(w) = web_sys::window() else { return Vec::new() };
+    let Some(w) = crate::web::dom::window() else { return Vec::new() };
     let d = document();
     vec![on(&w, "storage"), on(&w, "pageshow"), on(&w, "pagehide"), on(&d, "visibilitychange"), on(&d, "click")]
 }
@@ -64,7 +64,7 @@ pub fn listen() -> Vec<EventListener> {
 /// `history.pushState`, `replaceState` and traversals; Baseline since 2026) where the browser has
 /// it, `popstate` (traversals only) where it does not; and `resize`.
 pub fn hook_history() -> Vec<EventListener> {
-    let Some(w) = web_sys::window() else { return Vec::new() };
+    let Some(w) = crate::web::dom::window() else { return Vec::new() };
     let navigation = prop(&w, "navigation");
     let entries = if navigation.is_object() { on(navigation.unchecked_ref(), "currententrychange") } else { on(&w, "popstate") };
     vec![entries, on(&w, "resize")]

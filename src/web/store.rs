@@ -11,7 +11,7 @@ pub const QUARANTINE: &str = "consentry:quarantine";
 /// localStorage (`tab`: false) or this tab's sessionStorage (`tab`: true), when the browser lets
 /// the page use it.
 fn area(tab: bool) -> Option<Storage> {
-    let w = web_sys::window()?;
+    let w = crate::web::dom::window()?;
     if tab { w.session_storage() } else { w.local_storage() }.ok()?
 }
 
@@ -79,7 +79,7 @@ pub fn cookie_names() -> Vec<String> {
 
 fn html() -> Option<HtmlDocument> {
     // A page's document is an HTMLDocument (where `cookie` lives).
-    Some(web_sys::window()?.document()?.unchecked_into::<HtmlDocument>())
+    Some(crate::web::dom::window()?.document()?.unchecked_into::<HtmlDocument>())
 }
 
 /// `document.cookie` ("" when cookies are blocked).
