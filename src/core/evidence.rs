@@ -470,15 +470,17 @@ impl Receipt {
             (is_hex(&self.subject, 32), E::Subject),
             ((1..=MAX_SEQ).contains(&self.seq), E::Seq),
             (time::parse_utc_iso(&self.time).is_some(), E::Time),
-            (!self.path.contains(['?', '#']), E::Path),
+            (!crate::core::has(&self.path, b'?') && !crate::core::has(&self.path, b'#'), E::Path),
             (is_hex(&self.texts, 64), E::Texts),
             (self.choices.iter().all(|(k, _)| is_purpose_id(k)), E::Choices),
             (is_hex(&self.prev, 64), E::Prev),
             (key_ok, E::Key),
             (is_hex(&self.hash, 64), E::Hash),
         ];
-        if let Some((_, why)) = checks.iter().find(|(ok, _)| !ok) {
-            return Err(*why);
+        for (ok, why) in checks {
+            if !ok {
+                return Err(why);
+            }
         }
         for (i, (k, _)) in self.choices.iter().enumerate() {
             if self.choices[..i].iter().any(|(j, _)| j == k) {

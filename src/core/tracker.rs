@@ -822,11 +822,17 @@ pub fn strip_url(url: &str, allow: &[String]) -> String {
     };
     let mut out = String::from(base);
     let mut first = true;
-    for pair in query.split('&') {
+    let mut rest = Some(query);
+    while let Some(r) = rest {
+        let (pair, more) = match crate::core::cut(r, b'&') {
+            Some((p, m)) => (p, Some(m)),
+            None => (r, None),
+        };
+        rest = more;
         let name = crate::core::before(pair, b'=');
         let kept = !name.is_empty()
-            && allow.iter().any(|a| match a.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix),
+            && allow.iter().any(|a| match crate::core::unwrap_ends(a, 0, b'*') {
+                Some(prefix) => name.as_bytes().starts_with(prefix.as_bytes()),
                 None => name == a,
             });
         if kept {
@@ -864,7 +870,7 @@ pub fn cookie_text(id: &str, days: i64, domain: Option<&str>, secure: bool) -> S
 pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |d: &str| {
-        let d = d.trim_start_matches('.');
+        let d = d.get(d.bytes().position(|b| b != b'.').unwrap_or(d.len())..).unwrap_or("");
         if !d.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(d)) {
             out.push(String::from(d));
         }
@@ -872,7 +878,7 @@ pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
     if let Some(c) = configured {
         add(c);
     }
-    if !hostname.contains(':') {
+    if !crate::core::has(hostname, b':') {
         // The last label: after the last '.' (bytes, no reverse string search in the .wasm).
         let last_dot = hostname.bytes().rposition(|b| b == b'.').map_or(0, |i| i + 1);
         if hostname.bytes().skip(last_dot).all(|b| b.is_ascii_digit()) {
@@ -920,10 +926,17 @@ pub fn expire(name: &str, path: &str, domain: &str, secure: bool) -> String {
 
 /// The value of cookie `name` in a `document.cookie` text, or None.
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|c| {
-        let (k, v) = crate::core::cut(c, b'=')?;
-        (crate::core::trim_spaces(k) == name).then(|| crate::core::trim_spaces(v))
-    })
+    let mut rest = cookies;
+    while !rest.is_empty() {
+        let (c, more) = crate::core::cut(rest, b';').unwrap_or((rest, ""));
+        if let Some((k, v)) = crate::core::cut(c, b'=') {
+            if crate::core::trim_spaces(k) == name {
+                return Some(crate::core::trim_spaces(v));
+            }
+        }
+        rest = more;
+    }
+    None
 }
 
 #[cfg(test)]

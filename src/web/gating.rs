@@ -46,11 +46,18 @@ fn on(consent: &Consent, id: &str) -> bool {
 fn allowed(e: &Element, consent: &Consent) -> bool {
     let ids = e.get_attribute("data-consentry").unwrap_or_default();
     let mut any = false;
-    for id in ids.split_ascii_whitespace() {
-        if !on(consent, id) {
-            return false;
+    let mut rest = ids.as_str();
+    while !rest.is_empty() {
+        // ASCII whitespace separates the ids (as in a class list).
+        let end = rest.bytes().position(|b| b.is_ascii_whitespace()).unwrap_or(rest.len());
+        let id = rest.get(..end).unwrap_or("");
+        if !id.is_empty() {
+            if !on(consent, id) {
+                return false;
+            }
+            any = true;
         }
-        any = true;
+        rest = rest.get(end + 1..).unwrap_or("");
     }
     any
 }
@@ -83,7 +90,15 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
 fn run_scripts(consent: &Consent) {
     loop {
         let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
-        let next = (0..list.length()).filter_map(|i| list.item(i).map(|n| n.unchecked_into::<Element>())).find(|e| allowed(e, consent));
+        let mut next = None;
+        let mut i = 0;
+        while i < list.length() {
+            if let Some(e) = list.item(i).map(|n| n.unchecked_into::<Element>()).filter(|e| allowed(e, consent)) {
+                next = Some(e);
+                break;
+            }
+            i += 1;
+        }
         let Some(old) = next else { break };
         let Some(copy) = old.clone_node_with_deep(true).ok().map(|n| n.unchecked_into::<HtmlScriptElement>()) else { break };
         let _ = copy.set_attribute("type", "text/javascript");

@@ -326,7 +326,7 @@ impl App {
         let mut url = self.tracker_url();
         if zipped {
             // As posthog-js has said it; PostHog and the collector also know gzip by its bytes.
-            url.push_str(if url.contains('?') { "&" } else { "?" });
+            url.push_str(if crate::core::has(&url, b'?') { "&" } else { "?" });
             url.push_str("compression=gzip-js");
         }
         net::post(&url, &body, move |status| {
