@@ -11,7 +11,7 @@
 use crate::web::dom::{document, page_hidden, prop, prop_text};
 use crate::web::page;
 use crate::web::store::KEY;
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget};
@@ -50,8 +50,10 @@ fn on_event(e: &Event) {
 }
 
 /// Listens for `kind` on `target` for the page's life (the listener is kept by the caller).
+/// With the default options spelled out: `EventListener::new` keeps them in a `thread_local!`,
+/// whose access checks bring panic formatting into the `.wasm`.
 pub fn on(target: &EventTarget, kind: &'static str) -> EventListener {
-    EventListener::new(target, kind, on_event)
+    EventListener::new_with_options(target, kind, EventListenerOptions::default(), on_event)
 }
 
 pub fn listen() -> Vec<EventListener> {
