@@ -166,12 +166,18 @@ fn document(v: JsValue) -> Result<JsValue, JsValue> {
 fn wanted_languages() -> Vec<String> {
     let mut out = Vec::new();
     let Some(w) = crate::web::dom::window() else { return out };
-    if let Some(l) = w.document().and_then(|d| d.document_element()).and_then(|h| h.get_attribute("lang")) {
+    let html = crate::web::dom::obj::<web_sys::Element>(&crate::web::dom::prop(&w, "document"), "documentElement");
+    if let Some(l) = html.and_then(|h| h.get_attribute("lang")) {
         out.push(l);
     }
-    let languages = crate::web::dom::prop(&w.navigator(), "languages");
+    let languages = crate::web::dom::prop(&crate::web::dom::prop(&w, "navigator"), "languages");
     if js_sys::Array::is_array(&languages) {
-        out.extend(languages.unchecked_into::<js_sys::Array>().iter().filter_map(|l: JsValue| l.as_string()));
+        let list = languages.unchecked_into::<js_sys::Array>();
+        let mut i = 0;
+        while i < list.length() {
+            out.extend(list.get(i).as_string());
+            i += 1;
+        }
     }
     out
 }

@@ -11,6 +11,38 @@ pub fn prop(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Sets a property (a setter that throws is ignored).
+pub fn set_prop(o: &JsValue, key: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+/// A property that is an object (not null), as `T`.
+pub fn obj<T: JsCast>(o: &JsValue, key: &str) -> Option<T> {
+    let v = prop(o, key);
+    v.is_object().then(|| v.unchecked_into())
+}
+
+/// Whether a property is `true`.
+pub fn is_true(o: &JsValue, key: &str) -> bool {
+    prop(o, key) == JsValue::TRUE
+}
+
+/// The elements under `root` (a document, shadow root or element) that match `selector`, in
+/// document order. One binding serves every kind of root (`querySelectorAll` is called by
+/// name), and the list is read by index like an array.
+pub fn all(root: &JsValue, selector: &str) -> Vec<Element> {
+    let mut out = Vec::new();
+    if let Ok(list) = root.unchecked_ref::<Element>().query_selector_all(selector) {
+        let list = list.unchecked_into::<js_sys::Array>();
+        let mut i = 0;
+        while i < list.length() {
+            out.push(list.get(i).unchecked_into());
+            i += 1;
+        }
+    }
+    out
+}
+
 /// A property that is a text ("" otherwise).
 pub fn prop_text(o: &JsValue, key: &str) -> String {
     prop(o, key).as_string().unwrap_or_default()
@@ -43,7 +75,7 @@ pub fn window() -> Option<Window> {
 
 pub fn document() -> Document {
     // The shell only starts in a window with a document (see `api::start`).
-    window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
+    window().and_then(|w| obj(&w, "document")).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
 }
 
 /// A new element from `spec`, `"tag|name=value|…"` (the banner's own markup: no value holds a
@@ -91,7 +123,7 @@ pub fn svg(parent: &Node, spec: &str) -> Element {
 
 /// Focuses `e` if it is an HTML element that is still in the document.
 pub fn focus(e: &Element) {
-    if e.is_connected() {
+    if is_true(e, "isConnected") {
         // HTML and SVG elements both have focus(); the shell only focuses its own controls and
         // the page's opener of the dialog.
         let _ = e.unchecked_ref::<web_sys::HtmlElement>().focus();

@@ -68,14 +68,11 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
         update_consent_mode(on(consent, "analytics"), on(consent, "marketing"));
     }
     posthog(on(consent, tracker_purpose));
-    if let Ok(frames) = document().query_selector_all("iframe[data-consentry][data-consentry-src]") {
-        for i in 0..frames.length() {
-            let Some(f) = frames.item(i).map(|n| n.unchecked_into::<Element>()) else { continue };
-            let want = f.get_attribute("data-consentry-src").unwrap_or_default();
-            let has = f.get_attribute("src").as_deref() == Some(want.as_str());
-            if allowed(&f, consent) != has {
-                let _ = f.set_attribute("src", if has { "about:blank" } else { &want });
-            }
+    for f in crate::web::dom::all(&document(), "iframe[data-consentry][data-consentry-src]") {
+        let want = f.get_attribute("data-consentry-src").unwrap_or_default();
+        let has = f.get_attribute("src").as_deref() == Some(want.as_str());
+        if allowed(&f, consent) != has {
+            let _ = f.set_attribute("src", if has { "about:blank" } else { &want });
         }
     }
     let start = GATES.0.try_borrow_mut().map(|mut g| !std::mem::replace(&mut g.busy, true)).unwrap_or(false);
@@ -89,15 +86,12 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
 /// goes on with the consent as it is then.
 fn run_scripts(consent: &Consent) {
     loop {
-        let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
         let mut next = None;
-        let mut i = 0;
-        while i < list.length() {
-            if let Some(e) = list.item(i).map(|n| n.unchecked_into::<Element>()).filter(|e| allowed(e, consent)) {
+        for e in crate::web::dom::all(&document(), "script[type=\"text/plain\"][data-consentry]") {
+            if allowed(&e, consent) {
                 next = Some(e);
                 break;
             }
-            i += 1;
         }
         let Some(old) = next else { break };
         let Some(copy) = old.clone_node_with_deep(true).ok().map(|n| n.unchecked_into::<HtmlScriptElement>()) else { break };
@@ -105,10 +99,10 @@ fn run_scripts(consent: &Consent) {
         let wait = old.has_attribute("src") && !old.has_attribute("async");
         if wait {
             let go_on = Closure::<dyn FnMut()>::once_into_js(|| run_scripts(&crate::web::page::consent_now()));
-            copy.set_onload(Some(go_on.unchecked_ref()));
-            copy.set_onerror(Some(go_on.unchecked_ref()));
+            crate::web::dom::set_prop(&copy, "onload", &go_on);
+            crate::web::dom::set_prop(&copy, "onerror", &go_on);
         }
-        match old.parent_node().map(|p| p.replace_child(&copy, &old)) {
+        match crate::web::dom::obj::<web_sys::Node>(&old, "parentNode").map(|p| p.replace_child(&copy, &old)) {
             Some(Ok(_)) if wait => return,
             Some(Ok(_)) => {}
             // Detached meanwhile: never tried again.

@@ -57,7 +57,12 @@ pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
 
 /// Whether the browser took `body` for sending after the page is gone.
 pub fn beacon(url: &str, body: &str) -> bool {
-    crate::web::dom::window().is_some_and(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false))
+    crate::web::dom::window().is_some_and(|w| {
+        crate::web::dom::prop(&w, "navigator")
+            .unchecked_into::<web_sys::Navigator>()
+            .send_beacon_with_opt_str(url, Some(body))
+            .unwrap_or(false)
+    })
 }
 
 /// Whether this browser can gzip (CompressionStream) and the page is visible: a hidden page may be
@@ -70,7 +75,9 @@ pub fn can_gzip() -> bool {
 /// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.
 pub fn gzip(text: &str, done: impl FnOnce(Option<Uint8Array>) + 'static) {
     let compressed = (|| -> Result<Promise, JsValue> {
-        let blob = Blob::new_with_str_sequence(&Array::of1(&JsValue::from_str(text)))?;
+        let parts = Array::new();
+        parts.set(0, JsValue::from_str(text));
+        let blob = Blob::new_with_str_sequence(&parts)?;
         // A CompressionStream is itself the { readable, writable } pair `pipeThrough` takes.
         let gz = Gzip::new("gzip")?;
         let stream = blob.stream().pipe_through(gz.unchecked_ref::<ReadableWritablePair>());

@@ -79,7 +79,7 @@ pub fn now() -> Now {
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = crate::web::dom::window().and_then(|w| w.crypto().ok()) {
+    if let Some(c) = crate::web::dom::window().and_then(|w| crate::web::dom::obj::<web_sys::Crypto>(&w, "crypto")) {
         let _ = c.get_random_values_with_u8_array(&mut b);
     }
     b
@@ -118,7 +118,7 @@ pub fn page_facts() -> PageFacts {
         referrer: prop_text(&crate::web::dom::document(), "referrer"),
         screen: (num(&screen, "width"), num(&screen, "height")),
         viewport: (num(&w, "innerWidth"), num(&w, "innerHeight")),
-        user_agent: prop_text(&w.navigator(), "userAgent"),
+        user_agent: prop_text(&prop(&w, "navigator"), "userAgent"),
     }
 }
 
@@ -173,8 +173,7 @@ impl App {
         let (origin, path, _, _) = location();
         let cookie = tracker_cookie();
         let gpc = crate::web::dom::window()
-            .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
-            .is_some_and(|v| v == JsValue::TRUE);
+            .is_some_and(|w| crate::web::dom::is_true(&crate::web::dom::prop(&w, "navigator"), "globalPrivacyControl"));
         let was = self.engine.tracker().is_some();
         let window = store::tab_read(tracker::WINDOW_KEY);
         let step = self.engine.load(doc, gpc, &facts(&origin, &path, window.as_deref()), cookie.as_deref());
@@ -424,7 +423,7 @@ pub fn finish(after: Option<After>) {
             let _ = f.call1(&JsValue::NULL, &detail);
         }
         let init = web_sys::CustomEventInit::new();
-        init.set_detail(&detail);
+        crate::web::dom::set_prop(&init, "detail", &detail);
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
             let _ = crate::web::dom::document().dispatch_event(&ev);
         }

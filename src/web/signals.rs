@@ -33,9 +33,9 @@ fn on_event(e: &Event) {
         "close" => page::dialog_closed(),
         "click" => {
             // A click's target is an element (a non-element has no closest(): Err).
-            let target = e.target().map(|t| t.unchecked_into::<Element>());
+            let target = crate::web::dom::obj::<Element>(e, "target");
             let find = |selector: &str| target.as_ref().and_then(|t| t.closest(selector).ok().flatten());
-            if e.current_target().is_some_and(|t| JsValue::from(t) == JsValue::from(document())) {
+            if prop(e, "currentTarget") == JsValue::from(document()) {
                 // On the page: `<a href="#" data-consentry="preferences">Privacy choices</a>`.
                 if find("[data-consentry=preferences]").is_some() {
                     e.prevent_default();
