@@ -4,6 +4,7 @@
 //! `Consentry` object is the public API (`window.Consentry` with the script tag, `init()`'s
 //! result with the npm package). Must never: take a decision itself, or throw for anything but
 //! a caller's mistake (a bad config, a wrong `setConsent` or `on` argument).
+use crate::core::doc::Doc;
 use crate::core::engine::Engine;
 use crate::core::evidence::Method;
 use crate::core::tracker::Props;
@@ -279,9 +280,8 @@ impl Consentry {
             return Err(type_error("", "expected an object such as { analytics: true }"));
         }
         let mut requested = Vec::new();
-        for key in js_sys::Object::keys::<JsValue>(choices.unchecked_ref()).iter() {
-            let k = key.as_string().unwrap_or_default();
-            let Some(v) = Reflect::get(&choices, &key).ok().and_then(|v| v.as_bool()) else {
+        for k in Doc::keys(&choices).unwrap_or_default() {
+            let Some(v) = Doc::get(&choices, &k).and_then(|v| v.as_bool()) else {
                 return Err(type_error(&k, "expected true or false"));
             };
             if !page::is_purpose(&k) {

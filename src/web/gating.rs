@@ -96,7 +96,7 @@ fn run_scripts(consent: &Consent) {
         let Some(old) = next else { break };
         let Some(copy) = old.clone_node_with_deep(true).ok().map(|n| n.unchecked_into::<HtmlScriptElement>()) else { break };
         let _ = copy.set_attribute("type", "text/javascript");
-        let wait = old.has_attribute("src") && !old.has_attribute("async");
+        let wait = old.get_attribute("src").is_some() && old.get_attribute("async").is_none();
         if wait {
             let go_on = Closure::<dyn FnMut()>::once_into_js(|| run_scripts(&crate::web::page::consent_now()));
             crate::web::dom::set_prop(&copy, "onload", &go_on);

@@ -69,7 +69,7 @@ pub fn beacon(url: &str, body: &str) -> bool {
 /// unloading, and compressing is asynchronous, so it sends at once, uncompressed.
 pub fn can_gzip() -> bool {
     let Some(w) = crate::web::dom::window() else { return false };
-    Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false) && !crate::web::dom::page_hidden()
+    crate::web::dom::prop(&w, "CompressionStream").is_function() && !crate::web::dom::page_hidden()
 }
 
 /// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.

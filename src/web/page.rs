@@ -79,10 +79,16 @@ pub fn now() -> Now {
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = crate::web::dom::window().and_then(|w| crate::web::dom::obj::<web_sys::Crypto>(&w, "crypto")) {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    }
+    fill_random(&mut b);
     b
+}
+
+/// One copy of the browser call for every size `random` is used with.
+#[inline(never)]
+fn fill_random(b: &mut [u8]) {
+    if let Some(c) = crate::web::dom::window().and_then(|w| crate::web::dom::obj::<web_sys::Crypto>(&w, "crypto")) {
+        let _ = c.get_random_values_with_u8_array(b);
+    }
 }
 
 fn facts<'a>(origin: &'a str, path: &'a str, window: Option<&'a str>) -> Facts<'a> {
