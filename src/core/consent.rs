@@ -12,34 +12,14 @@ const DAY_MS: i64 = 86_400_000;
 /// A choice per purpose id. `necessary` is always present and always true.
 pub type Choices = Vec<(String, bool)>;
 
-/// A whole number for serde: JavaScript receives a number (serde-wasm-bindgen's `u64` path, which
-/// may make a BigInt, costs the `.wasm` more), JSON elsewhere an integer. Receipts' numbers stay
-/// below 2^53, so the double is exact.
-pub struct Whole(pub u64);
-
-impl serde::Serialize for Whole {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if cfg!(target_arch = "wasm32") {
-            s.serialize_f64(self.0 as f64)
-        } else {
-            s.serialize_u64(self.0)
-        }
+/// Choices as a JSON object (`{"necessary":true,"analytics":false}`): what `getConsent()` and
+/// the `change` event give, and a receipt's `choices`.
+pub fn choice_map(c: &[(String, bool)]) -> crate::core::tracker::Prop {
+    let mut m = crate::core::tracker::Props::default();
+    for (k, v) in c {
+        m.push(k, crate::core::tracker::Prop::Bool(*v));
     }
-}
-
-/// Choices as a JSON object (`{"necessary":true,"analytics":false}`) for serde: what
-/// `getConsent()` and the `change` event give, and a receipt's `choices`.
-pub struct ChoiceMap<'a>(pub &'a [(String, bool)]);
-
-impl serde::Serialize for ChoiceMap<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
+    crate::core::tracker::Prop::Map(m)
 }
 
 /// The newest decision, as read from the newest receipt of the verified evidence log.

@@ -56,7 +56,8 @@ use crate::core::canonical::{push_int, push_key, push_str};
 use crate::core::doc::Doc;
 use crate::core::ids::{hex, is_hex, sha256_hex};
 use crate::core::time;
-use serde::ser::{SerializeMap, Serializer};
+use crate::core::tracker::{text, Prop, Props};
+use serde::ser::Serializer;
 use serde::Serialize;
 
 /// `prev` of a subject's first receipt.
@@ -96,12 +97,6 @@ const ALL_METHODS: [Method; 9] = [
     Method::PolicyChanged,
     Method::Reset,
 ];
-
-impl Serialize for Method {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
 
 impl Method {
     /// The name written in receipts and told to listeners.
@@ -257,14 +252,12 @@ pub struct Receipt {
     pub hash: String,
 }
 
-/// A receipt as the JSON object it is stored as (`choices` an object, `key` only in version 2).
-/// Written out as a map rather than derived: serde-wasm-bindgen keeps a cache of struct field
-/// names (a hash map) that costs the `.wasm` several kilobytes.
-impl Serialize for Receipt {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("v", &self.v)?;
-        // The texts in one loop (one copy of the string entry's code in the .wasm).
+impl Receipt {
+    /// A receipt as the JSON object it is stored as (`choices` an object, `key` only in version 2).
+    pub fn to_prop(&self) -> Prop {
+        let mut m = Props::default();
+        m.push("v", Prop::Num(self.v as f64));
+        // The texts in one loop (one copy of the entry's code in the .wasm).
         let texts = [
             ("id", &self.id),
             ("subject", &self.subject),
@@ -278,16 +271,23 @@ impl Serialize for Receipt {
             ("hash", &self.hash),
         ];
         for (k, v) in texts {
-            m.serialize_entry(k, v)?;
+            m.push(k, text(v));
         }
-        m.serialize_entry("seq", &crate::core::consent::Whole(self.seq))?;
-        m.serialize_entry("choices", &crate::core::consent::ChoiceMap(&self.choices))?;
-        m.serialize_entry("method", &self.method)?;
-        m.serialize_entry("gpc", &self.gpc)?;
+        // Below 2^53 (`MAX_SEQ`): the double is exact.
+        m.push("seq", Prop::Num(self.seq as f64));
+        m.push("choices", crate::core::consent::choice_map(&self.choices));
+        m.push("method", text(self.method.as_str()));
+        m.push("gpc", Prop::Bool(self.gpc));
         if let Some(k) = &self.key {
-            m.serialize_entry("key", k)?;
+            m.push("key", text(k));
         }
-        m.end()
+        Prop::Map(m)
+    }
+}
+
+impl Serialize for Receipt {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_prop().serialize(s)
     }
 }
 
@@ -470,15 +470,17 @@ impl Receipt {
             (is_hex(&self.subject, 32), E::Subject),
             ((1..=MAX_SEQ).contains(&self.seq), E::Seq),
             (time::parse_utc_iso(&self.time).is_some(), E::Time),
-            (!self.path.contains(['?', '#']), E::Path),
+            (!crate::core::has(&self.path, b'?') && !crate::core::has(&self.path, b'#'), E::Path),
             (is_hex(&self.texts, 64), E::Texts),
             (self.choices.iter().all(|(k, _)| is_purpose_id(k)), E::Choices),
             (is_hex(&self.prev, 64), E::Prev),
             (key_ok, E::Key),
             (is_hex(&self.hash, 64), E::Hash),
         ];
-        if let Some((_, why)) = checks.iter().find(|(ok, _)| !ok) {
-            return Err(*why);
+        for (ok, why) in checks {
+            if !ok {
+                return Err(why);
+            }
         }
         for (i, (k, _)) in self.choices.iter().enumerate() {
             if self.choices[..i].iter().any(|(j, _)| j == k) {
@@ -963,7 +965,7 @@ mod tests {
         let v = serde_json::to_value(r).unwrap();
         assert_eq!(v["choices"]["analytics"], true);
         assert_eq!(v["method"], "accept_all");
-        assert_eq!(v["seq"], 1);
+        assert_eq!(v["seq"], 1.0); // a JavaScript number (serde_json writes it `1.0`)
         assert_eq!(v["key"], r.key.as_deref().unwrap());
     }
 }

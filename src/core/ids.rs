@@ -41,11 +41,11 @@ pub fn uuid(mut b: [u8; 16], ms: Option<u64>) -> String {
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
     let mut s = String::with_capacity(36);
-    for (i, c) in h.chars().enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
+    for (start, end) in [(0, 8), (8, 12), (12, 16), (16, 20), (20, 32)] {
+        if start > 0 {
             s.push('-');
         }
-        s.push(c);
+        s.push_str(h.get(start..end).unwrap_or(""));
     }
     s
 }

@@ -22,6 +22,11 @@ pub fn cut(s: &str, b: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
+/// Whether `s` holds the byte `b` (a plain loop: no searcher in the `.wasm`).
+pub fn has(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
 /// The part of `s` before its first byte `b` (all of `s` when there is none). `b` must be ASCII.
 pub fn before(s: &str, b: u8) -> &str {
     cut(s, b).map_or(s, |(head, _)| head)

@@ -39,7 +39,9 @@ pub const SESSION_IDLE_MS: i64 = 30 * 60_000;
 /// … or this long after it began.
 pub const SESSION_MAX_MS: i64 = 24 * 3_600_000;
 
-/// A property value.
+/// A property value; also the one shape everything the module gives JavaScript is built as
+/// (receipts, consent, batches: see `to_prop`), so the `.wasm` holds one copy of serde's
+/// serialiser code instead of one per type.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Debug))]
 pub enum Prop {
@@ -149,6 +151,10 @@ impl Props {
         }
         out
     }
+    /// Adds a member to an object being built (no look-up: the names are the builder's own).
+    pub fn push(&mut self, k: &str, v: Prop) {
+        self.0.push((String::from(k), v));
+    }
     pub fn set(&mut self, k: &str, v: Prop) {
         match self.0.iter_mut().find(|(n, _)| n == k) {
             Some(slot) => slot.1 = v,
@@ -173,7 +179,7 @@ impl Props {
     }
 }
 
-fn text(s: &str) -> Prop {
+pub fn text(s: &str) -> Prop {
     Prop::Text(String::from(s))
 }
 
@@ -228,15 +234,21 @@ impl Event {
     }
 }
 
+impl Event {
+    /// `{ event, properties, timestamp, uuid }`.
+    fn to_prop(&self) -> Prop {
+        let mut m = Props::default();
+        m.push("event", text(&self.event));
+        m.push("properties", Prop::Map(self.properties.clone()));
+        m.push("timestamp", text(&self.timestamp));
+        m.push("uuid", text(&self.uuid));
+        Prop::Map(m)
+    }
+}
+
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // A map, not a derived struct (see `evidence::Receipt`'s Serialize).
-        let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("event", &self.event)?;
-        m.serialize_entry("properties", &self.properties)?;
-        m.serialize_entry("timestamp", &self.timestamp)?;
-        m.serialize_entry("uuid", &self.uuid)?;
-        m.end()
+        self.to_prop().serialize(s)
     }
 }
 
@@ -247,13 +259,24 @@ pub struct Batch<'a> {
     pub sent_at: String,
 }
 
+impl Batch<'_> {
+    /// `{ api_key, batch: [event, …], sent_at }`.
+    pub fn to_prop(&self) -> Prop {
+        let mut events = Vec::with_capacity(self.batch.len());
+        for e in self.batch {
+            events.push(e.to_prop());
+        }
+        let mut m = Props::default();
+        m.push("api_key", text(self.api_key));
+        m.push("batch", Prop::List(events));
+        m.push("sent_at", text(&self.sent_at));
+        Prop::Map(m)
+    }
+}
+
 impl Serialize for Batch<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("api_key", self.api_key)?;
-        m.serialize_entry("batch", self.batch)?;
-        m.serialize_entry("sent_at", &self.sent_at)?;
-        m.end()
+        self.to_prop().serialize(s)
     }
 }
 
@@ -797,11 +820,17 @@ pub fn strip_url(url: &str, allow: &[String]) -> String {
     };
     let mut out = String::from(base);
     let mut first = true;
-    for pair in query.split('&') {
+    let mut rest = Some(query);
+    while let Some(r) = rest {
+        let (pair, more) = match crate::core::cut(r, b'&') {
+            Some((p, m)) => (p, Some(m)),
+            None => (r, None),
+        };
+        rest = more;
         let name = crate::core::before(pair, b'=');
         let kept = !name.is_empty()
-            && allow.iter().any(|a| match a.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix),
+            && allow.iter().any(|a| match crate::core::unwrap_ends(a, 0, b'*') {
+                Some(prefix) => name.as_bytes().starts_with(prefix.as_bytes()),
                 None => name == a,
             });
         if kept {
@@ -839,7 +868,7 @@ pub fn cookie_text(id: &str, days: i64, domain: Option<&str>, secure: bool) -> S
 pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |d: &str| {
-        let d = d.trim_start_matches('.');
+        let d = d.get(d.bytes().position(|b| b != b'.').unwrap_or(d.len())..).unwrap_or("");
         if !d.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(d)) {
             out.push(String::from(d));
         }
@@ -847,7 +876,7 @@ pub fn cookie_domains(hostname: &str, configured: Option<&str>) -> Vec<String> {
     if let Some(c) = configured {
         add(c);
     }
-    if !hostname.contains(':') {
+    if !crate::core::has(hostname, b':') {
         // The last label: after the last '.' (bytes, no reverse string search in the .wasm).
         let last_dot = hostname.bytes().rposition(|b| b == b'.').map_or(0, |i| i + 1);
         if hostname.bytes().skip(last_dot).all(|b| b.is_ascii_digit()) {
@@ -895,10 +924,17 @@ pub fn expire(name: &str, path: &str, domain: &str, secure: bool) -> String {
 
 /// The value of cookie `name` in a `document.cookie` text, or None.
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|c| {
-        let (k, v) = crate::core::cut(c, b'=')?;
-        (crate::core::trim_spaces(k) == name).then(|| crate::core::trim_spaces(v))
-    })
+    let mut rest = cookies;
+    while !rest.is_empty() {
+        let (c, more) = crate::core::cut(rest, b';').unwrap_or((rest, ""));
+        if let Some((k, v)) = crate::core::cut(c, b'=') {
+            if crate::core::trim_spaces(k) == name {
+                return Some(crate::core::trim_spaces(v));
+            }
+        }
+        rest = more;
+    }
+    None
 }
 
 #[cfg(test)]

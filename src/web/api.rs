@@ -4,6 +4,7 @@
 //! `Consentry` object is the public API (`window.Consentry` with the script tag, `init()`'s
 //! result with the npm package). Must never: take a decision itself, or throw for anything but
 //! a caller's mistake (a bad config, a wrong `setConsent` or `on` argument).
+use crate::core::doc::Doc;
 use crate::core::engine::Engine;
 use crate::core::evidence::Method;
 use crate::core::tracker::Props;
@@ -175,13 +176,19 @@ fn document(v: JsValue) -> Result<JsValue, JsValue> {
 /// The page's and the browser's languages, in that order.
 fn wanted_languages() -> Vec<String> {
     let mut out = Vec::new();
-    let Some(w) = web_sys::window() else { return out };
-    if let Some(l) = w.document().and_then(|d| d.document_element()).and_then(|h| h.get_attribute("lang")) {
+    let Some(w) = crate::web::dom::window() else { return out };
+    let html = crate::web::dom::obj::<web_sys::Element>(&crate::web::dom::prop(&w, "document"), "documentElement");
+    if let Some(l) = html.and_then(|h| h.get_attribute("lang")) {
         out.push(l);
     }
-    let languages = crate::web::dom::prop(&w.navigator(), "languages");
+    let languages = crate::web::dom::prop(&crate::web::dom::prop(&w, "navigator"), "languages");
     if js_sys::Array::is_array(&languages) {
-        out.extend(languages.unchecked_into::<js_sys::Array>().iter().filter_map(|l: JsValue| l.as_string()));
+        let list = languages.unchecked_into::<js_sys::Array>();
+        let mut i = 0;
+        while i < list.length() {
+            out.extend(list.get(i).as_string());
+            i += 1;
+        }
     }
     out
 }
@@ -283,9 +290,8 @@ impl Consentry {
             return Err(type_error("", "expected an object such as { analytics: true }"));
         }
         let mut requested = Vec::new();
-        for key in js_sys::Object::keys::<JsValue>(choices.unchecked_ref()).iter() {
-            let k = key.as_string().unwrap_or_default();
-            let Some(v) = Reflect::get(&choices, &key).ok().and_then(|v| v.as_bool()) else {
+        for k in Doc::keys(&choices).unwrap_or_default() {
+            let Some(v) = Doc::get(&choices, &k).and_then(|v| v.as_bool()) else {
                 return Err(type_error(&k, "expected true or false"));
             };
             if !page::is_purpose(&k) {

@@ -10,10 +10,10 @@
 //! the visitor has not granted.
 use crate::core::engine::Engine;
 use crate::core::texts::Key;
-use crate::web::dom::{document, el, focus, svg, with_attrs};
+use crate::web::dom::{document, el, focus, is_true, obj, prop, set_prop, svg, with_attrs};
 use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlDialogElement, HtmlInputElement, Node, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::{Element, HtmlDialogElement, HtmlInputElement, Node, ShadowRoot};
 
 /// The stylesheet, scoped to the shadow root and themable through `--consentry-*` properties.
 const CSS: &str = include_str!("banner.css");
@@ -44,19 +44,22 @@ impl Banner {
         let host = d.create_element("div").unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: createElement"));
         let _ = host.set_attribute("id", "consentry");
         let _ = host.set_attribute("data-nosnippet", "");
-        let parent: Node = match d.body() {
-            Some(b) => b.into(),
-            None => d.document_element().map(Node::from).unwrap_or_else(|| d.clone().into()),
+        let html = obj::<Element>(&d, "documentElement");
+        let parent: Node = match obj::<Node>(&d, "body") {
+            Some(b) => b,
+            None => html.clone().map(Node::from).unwrap_or_else(|| d.clone().into()),
         };
-        let _ = parent.insert_before(&host, parent.first_child().as_ref());
-        let root = host
-            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
-            .unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: attachShadow"));
+        let _ = parent.insert_before(&host, Some(prop(&parent, "firstChild").unchecked_ref()));
+        let init = js_sys::Object::new();
+        set_prop(&init, "mode", &"open".into());
+        let root = host.attach_shadow(init.unchecked_ref()).unwrap_or_else(|_| wasm_bindgen::throw_str("Consentry: attachShadow"));
         if let Ok(sheet) = web_sys::CssStyleSheet::new() {
             let _ = sheet.replace_sync(CSS);
-            let _ = js_sys::Reflect::set(&root, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet));
+            let sheets = js_sys::Array::new();
+            sheets.set(0, sheet.into());
+            set_prop(&root, "adoptedStyleSheets", &sheets);
         }
-        if d.document_element().and_then(|h| h.get_attribute("dir")).as_deref() == Some("rtl") {
+        if html.and_then(|h| h.get_attribute("dir")).as_deref() == Some("rtl") {
             let _ = host.set_attribute("dir", "rtl");
         }
         self.status = Some(el(&root, "div|role=status|class=s", ""));
@@ -72,15 +75,21 @@ impl Banner {
         let r = self.root();
         let t = e.texts();
         let c = e.config();
-        let _ = r.host().set_attribute("lang", t.code()); // read aloud in its own language
+        let _ = prop(&r, "host").unchecked_into::<Element>().set_attribute("lang", t.code()); // read aloud in its own language
         let class = if c.layout == "bar" { "b bar" } else { "b" };
         let b = with_attrs(el(&r, "section|aria-labelledby=ct|aria-describedby=cb", ""), &[("class", class)]);
         let words = el(&b, "div", "");
         el(&words, "h2|id=ct", t.get(Key::Title));
-        let p = el(&words, "p|id=cb", t.get(Key::Body));
-        if let Some(url) = &c.privacy_policy_url {
-            let _ = p.append_with_str_1(" ");
-            with_attrs(el(&p, "a", t.get(Key::PolicyLink)), &[("href", url)]);
+        match &c.privacy_policy_url {
+            Some(url) => {
+                let mut body = String::from(t.get(Key::Body));
+                body.push(' ');
+                let p = el(&words, "p|id=cb", &body);
+                with_attrs(el(&p, "a", t.get(Key::PolicyLink)), &[("href", url)]);
+            }
+            None => {
+                el(&words, "p|id=cb", t.get(Key::Body));
+            }
         }
         if e.gpc_honoured() {
             el(&words, "p|class=n", t.get(Key::GpcHonoured));
@@ -134,7 +143,7 @@ impl Banner {
             self.reopen = Some(b);
         }
         if let Some(b) = &self.reopen {
-            let _ = b.toggle_attribute_with_force("hidden", !show);
+            set_prop(b, "hidden", &(!show).into());
         }
     }
 
@@ -144,7 +153,7 @@ impl Banner {
         let inside = self.root.as_ref().is_some_and(|r| !crate::web::dom::prop(r, "activeElement").is_null());
         self.hide(e);
         match &self.dialog {
-            Some(d) if d.open() => d.close(), // its close event restores focus
+            Some(d) if is_true(d, "open") => d.close(), // its close event restores focus
             _ if inside => self.focus_fallback(),
             _ => {}
         }
@@ -169,7 +178,7 @@ impl Banner {
     /// The dialog was closed (Escape, its × or a decision): focus back to what opened it.
     fn closed(&mut self) {
         match self.opener.take() {
-            Some(o) if o.is_connected() => focus(&o),
+            Some(o) if is_true(&o, "isConnected") => focus(&o),
             _ => self.focus_fallback(),
         }
     }
@@ -259,7 +268,7 @@ impl Banner {
         el(&a, "button|data-a=save|class=o", t.get(Key::Save));
         let dl = el(&dialog, "p|class=dl", "");
         el(&dl, "a|href=#|data-a=dl|role=button", t.get(Key::Download));
-        if !dialog.open() {
+        if !is_true(&dialog, "open") {
             self.opener = opener;
             let _ = dialog.show_modal();
         }
@@ -272,11 +281,8 @@ impl Banner {
     pub fn switches(&self) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         let Some(d) = &self.dialog else { return out };
-        let Ok(list) = d.query_selector_all("input[data-p]") else { return out };
-        for i in 0..list.length() {
-            if let Some(input) = list.item(i).map(|n| n.unchecked_into::<HtmlInputElement>()) {
-                out.push((input.get_attribute("data-p").unwrap_or_default(), input.checked()));
-            }
+        for input in crate::web::dom::all(d, "input[data-p]") {
+            out.push((input.get_attribute("data-p").unwrap_or_default(), is_true(&input, "checked")));
         }
         out
     }

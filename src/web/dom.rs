@@ -2,13 +2,45 @@
 //! Must never put text into HTML: texts go in with `textContent`, attributes as attributes.
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, Node};
+use web_sys::{Document, Element, Node, Window};
 
 /// A property of a JavaScript object (`undefined` when it cannot be read). The shell reads plain
 /// properties this way rather than through one web-sys binding each: every distinct binding is a
 /// function in the JavaScript glue and an import of the `.wasm`, for every visitor.
 pub fn prop(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sets a property (a setter that throws is ignored).
+pub fn set_prop(o: &JsValue, key: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+/// A property that is an object (not null), as `T`.
+pub fn obj<T: JsCast>(o: &JsValue, key: &str) -> Option<T> {
+    let v = prop(o, key);
+    v.is_object().then(|| v.unchecked_into())
+}
+
+/// Whether a property is `true`.
+pub fn is_true(o: &JsValue, key: &str) -> bool {
+    prop(o, key) == JsValue::TRUE
+}
+
+/// The elements under `root` (a document, shadow root or element) that match `selector`, in
+/// document order. One binding serves every kind of root (`querySelectorAll` is called by
+/// name), and the list is read by index like an array.
+pub fn all(root: &JsValue, selector: &str) -> Vec<Element> {
+    let mut out = Vec::new();
+    if let Ok(list) = root.unchecked_ref::<Element>().query_selector_all(selector) {
+        let list = list.unchecked_into::<js_sys::Array>();
+        let mut i = 0;
+        while i < list.length() {
+            out.push(list.get(i).unchecked_into());
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A property that is a text ("" otherwise).
@@ -27,9 +59,23 @@ pub fn page_hidden() -> bool {
     prop(&document(), "visibilityState") == "hidden"
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `window`, where there is one (a worker has none).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<Window>;
+}
+
+/// The page's window. One binding of the global `window` (rather than `web_sys::window()`,
+/// which looks for the global object four ways and checks its class: five more functions in
+/// the JavaScript glue).
+pub fn window() -> Option<Window> {
+    WINDOW.with(Option::clone)
+}
+
 pub fn document() -> Document {
     // The shell only starts in a window with a document (see `api::start`).
-    web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
+    window().and_then(|w| obj(&w, "document")).unwrap_or_else(|| wasm_bindgen::throw_str("Consentry: no document"))
 }
 
 /// A new element from `spec`, `"tag|name=value|…"` (the banner's own markup: no value holds a
@@ -77,7 +123,7 @@ pub fn svg(parent: &Node, spec: &str) -> Element {
 
 /// Focuses `e` if it is an HTML element that is still in the document.
 pub fn focus(e: &Element) {
-    if e.is_connected() {
+    if is_true(e, "isConnected") {
         // HTML and SVG elements both have focus(); the shell only focuses its own controls and
         // the page's opener of the dialog.
         let _ = e.unchecked_ref::<web_sys::HtmlElement>().focus();

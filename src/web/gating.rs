@@ -46,11 +46,18 @@ fn on(consent: &Consent, id: &str) -> bool {
 fn allowed(e: &Element, consent: &Consent) -> bool {
     let ids = e.get_attribute("data-consentry").unwrap_or_default();
     let mut any = false;
-    for id in ids.split_ascii_whitespace() {
-        if !on(consent, id) {
-            return false;
+    let mut rest = ids.as_str();
+    while !rest.is_empty() {
+        // ASCII whitespace separates the ids (as in a class list).
+        let end = rest.bytes().position(|b| b.is_ascii_whitespace()).unwrap_or(rest.len());
+        let id = rest.get(..end).unwrap_or("");
+        if !id.is_empty() {
+            if !on(consent, id) {
+                return false;
+            }
+            any = true;
         }
-        any = true;
+        rest = rest.get(end + 1..).unwrap_or("");
     }
     any
 }
@@ -61,14 +68,11 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
         update_consent_mode(on(consent, "analytics"), on(consent, "marketing"));
     }
     posthog(on(consent, tracker_purpose));
-    if let Ok(frames) = document().query_selector_all("iframe[data-consentry][data-consentry-src]") {
-        for i in 0..frames.length() {
-            let Some(f) = frames.item(i).map(|n| n.unchecked_into::<Element>()) else { continue };
-            let want = f.get_attribute("data-consentry-src").unwrap_or_default();
-            let has = f.get_attribute("src").as_deref() == Some(want.as_str());
-            if allowed(&f, consent) != has {
-                let _ = f.set_attribute("src", if has { "about:blank" } else { &want });
-            }
+    for f in crate::web::dom::all(&document(), "iframe[data-consentry][data-consentry-src]") {
+        let want = f.get_attribute("data-consentry-src").unwrap_or_default();
+        let has = f.get_attribute("src").as_deref() == Some(want.as_str());
+        if allowed(&f, consent) != has {
+            let _ = f.set_attribute("src", if has { "about:blank" } else { &want });
         }
     }
     let start = GATES.0.try_borrow_mut().map(|mut g| !std::mem::replace(&mut g.busy, true)).unwrap_or(false);
@@ -82,18 +86,23 @@ pub fn apply(consent: &Consent, consent_mode: bool, tracker_purpose: &str) {
 /// goes on with the consent as it is then.
 fn run_scripts(consent: &Consent) {
     loop {
-        let Ok(list) = document().query_selector_all("script[type=\"text/plain\"][data-consentry]") else { break };
-        let next = (0..list.length()).filter_map(|i| list.item(i).map(|n| n.unchecked_into::<Element>())).find(|e| allowed(e, consent));
+        let mut next = None;
+        for e in crate::web::dom::all(&document(), "script[type=\"text/plain\"][data-consentry]") {
+            if allowed(&e, consent) {
+                next = Some(e);
+                break;
+            }
+        }
         let Some(old) = next else { break };
         let Some(copy) = old.clone_node_with_deep(true).ok().map(|n| n.unchecked_into::<HtmlScriptElement>()) else { break };
         let _ = copy.set_attribute("type", "text/javascript");
-        let wait = old.has_attribute("src") && !old.has_attribute("async");
+        let wait = old.get_attribute("src").is_some() && old.get_attribute("async").is_none();
         if wait {
             let go_on = Closure::<dyn FnMut()>::once_into_js(|| run_scripts(&crate::web::page::consent_now()));
-            copy.set_onload(Some(go_on.unchecked_ref()));
-            copy.set_onerror(Some(go_on.unchecked_ref()));
+            crate::web::dom::set_prop(&copy, "onload", &go_on);
+            crate::web::dom::set_prop(&copy, "onerror", &go_on);
         }
-        match old.parent_node().map(|p| p.replace_child(&copy, &old)) {
+        match crate::web::dom::obj::<web_sys::Node>(&old, "parentNode").map(|p| p.replace_child(&copy, &old)) {
             Some(Ok(_)) if wait => return,
             Some(Ok(_)) => {}
             // Detached meanwhile: never tried again.
@@ -108,7 +117,7 @@ fn run_scripts(consent: &Consent) {
 }
 
 fn window_fn(name: &str) -> Option<(JsValue, Function)> {
-    let w: JsValue = web_sys::window()?.into();
+    let w: JsValue = crate::web::dom::window()?.into();
     let f = crate::web::dom::method(&w, name)?;
     Some((w, f))
 }
@@ -144,7 +153,9 @@ fn gtag(command: &str, analytics: bool, ads: bool) {
 
 /// posthog-js on the same page follows the tracker's purpose (told once per change).
 fn posthog(granted: bool) {
-    let Some(p) = web_sys::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else { return };
+    let Some(p) = crate::web::dom::window().and_then(|w| Reflect::get(&w, &"posthog".into()).ok()).filter(|p| p.is_object()) else {
+        return;
+    };
     let changed = GATES.0.try_borrow_mut().map(|mut g| g.told.replace(granted) != Some(granted)).unwrap_or(false);
     if !changed {
         return;

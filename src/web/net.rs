@@ -26,7 +26,7 @@ const KEEPALIVE_MAX: f64 = 60_000.0;
 /// made, always called exactly once (and so freed).
 fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
     let done = Closure::<dyn FnMut(JsValue)>::once_into_js(done);
-    let noop = crate::web::dom::prop(&js_sys::global(), "Function");
+    let noop = crate::web::dom::prop(&crate::web::dom::window().map_or(JsValue::UNDEFINED, JsValue::from), "Function");
     let noop = crate::web::dom::prop(&noop, "prototype");
     let caught = crate::web::dom::method(p, "catch").and_then(|c| c.call1(p, &noop).ok()).unwrap_or(JsValue::UNDEFINED);
     if let Some(then) = crate::web::dom::method(&caught, "then") {
@@ -37,7 +37,7 @@ fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
 /// POSTs `body` (a string, or gzip bytes) to `url`; `done(status)` gets the status, 0 when there
 /// was no answer (offline, refused, blocked).
 pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
-    let Some(w) = web_sys::window() else { return };
+    let Some(w) = crate::web::dom::window() else { return };
     // The RequestInit dictionary as a plain object: its fields through Reflect.
     let init: RequestInit = Object::new().unchecked_into();
     let headers = Object::new();
@@ -57,20 +57,27 @@ pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
 
 /// Whether the browser took `body` for sending after the page is gone.
 pub fn beacon(url: &str, body: &str) -> bool {
-    web_sys::window().is_some_and(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false))
+    crate::web::dom::window().is_some_and(|w| {
+        crate::web::dom::prop(&w, "navigator")
+            .unchecked_into::<web_sys::Navigator>()
+            .send_beacon_with_opt_str(url, Some(body))
+            .unwrap_or(false)
+    })
 }
 
 /// Whether this browser can gzip (CompressionStream) and the page is visible: a hidden page may be
 /// unloading, and compressing is asynchronous, so it sends at once, uncompressed.
 pub fn can_gzip() -> bool {
-    let Some(w) = web_sys::window() else { return false };
-    Reflect::has(&w, &"CompressionStream".into()).unwrap_or(false) && !crate::web::dom::page_hidden()
+    let Some(w) = crate::web::dom::window() else { return false };
+    crate::web::dom::prop(&w, "CompressionStream").is_function() && !crate::web::dom::page_hidden()
 }
 
 /// Gzips `text`: `done(Some(bytes))`, or `done(None)` when the browser could not.
 pub fn gzip(text: &str, done: impl FnOnce(Option<Uint8Array>) + 'static) {
     let compressed = (|| -> Result<Promise, JsValue> {
-        let blob = Blob::new_with_str_sequence(&Array::of1(&JsValue::from_str(text)))?;
+        let parts = Array::new();
+        parts.set(0, JsValue::from_str(text));
+        let blob = Blob::new_with_str_sequence(&parts)?;
         // A CompressionStream is itself the { readable, writable } pair `pipeThrough` takes.
         let gz = Gzip::new("gzip")?;
         let stream = blob.stream().pipe_through(gz.unchecked_ref::<ReadableWritablePair>());

@@ -7,10 +7,10 @@
 //! sends what the engine says to send and wakes when it says (`poll_timeout`, one gloo timer).
 //! Must never: apply a grant the engine has not first recorded, write the tracker cookie while the
 //! engine has no tracker, or keep state the engine already holds.
-use crate::core::consent::ChoiceMap;
+use crate::core::consent::choice_map;
 use crate::core::engine::{Beacon, Delivered, Engine, Facts, Present, Step};
 use crate::core::evidence::Method;
-use crate::core::tracker::{self, Batch, Moment, Now, Outcome, PageFacts, Props};
+use crate::core::tracker::{self, text, Batch, Moment, Now, Outcome, PageFacts, Prop, Props};
 use crate::web::banner::{self, Banner};
 use crate::web::global::Global;
 use crate::web::{gating, net, store};
@@ -79,10 +79,16 @@ pub fn now() -> Now {
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    }
+    fill_random(&mut b);
     b
+}
+
+/// One copy of the browser call for every size `random` is used with.
+#[inline(never)]
+fn fill_random(b: &mut [u8]) {
+    if let Some(c) = crate::web::dom::window().and_then(|w| crate::web::dom::obj::<web_sys::Crypto>(&w, "crypto")) {
+        let _ = c.get_random_values_with_u8_array(b);
+    }
 }
 
 fn facts<'a>(origin: &'a str, path: &'a str, window: Option<&'a str>) -> Facts<'a> {
@@ -107,7 +113,7 @@ fn at_moment(app: &mut App, f: impl FnOnce(&mut Engine, &Moment)) {
 /// What the page looks like now, for the tracker.
 pub fn page_facts() -> PageFacts {
     use crate::web::dom::{prop, prop_text};
-    let Some(w) = web_sys::window() else { return PageFacts::default() };
+    let Some(w) = crate::web::dom::window() else { return PageFacts::default() };
     let loc = prop(&w, "location");
     let screen = prop(&w, "screen");
     let num = |o: &JsValue, k: &str| prop(o, k).as_f64().unwrap_or(0.0) as u32;
@@ -118,14 +124,14 @@ pub fn page_facts() -> PageFacts {
         referrer: prop_text(&crate::web::dom::document(), "referrer"),
         screen: (num(&screen, "width"), num(&screen, "height")),
         viewport: (num(&w, "innerWidth"), num(&w, "innerHeight")),
-        user_agent: prop_text(&w.navigator(), "userAgent"),
+        user_agent: prop_text(&prop(&w, "navigator"), "userAgent"),
     }
 }
 
 /// The page's origin, path, hostname, and whether it is https.
 fn location() -> (String, String, String, bool) {
     use crate::web::dom::{prop, prop_text};
-    let loc = web_sys::window().map_or(JsValue::UNDEFINED, |w| prop(&w, "location"));
+    let loc = crate::web::dom::window().map_or(JsValue::UNDEFINED, |w| prop(&w, "location"));
     (prop_text(&loc, "origin"), prop_text(&loc, "pathname"), prop_text(&loc, "hostname"), prop_text(&loc, "protocol") == "https:")
 }
 
@@ -172,9 +178,8 @@ impl App {
         let (text, doc) = stored();
         let (origin, path, _, _) = location();
         let cookie = tracker_cookie();
-        let gpc = web_sys::window()
-            .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
-            .is_some_and(|v| v == JsValue::TRUE);
+        let gpc = crate::web::dom::window()
+            .is_some_and(|w| crate::web::dom::is_true(&crate::web::dom::prop(&w, "navigator"), "globalPrivacyControl"));
         let was = self.engine.tracker().is_some();
         let window = store::tab_read(tracker::WINDOW_KEY);
         let step = self.engine.load(doc, gpc, &facts(&origin, &path, window.as_deref()), cookie.as_deref());
@@ -227,8 +232,8 @@ impl App {
         if step.withdrawn && self.engine.config().reload_on_withdraw {
             // A script that already ran cannot be unrun: the page starts again without it.
             if let (Some(w), Some(f)) = (
-                web_sys::window(),
-                web_sys::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload")),
+                crate::web::dom::window(),
+                crate::web::dom::window().and_then(|w| crate::web::dom::method(&crate::web::dom::prop(&w, "location"), "reload")),
             ) {
                 let _ = f.call0(&crate::web::dom::prop(&w, "location"));
             }
@@ -326,7 +331,7 @@ impl App {
         let mut url = self.tracker_url();
         if zipped {
             // As posthog-js has said it; PostHog and the collector also know gzip by its bytes.
-            url.push_str(if url.contains('?') { "&" } else { "?" });
+            url.push_str(if crate::core::has(&url, b'?') { "&" } else { "?" });
             url.push_str("compression=gzip-js");
         }
         net::post(&url, &body, move |status| {
@@ -369,7 +374,7 @@ impl App {
 
 /// A batch as JSON text: serde-wasm-bindgen makes the JavaScript value, the browser writes it.
 fn batch_text(b: &Batch) -> String {
-    js_sys::JSON::stringify(&b.out()).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(&out(&b.to_prop())).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
 /// A batch finished compressing (None: the browser could not; it goes as text).
@@ -389,7 +394,7 @@ fn zipped(run: u32, bytes: Option<js_sys::Uint8Array>) {
 /// Calls `f` when the page is idle (or soon, where `requestIdleCallback` is missing).
 fn idle(f: impl FnOnce() + 'static) {
     let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::once_into_js(f);
-    let Some(w) = web_sys::window() else { return };
+    let Some(w) = crate::web::dom::window() else { return };
     let ric = crate::web::dom::method(&w, "requestIdleCallback");
     match ric {
         Some(r) => drop(r.call1(&w, &f)),
@@ -415,13 +420,16 @@ pub fn finish(after: Option<After>) {
         gating::apply(&consent, consent_mode, &purpose);
     }
     if let Some(method) = after.tell {
-        // `{ consent, method }`, as a map (see `evidence::Receipt`'s Serialize).
-        let detail = serialize_map(&[("consent", &ChoiceMap(&consent)), ("method", &method)]);
+        // `{ consent, method }`.
+        let mut detail = Props::default();
+        detail.push("consent", choice_map(&consent));
+        detail.push("method", text(method));
+        let detail = out(&Prop::Map(detail));
         for f in listeners {
             let _ = f.call1(&JsValue::NULL, &detail);
         }
         let init = web_sys::CustomEventInit::new();
-        init.set_detail(&detail);
+        crate::web::dom::set_prop(&init, "detail", &detail);
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("consentry:change", &init) {
             let _ = crate::web::dom::document().dispatch_event(&ev);
         }
@@ -532,7 +540,7 @@ pub fn remove_listener(id: u32) {
 
 /// `getConsent()`: `{ necessary: true, analytics: false, … }`.
 pub fn consent_value() -> JsValue {
-    with(|app| ChoiceMap(app.engine.consent()).out()).unwrap_or(JsValue::NULL)
+    with(|app| out(&choice_map(app.engine.consent()))).unwrap_or(JsValue::NULL)
 }
 
 /// Whether `id` is a configured purpose.
@@ -541,7 +549,14 @@ pub fn is_purpose(id: &str) -> bool {
 }
 
 pub fn evidence() -> JsValue {
-    with(|app| app.engine.receipts().out()).unwrap_or(JsValue::NULL)
+    with(|app| {
+        let mut list = Vec::new();
+        for r in app.engine.receipts() {
+            list.push(r.to_prop());
+        }
+        out(&Prop::List(list))
+    })
+    .unwrap_or(JsValue::NULL)
 }
 
 pub fn export() -> String {
@@ -551,34 +566,28 @@ pub fn export() -> String {
 /// `verifyEvidence()`: the log as stored now (an edit since the page loaded is caught); a bad
 /// one is put aside and the visitor asked again at once.
 pub fn verify() -> JsValue {
+    let mut m = Props::default();
     match with(|app| app.engine.verify(stored().1)).unwrap_or(Ok(0)) {
-        Ok(n) => serialize_map(&[("ok", &true), ("count", &(n as u32))]),
+        Ok(n) => {
+            m.push("ok", Prop::Bool(true));
+            m.push("count", Prop::Num(n as f64));
+        }
         Err(b) => {
             reread();
-            let at = b.index as u32;
-            serialize_map(&[("ok", &false), ("count", &at), ("brokenAt", &at), ("reason", &b.reason.as_str())])
+            let at = Prop::Num(b.index as f64);
+            m.push("ok", Prop::Bool(false));
+            m.push("count", at.clone());
+            m.push("brokenAt", at);
+            m.push("reason", text(b.reason.as_str()));
         }
     }
+    out(&Prop::Map(m))
 }
 
-/// A JavaScript object of `entries`, each value through serde-wasm-bindgen.
-fn serialize_map(entries: &[(&str, &dyn Out)]) -> JsValue {
-    let obj = js_sys::Object::new();
-    for (k, v) in entries {
-        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v.out());
-    }
-    obj.into()
-}
-
-/// A value serde-wasm-bindgen turns into JavaScript (`json_compatible`: maps become objects).
-trait Out {
-    fn out(&self) -> JsValue;
-}
-
-impl<T: Serialize + ?Sized> Out for T {
-    fn out(&self) -> JsValue {
-        self.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-    }
+/// What the module gives JavaScript, through serde-wasm-bindgen (`json_compatible`: maps become
+/// objects). Everything crosses as a `Prop` (one copy of the serialiser in the `.wasm`).
+fn out(p: &Prop) -> JsValue {
+    p.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
 /// The page is being hidden (`leaving`: unloaded or frozen, not just a background tab).

@@ -11,7 +11,7 @@
 use crate::web::dom::{document, page_hidden, prop, prop_text};
 use crate::web::page;
 use crate::web::store::KEY;
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget};
@@ -33,9 +33,9 @@ fn on_event(e: &Event) {
         "close" => page::dialog_closed(),
         "click" => {
             // A click's target is an element (a non-element has no closest(): Err).
-            let target = e.target().map(|t| t.unchecked_into::<Element>());
+            let target = crate::web::dom::obj::<Element>(e, "target");
             let find = |selector: &str| target.as_ref().and_then(|t| t.closest(selector).ok().flatten());
-            if e.current_target().is_some_and(|t| JsValue::from(t) == JsValue::from(document())) {
+            if prop(e, "currentTarget") == JsValue::from(document()) {
                 // On the page: `<a href="#" data-consentry="preferences">Privacy choices</a>`.
                 if find("[data-consentry=preferences]").is_some() {
                     e.prevent_default();
@@ -50,12 +50,14 @@ fn on_event(e: &Event) {
 }
 
 /// Listens for `kind` on `target` for the page's life (the listener is kept by the caller).
+/// With the default options spelled out: `EventListener::new` keeps them in a `thread_local!`,
+/// whose access checks bring panic formatting into the `.wasm`.
 pub fn on(target: &EventTarget, kind: &'static str) -> EventListener {
-    EventListener::new(target, kind, on_event)
+    EventListener::new_with_options(target, kind, EventListenerOptions::default(), on_event)
 }
 
 pub fn listen() -> Vec<EventListener> {
-    let Some(w) = web_sys::window() else { return Vec::new() };
+    let Some(w) = crate::web::dom::window() else { return Vec::new() };
     let d = document();
     vec![on(&w, "storage"), on(&w, "pageshow"), on(&w, "pagehide"), on(&d, "visibilitychange"), on(&d, "click")]
 }
@@ -64,7 +66,7 @@ pub fn listen() -> Vec<EventListener> {
 /// `history.pushState`, `replaceState` and traversals; Baseline since 2026) where the browser has
 /// it, `popstate` (traversals only) where it does not; and `resize`.
 pub fn hook_history() -> Vec<EventListener> {
-    let Some(w) = web_sys::window() else { return Vec::new() };
+    let Some(w) = crate::web::dom::window() else { return Vec::new() };
     let navigation = prop(&w, "navigation");
     let entries = if navigation.is_object() { on(navigation.unchecked_ref(), "currententrychange") } else { on(&w, "popstate") };
     vec![entries, on(&w, "resize")]

@@ -11,8 +11,9 @@ pub const QUARANTINE: &str = "consentry:quarantine";
 /// localStorage (`tab`: false) or this tab's sessionStorage (`tab`: true), when the browser lets
 /// the page use it.
 fn area(tab: bool) -> Option<Storage> {
-    let w = web_sys::window()?;
-    if tab { w.session_storage() } else { w.local_storage() }.ok()?
+    // Reading the property throws where storage is blocked: then there is none.
+    let w = crate::web::dom::window()?;
+    crate::web::dom::obj(&w, if tab { "sessionStorage" } else { "localStorage" })
 }
 
 fn local() -> Option<Storage> {
@@ -79,17 +80,18 @@ pub fn cookie_names() -> Vec<String> {
 
 fn html() -> Option<HtmlDocument> {
     // A page's document is an HTMLDocument (where `cookie` lives).
-    Some(web_sys::window()?.document()?.unchecked_into::<HtmlDocument>())
+    let w = crate::web::dom::window()?;
+    crate::web::dom::obj(&w, "document")
 }
 
 /// `document.cookie` ("" when cookies are blocked).
 pub fn cookies() -> String {
-    html().and_then(|d| d.cookie().ok()).unwrap_or_default()
+    html().map(|d| crate::web::dom::prop_text(&d, "cookie")).unwrap_or_default()
 }
 
 /// Writes one `document.cookie` text (as the core composed it).
 pub fn set_cookie(text: &str) {
     if let Some(d) = html() {
-        let _ = d.set_cookie(text);
+        crate::web::dom::set_prop(&d, "cookie", &text.into());
     }
 }
