@@ -63,6 +63,11 @@ impl Serialize for Prop {
         match self {
             Prop::Null => s.serialize_unit(),
             Prop::Bool(b) => s.serialize_bool(*b),
+            // JavaScript has one number type; natively (the collector, JSON files) a whole
+            // number is written as one (`1`, not `1.0`).
+            Prop::Num(n) if !cfg!(target_arch = "wasm32") && n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+                s.serialize_i64(*n as i64)
+            }
             Prop::Num(n) => s.serialize_f64(*n),
             Prop::Text(t) => s.serialize_str(t),
             Prop::List(l) => l.serialize(s),
@@ -1280,7 +1285,7 @@ mod tests {
     fn caller_values_of_every_kind() {
         let p = props(serde_json::json!({"s": "t", "n": 1.5, "b": false, "l": [1, "x", null], "o": {"k": []}, "z": null}));
         let v = serde_json::to_value(&p).unwrap();
-        assert_eq!(v, serde_json::json!({"s": "t", "n": 1.5, "b": false, "l": [1.0, "x", null], "o": {"k": []}}));
+        assert_eq!(v, serde_json::json!({"s": "t", "n": 1.5, "b": false, "l": [1, "x", null], "o": {"k": []}}));
         assert!(Props::from_doc(&&serde_json::json!("text"), 0).is_empty());
         // Deeper than MAX_DEPTH becomes null, so a cycle in JavaScript cannot loop.
         let mut deep = serde_json::json!(1);
