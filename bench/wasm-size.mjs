@@ -4,13 +4,12 @@
 // Owns: reading a wasm binary that still has its name section and printing the breakdown.
 // Never changes the module. Usage:
 //   node bench/wasm-size.mjs [FILE.wasm] [--top=N] [--depth=D] [--json]
-// Without FILE it optimises the build's pre-opt module (target/wasm32-unknown-unknown/release/consentry.wasm)
-// exactly as the build does but keeping names (`wasm-opt … -g`), so the figures are those of what ships.
+// Without FILE it reads target/pkg-work/consentry_bg.named.wasm, which `CONSENTRY_NAMED=1 cargo
+// xtask build` writes: the shipped module (wasm-bindgen's output through the same wasm-opt passes)
+// with its function names kept, so the figures are those of what ships.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -21,10 +20,8 @@ const DEPTH = opt('depth', 2);
 const asJson = argv.includes('--json');
 let file = argv.find((a) => !a.startsWith('--'));
 if (!file) {
-  const pre = path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'wasm32-unknown-unknown/release/consentry.wasm');
-  if (!fs.existsSync(pre)) { console.error(`No FILE given and no build output at ${pre}: run \`cargo xtask build\` first.`); process.exit(1); }
-  file = path.join(os.tmpdir(), `consentry-named-${process.pid}.wasm`);
-  execFileSync('node', [path.join(ROOT, 'node_modules/binaryen/bin/wasm-opt'), pre, '-Oz', '--flatten', '--rereloop', '-Oz', '--merge-similar-functions', '-Oz', '--converge', '-g', '--strip-producers', '-o', file]);
+  file = path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'pkg-work/consentry_bg.named.wasm');
+  if (!fs.existsSync(file)) { console.error(`No FILE given and no ${file}: run \`CONSENTRY_NAMED=1 cargo xtask build\` first.`); process.exit(1); }
 }
 const buf = fs.readFileSync(file);
 
