@@ -100,7 +100,7 @@ function group(full) {
   if (s.startsWith('<')) return '<generic impl>';
   const parts = s.split('::');
   if (/ shim$/.test(s)) return 'export shims (their callees inlined)';
-  if (parts.length === 1) return '(exports: src/web/abi.rs)';
+  if (parts.length === 1) return '(no path: wasm-bindgen exports, memcpy and friends)';
   return parts.slice(0, Math.min(DEPTH, parts.length - 1)).join('::');
 }
 

@@ -13,15 +13,8 @@ fn draft(i: i64) -> ReceiptDraft {
         policy: String::from("2026-11"),
         lang: String::from("en"),
         texts: String::from("3f0a6c1e9b2d4f8a7c5e1d0b9a8f7e6d5c4b3a29181706f5e4d3c2b1a0f9e8d7"),
-        choices: vec![
-            (String::from("analytics"), i % 2 == 0),
-            (String::from("necessary"), true),
-        ],
-        method: if i % 2 == 0 {
-            Method::AcceptAll
-        } else {
-            Method::RejectAll
-        },
+        choices: vec![(String::from("analytics"), i % 2 == 0), (String::from("necessary"), true)],
+        method: if i % 2 == 0 { Method::AcceptAll } else { Method::RejectAll },
         gpc: false,
     }
 }
@@ -32,9 +25,10 @@ fn chain(n: usize) -> Vec<Receipt> {
     let mut log = EvidenceLog::new();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-        log.append(draft(i as i64), id, [7u8; 16]);
+        // Bytes 0..16 are the receipt's id; the subject and the secret (16..64) are taken once.
+        let mut random = [7u8; 64];
+        random[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+        log.append(draft(i as i64), &random);
         log.mark_all_delivered();
         out.push(log.last().expect("just appended").clone());
     }
@@ -67,8 +61,7 @@ fn main() {
         }
         n
     });
-    let verify_ps =
-        per_second(|| verify_chain(std::hint::black_box(&receipts), true).unwrap_or_default());
+    let verify_ps = per_second(|| verify_chain(std::hint::black_box(&receipts), true).unwrap_or_default());
     let sample = receipts[0].to_json();
     println!(
         "{{\"chainOk\":{ok},\"receipts\":{},\"hashedPerSecond\":{:.0},\"verifiedPerSecond\":{:.0},\"receiptBytes\":{}}}",
