@@ -38,6 +38,9 @@ pub const WINDOW_KEY: &str = "cs_win";
 pub const SESSION_IDLE_MS: i64 = 30 * 60_000;
 /// … or this long after it began.
 pub const SESSION_MAX_MS: i64 = 24 * 3_600_000;
+/// The stored session's last-event time is written again only once it is this much behind: a
+/// burst of events costs one storage write, and an idle session ends at most this much early.
+pub const SESSION_WRITE_MS: i64 = 5_000;
 
 /// A property value; also the one shape everything the module gives JavaScript is built as
 /// (receipts, consent, batches: see `to_prop`), so the `.wasm` holds one copy of serde's
@@ -637,6 +640,15 @@ impl Tracker {
         self.session.as_ref()
     }
 
+    /// The session text the shell is to store, given what storage holds now (`stored`): None
+    /// when that is this session already, less than `SESSION_WRITE_MS` behind.
+    pub fn session_to_store(&self, stored: Option<&str>) -> Option<String> {
+        let s = self.session.as_ref()?;
+        let fresh =
+            stored.and_then(Session::parse).is_some_and(|t| t.id == s.id && t.begin == s.begin && s.last - t.last < SESSION_WRITE_MS);
+        (!fresh).then(|| s.text())
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -719,9 +731,11 @@ impl Tracker {
         };
         let mut properties = base.clone();
         self.page = Some(base);
+        // Every name the page's properties use is reserved, and a caller's names are an object's
+        // keys (each once): members are added without looking for an earlier one of the name.
         for (k, v) in custom.0 {
             if !RESERVED_PROPS.contains(&k.as_str()) {
-                properties.set(&k, v);
+                properties.0.push((k, v));
             }
         }
         // The session: the one any tab stored while it is alive, else the one seen here, else new.
@@ -735,8 +749,8 @@ impl Tracker {
             last: now,
         });
         session.last = session.last.max(now);
-        properties.set("$session_id", text(&session.id));
-        properties.set("$window_id", text(&self.window));
+        properties.push("$session_id", text(&session.id));
+        properties.push("$window_id", text(&self.window));
         self.session = Some(session);
         let mut id = [0u8; 16];
         id.copy_from_slice(&m.random[..16]);
@@ -1210,6 +1224,39 @@ mod tests {
         ] {
             assert_eq!(device(ua), want, "{ua}");
         }
+    }
+
+    #[test]
+    fn every_name_the_tracker_sets_is_reserved_so_a_caller_cannot_repeat_it() {
+        let mut c = cfg(10, 100);
+        c.raw_user_agent = true;
+        let mut t = Tracker::new(&c, None, None, &Now::at(T0), [1; 32]);
+        t.capture("a", Props::default(), &page, "subj", &m(Now::at(T0), 2)).unwrap();
+        let v = json(&t.next(Now::at(T0 + 5000)).unwrap());
+        let p = v["batch"][0]["properties"].as_object().unwrap();
+        assert!(p.len() >= 21, "every property is there: {p:?}");
+        for k in p.keys() {
+            assert!(RESERVED_PROPS.contains(&k.as_str()), "{k} is set by the tracker but not reserved");
+        }
+    }
+
+    #[test]
+    fn the_session_is_stored_again_only_when_new_or_its_last_event_is_5_s_behind() {
+        let mut t = Tracker::new(&cfg(10, 100), None, None, &Now::at(T0), [1; 32]);
+        assert_eq!(t.session_to_store(None), None, "no session before an event");
+        t.capture("a", Props::default(), &page, "", &m(Now::at(T0), 1)).unwrap();
+        let first = t.session_to_store(None).expect("a new session is stored");
+        assert_eq!(t.session_to_store(Some(&first)), None, "stored already");
+        let later = Moment { now: Now::at(T0 + SESSION_WRITE_MS - 1), random: [2; 32], session: Some(&first) };
+        t.capture("b", Props::default(), &page, "", &later).unwrap();
+        assert_eq!(t.session_to_store(Some(&first)), None, "less than 5 s behind: no write");
+        let late = Moment { now: Now::at(T0 + SESSION_WRITE_MS), random: [3; 32], session: Some(&first) };
+        t.capture("c", Props::default(), &page, "", &late).unwrap();
+        let again = t.session_to_store(Some(&first)).expect("5 s behind: written");
+        assert_eq!(Session::parse(&again).unwrap().last, T0 + SESSION_WRITE_MS);
+        let other = Session { id: String::from("01a24d09-fed2-7400-b1ba-610df8c42515"), begin: T0, last: T0 + SESSION_WRITE_MS }.text();
+        assert!(t.session_to_store(Some(&other)).is_some(), "another session stored: ours replaces it");
+        assert!(t.session_to_store(Some("junk")).is_some());
     }
 
     #[test]

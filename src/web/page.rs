@@ -73,9 +73,28 @@ pub struct After {
 
 /// Now, as the browser's clock says it (its own `toISOString` writes the text, so the `.wasm`
 /// needs no calendar writer).
+/// A burst of events in one millisecond asks `Date` for its text once.
 pub fn now() -> Now {
-    Now::from_clock(js_sys::Date::now(), |ms| String::from(js_sys::Date::new(&ms.into()).to_iso_string()))
+    Now::from_clock(js_sys::Date::now(), |ms| {
+        let Ok(mut last) = CLOCK.0.try_borrow_mut() else { return iso(ms) };
+        if last.0 != ms {
+            *last = (ms, iso(ms));
+        }
+        last.1.clone()
+    })
 }
+
+fn iso(ms: f64) -> String {
+    String::from(js_sys::Date::new(&ms.into()).to_iso_string())
+}
+
+/// The last millisecond `now` wrote, and its text.
+static CLOCK: Global<(f64, String)> = Global::new((-1.0, String::new()));
+
+/// Random bytes from the browser's `crypto`, fetched `POOL_BYTES` at a time (one call costs
+/// about the same for 32 bytes as for a kilobyte); each byte is handed out once.
+static POOL: Global<(Vec<u8>, usize)> = Global::new((Vec::new(), 0));
+const POOL_BYTES: usize = 1024;
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
@@ -83,9 +102,23 @@ pub fn random<const N: usize>() -> [u8; N] {
     b
 }
 
-/// One copy of the browser call for every size `random` is used with.
+/// One copy of the code for every size `random` is used with.
 #[inline(never)]
 fn fill_random(b: &mut [u8]) {
+    let Ok(mut pool) = POOL.0.try_borrow_mut() else { return browser_random(b) };
+    let (bytes, used) = &mut *pool;
+    if bytes.len() < *used + b.len() {
+        bytes.resize(POOL_BYTES.max(b.len()), 0);
+        browser_random(bytes);
+        *used = 0;
+    }
+    for (i, out) in b.iter_mut().enumerate() {
+        *out = bytes.get(*used + i).copied().unwrap_or(0);
+    }
+    *used += b.len();
+}
+
+fn browser_random(b: &mut [u8]) {
     if let Some(c) = crate::web::dom::window().and_then(|w| crate::web::dom::obj::<web_sys::Crypto>(&w, "crypto")) {
         let _ = c.get_random_values_with_u8_array(b);
     }
@@ -102,11 +135,8 @@ fn at_moment(app: &mut App, f: impl FnOnce(&mut Engine, &Moment)) {
     let stored = store::read(tracker::SESSION_KEY);
     let m = Moment { now: now(), random: random(), session: stored.as_deref() };
     f(&mut app.engine, &m);
-    if let Some(s) = app.engine.tracker().and_then(|t| t.session()) {
-        let text = s.text();
-        if stored.as_deref() != Some(text.as_str()) {
-            store::write(tracker::SESSION_KEY, &text);
-        }
+    if let Some(text) = app.engine.tracker().and_then(|t| t.session_to_store(stored.as_deref())) {
+        store::write(tracker::SESSION_KEY, &text);
     }
 }
 
