@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /consentry/receipts` | receipts (array, one, or `{"receipts","texts"}`): 200 `{"accepted","duplicates"}`, 422 for the first that does not verify or link (nothing of the body stored) |
+//! | `POST /consentry/receipts` | receipts (array, one, or `{"receipts","texts"}`): 200 `{"accepted","duplicates"}`, 422 for the first that does not verify or link (nothing of the body stored), 409 with the stored `receipts` from its seq on for a fork that otherwise follows the chain |
 //! | `POST /batch/` (`/batch`, `/capture/`, `/capture`, `/e/`, `/e`) | PostHog capture: 200 `{"status":"Ok"}` |
 //! | `GET`/`DELETE /consentry/subjects/{subject}` | a data-subject request: export, or erase the events (receipts are kept); authorised, audited |
 //! | `POST /consentry/texts`, `PUT`/`GET /consentry/texts/{hash}` | the shown-texts documents |
@@ -215,8 +215,23 @@ async fn post_receipts(State(app): State<App>, body: Body) -> Response {
             res
         }
         Ok(Ingested::Refused(r)) => {
-            let refusal = Refusal::new(422, "receipt refused");
-            let extra = json!({ "id": r.id, "reason": r.reason });
+            let mut refusal = Refusal::new(422, "receipt refused");
+            let mut extra = json!({ "id": r.id, "reason": r.reason });
+            if let Some(fork) = &r.fork {
+                // Another tab of the same browser took this place first: its sender gets what is
+                // stored from here on, to re-chain its own receipts after it.
+                let from = (fork.seq() - 2).max(0);
+                let rows = match app.store.receipts_page(fork.subject(), from, receipts::FORK_ANSWER_MAX + 1).await {
+                    Ok(rows) => rows,
+                    Err(e) => return unavailable(&e),
+                };
+                let stored: Vec<_> = rows.iter().filter_map(|(_, json, _)| crate::evidence::Receipt::parse(json).ok()).collect();
+                if let Some(theirs) = receipts::fork_answer(fork, &stored) {
+                    refusal = Refusal::new(409, "fork: the chain holds other receipts from this seq on");
+                    let list: Vec<Value> = theirs.iter().filter_map(|t| serde_json::from_str(&t.to_json()).ok()).collect();
+                    extra["receipts"] = Value::Array(list);
+                }
+            }
             refuse(&app, PATH, refusal, Some(&r.id), extra).await
         }
         Err(e) => unavailable(&e),

@@ -152,6 +152,15 @@ impl ChainMaker {
         f.hash = f.compute_hash();
         Receipt(f)
     }
+
+    /// `reissued` under another subject secret's hash: a fork by someone without the secret.
+    pub fn stranger(r: &Receipt, id: &str) -> Receipt {
+        let mut f = r.0.clone();
+        f.id = id.to_string();
+        f.key = Some("e".repeat(64));
+        f.hash = f.compute_hash();
+        Receipt(f)
+    }
 }
 
 #[cfg(test)]

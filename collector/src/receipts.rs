@@ -111,11 +111,31 @@ pub struct Plan {
     pub duplicates: Vec<String>,
 }
 
-/// The first receipt that refuses the body: its id and why.
+/// The first receipt that refuses the body: its id and why, and itself when it takes a place
+/// its subject's stored chain already holds (a fork: see `fork_answer`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refused {
     pub id: String,
     pub reason: String,
+    pub fork: Option<Receipt>,
+}
+
+/// Most stored receipts one fork answer carries (the browser asks again for the rest).
+pub const FORK_ANSWER_MAX: i64 = 50;
+
+/// What a fork's sender is shown: the stored receipts from the fork's seq on, when the fork
+/// follows the stored receipt before that seq by every chain rule (so its sender holds the
+/// chain up to there and the subject's key): it re-chains its own receipts after them. None
+/// otherwise (a 422 as for any other refusal). `stored` is the subject's stored receipts from
+/// the seq before the fork's on (from seq 1 for a fork at 1), oldest first.
+pub fn fork_answer(fork: &Receipt, stored: &[Receipt]) -> Option<Vec<Receipt>> {
+    let at = |seq: i64| stored.iter().find(|r| r.seq() == seq);
+    let follows = match fork.seq() {
+        1 => crate::evidence::follows(None, fork).is_ok() && at(1)?.secret_hash() == fork.secret_hash(),
+        k => crate::evidence::follows(Some(at(k - 1)?), fork).is_ok(),
+    };
+    let theirs: Vec<Receipt> = stored.iter().filter(|r| r.seq() >= fork.seq()).cloned().collect();
+    (follows && fork.secret_hash().is_some() && !theirs.is_empty()).then_some(theirs)
 }
 
 /// The ids and subjects a body's decision needs looked up.
@@ -136,17 +156,22 @@ pub fn lookups(items: &[Item]) -> (Vec<String>, Vec<String>) {
 pub fn plan(items: Vec<Item>, mut stored: Stored) -> Result<Plan, Refused> {
     let mut p = Plan::default();
     for item in items {
-        let r = item.map_err(|u| Refused { id: u.id, reason: u.reason })?;
-        let refuse = |reason: String| Refused { id: r.id().to_string(), reason };
+        let r = item.map_err(|u| Refused { id: u.id, reason: u.reason, fork: None })?;
+        let last = stored.last.get(r.subject());
+        let fork = last.is_some_and(|l| r.seq() <= l.seq()).then(|| r.clone());
+        let refuse = |reason: String| Refused { id: r.id().to_string(), reason, fork: fork.clone() };
         match stored.hash_by_id.get(r.id()) {
             Some(h) if h == r.hash() => {
                 p.duplicates.push(r.id().to_string());
                 continue;
             }
-            Some(_) => return Err(refuse("id: another receipt with this id is already stored".into())),
+            Some(_) => {
+                let reason = "id: another receipt with this id is already stored".into();
+                return Err(Refused { id: r.id().to_string(), reason, fork: None });
+            }
             None => {}
         }
-        crate::evidence::follows(stored.last.get(r.subject()), &r).map_err(refuse)?;
+        crate::evidence::follows(last, &r).map_err(refuse)?;
         stored.hash_by_id.insert(r.id().to_string(), r.hash().to_string());
         stored.last.insert(r.subject().to_string(), r.clone());
         p.accepted.push(r.id().to_string());

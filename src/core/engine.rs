@@ -501,6 +501,22 @@ impl Engine {
         }
     }
 
+    /// The evidence collector answered 409 for the receipts sent: it holds other receipts of this
+    /// subject from the refused one's seq on (`answer` is its JSON, with them as `receipts`).
+    /// When they check out (`EvidenceLog::rebase`), the log takes them and its own receipts go
+    /// again after them at once (`Saved`: store the log); else it is a refusal like any other.
+    pub fn receipts_forked<D: Doc>(&mut self, answer: &D) -> Delivered {
+        self.delivery.sending = false;
+        if self.log.rebase_on(answer).is_ok() {
+            self.delivery.attempt = 0;
+            self.delivery.retry_at = None;
+            Delivered::Saved
+        } else {
+            self.delivery.refused = true;
+            Delivered::Refused
+        }
+    }
+
     /// The tracker's endpoint answered `status` (0: no answer) for the batch it was given. An
     /// answer for a tracker that has stopped since is ignored.
     pub fn events_sent(&mut self, status: u16, now: i64, jitter: u32) -> Option<Outcome> {
@@ -805,6 +821,50 @@ mod tests {
         let (e, warning) = Engine::new(&doc(CONFIG), Some(&de), &wanted).ok().unwrap();
         assert_eq!(e.texts().code(), "de");
         assert!(warning.is_none());
+    }
+
+    #[test]
+    fn a_fork_the_collector_refuses_is_rechained_after_its_receipts() {
+        let mut a = engine();
+        a.load(NONE, false, &facts(T0), None);
+        a.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        let Some(Transmit::Receipts { upto, .. }) = a.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
+        a.receipts_sent(upto, 200, T0, 0);
+        // Tab b starts from the same stored log, then misses a's next decision.
+        let mut b = engine();
+        b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 1), None);
+        a.decide(&[], Method::RejectAll, NONE, &facts(T0 + 2), None);
+        let at_collector = a.receipts()[1].clone();
+        let mut other = facts(T0 + 3);
+        other.random = [9; 96];
+        b.decide(&[("analytics".into(), false)], Method::Custom, NONE, &other, None);
+        assert_eq!(b.receipts()[1].seq, 2, "a fork: both tabs made a seq 2");
+        let Some(Transmit::Receipts { .. }) = b.poll_transmit(&Now::at(T0 + 3)) else { panic!("receipts due") };
+        // A 409 whose receipts do not check out is a refusal like a 422.
+        let mut c = engine();
+        c.load(NONE, false, &facts(T0), None);
+        c.decide(&[], Method::AcceptAll, NONE, &other, None);
+        let stranger = format!("{{\"receipts\":[{}]}}", c.receipts()[0].to_json());
+        let before = b.log_json();
+        let mut refused = engine();
+        refused.load(Some(&doc(&before)), false, &facts(T0 + 3), None);
+        refused.poll_transmit(&Now::at(T0 + 3)).unwrap();
+        assert_eq!(refused.receipts_forked(&&doc(&stranger)), Delivered::Refused);
+        assert_eq!(refused.log_json(), before);
+        // The collector's answer: the receipt it holds at seq 2.
+        let answer = format!("{{\"error\":\"fork\",\"receipts\":[{}]}}", at_collector.to_json());
+        assert_eq!(b.receipts_forked(&&doc(&answer)), Delivered::Saved);
+        assert_eq!(b.poll_timeout(), Some(i64::MIN), "its own receipt goes again at once");
+        let Some(Transmit::Receipts { body, upto }) = b.poll_transmit(&Now::at(T0 + 4)) else { panic!("receipts due") };
+        let sent = doc(&body);
+        assert_eq!(upto, 3);
+        assert_eq!(sent["receipts"][0]["seq"], 3);
+        assert_eq!(sent["receipts"][0]["prev"], at_collector.hash.as_str());
+        assert_eq!(sent["receipts"][0]["method"], "withdraw", "b's own decision");
+        assert_eq!(b.verify(NONE), Ok(3));
+        // Tab a reads the stored log and follows it.
+        a.decide(&[], Method::AcceptAll, Some(&doc(&b.log_json())), &facts(T0 + 5), None);
+        assert_eq!(a.receipts().last().map(|r| r.seq), Some(4));
     }
 
     #[test]

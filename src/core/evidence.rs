@@ -716,6 +716,64 @@ impl EvidenceLog {
         self.prune();
     }
 
+    /// The collector holds other receipts of this subject from `theirs[0].seq` on: another tab
+    /// of this browser recorded them in the milliseconds before this log saw its write, so this
+    /// log's receipts from that seq on were refused as a fork. Takes `theirs` as delivered and
+    /// puts this log's own receipts from that seq on after them, each with its next `seq`, `prev`
+    /// and `hash` (id, time and choices unchanged), to be sent again. Refused, the log unchanged,
+    /// unless `theirs` verify as one chain of this subject under this log's own key and link to
+    /// this log's receipt before them.
+    pub fn rebase(&mut self, theirs: Vec<Receipt>) -> Result<(), EvidenceError> {
+        use EvidenceError as E;
+        verify_chain(&theirs, false).map_err(|b| b.reason)?;
+        let (Some(first), Some(last)) = (theirs.first(), theirs.last()) else { return Err(E::Receipts) };
+        if first.subject != self.subject {
+            return Err(E::SubjectChanged);
+        }
+        let key = (!self.secret.is_empty()).then(|| sha256_hex(self.secret.as_bytes()));
+        if key.is_none() || first.key != key {
+            return Err(E::KeyChanged);
+        }
+        let before = self.receipts.iter().find(|r| r.seq + 1 == first.seq);
+        let linked = match before {
+            Some(b) => first.prev == b.hash,
+            None => first.seq == 1 && first.prev == ZERO_HASH,
+        };
+        if !linked || self.receipts.last().is_none_or(|r| r.seq < first.seq) {
+            return Err(E::PrevMismatch);
+        }
+        let (from, delivered) = (first.seq, last.seq);
+        // This log's own from that seq on, newest first; then theirs; then its own again, oldest first.
+        let mut mine = Vec::new();
+        while let Some(r) = self.receipts.pop_if(|r| r.seq >= from) {
+            mine.push(r);
+        }
+        let mut theirs = theirs;
+        theirs.reverse();
+        while let Some(r) = theirs.pop() {
+            self.receipts.push(r);
+        }
+        while let Some(mut r) = mine.pop() {
+            if self.receipts.iter().any(|t| t.id == r.id) {
+                continue;
+            }
+            if let Some(p) = self.receipts.last() {
+                r.seq = p.seq + 1;
+                r.prev = p.hash.clone();
+            }
+            r.hash = r.compute_hash();
+            self.receipts.push(r);
+        }
+        self.delivered = delivered;
+        self.prune();
+        Ok(())
+    }
+
+    /// `rebase` with the collector's answer to a fork: `{"receipts":[…], …}`.
+    pub fn rebase_on<D: Doc>(&mut self, answer: &D) -> Result<(), EvidenceError> {
+        self.rebase(receipts_of(answer.get("receipts").and_then(|l| l.items())).map_err(|b| b.reason)?)
+    }
+
     /// For sites without an evidence endpoint: nothing will ever be delivered, so the log is
     /// bounded by `MAX_KEPT` alone.
     pub fn mark_all_delivered(&mut self) {
@@ -839,6 +897,46 @@ mod tests {
     fn read(text: &str) -> Result<EvidenceLog, Broken> {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         EvidenceLog::from_doc(&&v)
+    }
+
+    #[test]
+    fn a_fork_is_rebased_on_the_collectors_receipts() {
+        let t = 1_795_400_000_000;
+        let mut a = log_of(2);
+        a.acknowledge(2);
+        // Two tabs with the same log: each records a decision without seeing the other's.
+        let mut b = read(&a.to_json()).unwrap();
+        a.append(draft(t, &[("necessary", true), ("analytics", true)], Method::AcceptAll), &random(10));
+        a.acknowledge(3);
+        b.append(draft(t + 1, &[("necessary", true), ("analytics", false)], Method::RejectAll), &random(11));
+        b.append(draft(t + 2, &[("necessary", true), ("analytics", true)], Method::Custom), &random(12));
+        let mine: Vec<Receipt> = b.receipts()[2..].to_vec();
+        let theirs = a.receipts()[2..].to_vec();
+        // Answers that do not check out leave the log as it was.
+        let unchanged = b.to_json();
+        let mut tampered = theirs.clone();
+        tampered[0].choices[0].1 = false;
+        let mut stranger = EvidenceLog::new();
+        for i in 0..3 {
+            stranger.append(draft(t, &[("necessary", true)], Method::AcceptAll), &random(90 + i));
+        }
+        let mut skipping = theirs.clone();
+        skipping[0].seq = 4;
+        skipping[0].hash = skipping[0].compute_hash();
+        for bad in [Vec::new(), tampered, stranger.receipts()[2..].to_vec(), skipping] {
+            assert!(b.rebase(bad).is_err());
+            assert_eq!(b.to_json(), unchanged);
+        }
+        b.rebase(theirs.clone()).unwrap();
+        assert_eq!(b.verify(), Ok(5));
+        assert_eq!(b.receipts()[2], theirs[0], "the collector's receipt keeps its place");
+        for (i, r) in b.receipts()[3..].iter().enumerate() {
+            // Same decision, same id and time, next place in the chain.
+            assert_eq!((&r.id, &r.time, &r.choices, r.method), (&mine[i].id, &mine[i].time, &mine[i].choices, mine[i].method));
+            assert_eq!(r.seq, 4 + i as u64);
+        }
+        assert_eq!(b.outbox().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![4, 5], "only its own go again");
+        assert!(read(&b.to_json()).is_ok(), "the rebased log is stored and read back");
     }
 
     #[test]

@@ -24,7 +24,8 @@ const KEEPALIVE_MAX: f64 = 60_000.0;
 /// `done(value)` when `p` is kept, `done(undefined)` when it breaks: `p.catch(Function.prototype)
 /// .then(done)`. `Function.prototype` is a function that returns undefined, so one closure is
 /// made, always called exactly once (and so freed).
-fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
+fn settled(p: &Promise, done: Box<dyn FnOnce(JsValue)>) {
+    // One closure type for every caller: each type would bring its own copy of wasm-bindgen's shims.
     let done = Closure::<dyn FnMut(JsValue)>::once_into_js(done);
     let noop = crate::web::dom::prop(&crate::web::dom::window().map_or(JsValue::UNDEFINED, JsValue::from), "Function");
     let noop = crate::web::dom::prop(&noop, "prototype");
@@ -34,9 +35,9 @@ fn settled(p: &Promise, done: impl FnOnce(JsValue) + 'static) {
     }
 }
 
-/// POSTs `body` (a string, or gzip bytes) to `url`; `done(status)` gets the status, 0 when there
-/// was no answer (offline, refused, blocked).
-pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
+/// POSTs `body` (a string, or gzip bytes) to `url`; `done(status, response)` gets the status, 0
+/// when there was no answer (offline, refused, blocked), and the `Response` (undefined then).
+pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16, JsValue) + 'static) {
     let Some(w) = crate::web::dom::window() else { return };
     // The RequestInit dictionary as a plain object: its fields through Reflect.
     let init: RequestInit = Object::new().unchecked_into();
@@ -52,7 +53,18 @@ pub fn post(url: &str, body: &JsValue, done: impl FnOnce(u16) + 'static) {
     ] {
         let _ = Reflect::set(o, &k.into(), &v);
     }
-    settled(&w.fetch_with_str_and_init(url, &init), move |r| done(crate::web::dom::prop(&r, "status").as_f64().unwrap_or(0.0) as u16));
+    settled(
+        &w.fetch_with_str_and_init(url, &init),
+        Box::new(move |r| done(crate::web::dom::prop(&r, "status").as_f64().unwrap_or(0.0) as u16, r)),
+    );
+}
+
+/// The JSON of a `Response`'s body: `done(value)`, or `done(undefined)` when it is not JSON.
+pub fn json(response: &JsValue, done: impl FnOnce(JsValue) + 'static) {
+    match crate::web::dom::method(response, "json").and_then(|f| f.call0(response).ok()) {
+        Some(p) => settled(p.unchecked_ref(), Box::new(done)),
+        None => done(JsValue::UNDEFINED),
+    }
 }
 
 /// Whether the browser took `body` for sending after the page is gone.
@@ -84,7 +96,7 @@ pub fn gzip(text: &str, done: impl FnOnce(Option<Uint8Array>) + 'static) {
         Response::new_with_opt_readable_stream(Some(&stream))?.array_buffer()
     })();
     match compressed {
-        Ok(p) => settled(&p, move |buf| done((!buf.is_undefined()).then(|| Uint8Array::new(&buf)))),
+        Ok(p) => settled(&p, Box::new(move |buf| done((!buf.is_undefined()).then(|| Uint8Array::new(&buf))))),
         Err(_) => done(None),
     }
 }

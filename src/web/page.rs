@@ -298,8 +298,15 @@ impl App {
             match self.engine.poll_transmit(&now) {
                 None => break,
                 Some(crate::core::engine::Transmit::Receipts { body, upto }) => {
-                    net::post(&evidence_url, &body.into(), move |status| {
-                        with(|app| app.receipts_answered(upto, status));
+                    net::post(&evidence_url, &body.into(), move |status, response| {
+                        if status == 409 {
+                            // Another tab's receipts hold this place in the chain: the answer has them.
+                            net::json(&response, |answer| {
+                                with(|app| app.receipts_forked(&answer));
+                            });
+                        } else {
+                            with(|app| app.receipts_answered(upto, status));
+                        }
                     });
                 }
                 Some(crate::core::engine::Transmit::Events(batch)) => {
@@ -323,7 +330,17 @@ impl App {
     }
 
     fn receipts_answered(&mut self, upto: u64, status: u16) {
-        match self.engine.receipts_sent(upto, status, js_sys::Date::now() as i64, u32::from_le_bytes(random())) {
+        let delivered = self.engine.receipts_sent(upto, status, js_sys::Date::now() as i64, u32::from_le_bytes(random()));
+        self.receipts_delivered(delivered);
+    }
+
+    fn receipts_forked(&mut self, answer: &JsValue) {
+        let delivered = self.engine.receipts_forked(answer);
+        self.receipts_delivered(delivered);
+    }
+
+    fn receipts_delivered(&mut self, delivered: Delivered) {
+        match delivered {
             Delivered::Saved => {
                 store::write(store::KEY, &self.engine.log_json());
             }
@@ -364,7 +381,7 @@ impl App {
             url.push_str(if crate::core::has(&url, b'?') { "&" } else { "?" });
             url.push_str("compression=gzip-js");
         }
-        net::post(&url, &body, move |status| {
+        net::post(&url, &body, move |status, _| {
             with(|app| {
                 if app.run != run {
                     return; // an answer for a tracker that has stopped since

@@ -221,6 +221,43 @@ function reseal(r) {
   return { ...fields, hash: createHash('sha256').update(jcs(fields)).digest('hex') };
 }
 
+test('a tab that missed another tab\'s decision forks the chain: the collector answers 409 and the browser re-chains after its receipt', T, () =>
+  withRig(async ({ server, page }) => {
+    const errors = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await open(page, server.url);
+    await page.evaluate(() => window.Consentry.acceptAll());
+    await receiptsStored(server.url, 1);
+    const stale = await page.evaluate(() => localStorage.getItem('consentry'));
+    await page.evaluate(() => window.Consentry.rejectAll());
+    await receiptsStored(server.url, 2);
+    const [, theirs] = await browserReceipts(page);
+    // A tab that missed that decision (its process had not yet seen the write) stored the log as
+    // it was before it, and decides again: its receipt takes seq 2 too.
+    await page.evaluate((s) => localStorage.setItem('consentry', s), stale);
+    await page.reload();
+    await page.waitForFunction(() => window.Consentry?.evidence?.().length === 1);
+    await page.evaluate(() => window.Consentry.setConsent({ analytics: false }));
+    const forked = (await browserReceipts(page))[1];
+    assert.equal(forked.seq, 2, 'a fork');
+    assert.notEqual(forked.hash, theirs.hash);
+    await receiptsStored(server.url, 3);
+    assert.equal((await stats(server.url)).rejected, 1, 'the fork was answered 409 once');
+    const mine = await browserReceipts(page);
+    assert.deepEqual(mine.map((r) => r.seq), [1, 2, 3]);
+    assert.deepEqual(mine[1], theirs, 'the other tab\'s receipt keeps seq 2');
+    assert.equal(mine[2].id, forked.id, 'this tab\'s decision follows it, same id');
+    assert.equal(mine[2].time, forked.time);
+    assert.equal(mine[2].prev, theirs.hash);
+    const doc = await exported(server.url, theirs.subject);
+    assert.deepEqual(doc.receipts, mine, 'the collector holds the same chain as the browser');
+    const v = verify('--db', server.db);
+    assert.equal(v.status, 0, v.out);
+    assert.match(v.out, new RegExp(`${theirs.subject}: ok, 3 receipts`));
+    assert.equal((await page.evaluate(() => window.Consentry.verifyEvidence())).ok, true);
+    assert.deepEqual(errors.filter((e) => e.includes('refused')), [], 'nothing is said refused');
+  }));
+
 test('a forged POST is refused with 422 and nothing is stored', T, () =>
   withRig(async ({ server, page }) => {
     await open(page, server.url);

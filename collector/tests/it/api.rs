@@ -73,17 +73,31 @@ async fn forged_broken_and_forked_receipts_are_refused() {
         assert_eq!(post(&c, "/consentry/receipts", array(&l[..1])).await.status, 200, "{kind}");
         // A gap.
         refused(&c, array(&l[2..]), l[2].id(), "seq").await;
-        // A well-formed fork: another receipt claiming seq 1.
+        // A well-formed fork by the holder of the chain's secret (another tab of the same browser):
+        // refused with what is stored from its seq on, for its sender to re-chain after it.
         let fork = ChainMaker::reissued(&l[0], &"f".repeat(32));
-        refused(&c, array(&[fork]), &"f".repeat(32), "seq").await;
+        let r = post(&c, "/consentry/receipts", array(&[fork])).await;
+        assert_eq!(r.status, 409, "{kind}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["id"], "f".repeat(32));
+        assert_eq!(v["receipts"].as_array().map(Vec::len), Some(1), "{v}");
+        assert_eq!(v["receipts"][0]["hash"], l[0].hash());
+        // A fork under another key is refused like any other, and shown nothing.
+        refused(&c, array(&[ChainMaker::stranger(&l[0], &"e".repeat(32))]), &"e".repeat(32), "seq").await;
         // The same id with other content.
         let same_id = ChainMaker::reissued(&l[0], l[0].id());
         refused(&c, array(&[same_id]), l[0].id(), "id").await;
         // Shape: a receipt missing fields.
         refused(&c, "[{\"id\":\"x\"}]".into(), "x", "").await;
-        assert_eq!(count(&stats(&c).await, "rejected"), 6, "{kind}");
+        assert_eq!(count(&stats(&c).await, "rejected"), 7, "{kind}");
         assert_eq!(post(&c, "/consentry/receipts", array(&l)).await.status, 200, "{kind}");
         assert_eq!(count(&stats(&c).await, "receipts"), 3, "{kind}");
+        // A fork further on is shown every stored receipt from its seq on.
+        let r = post(&c, "/consentry/receipts", array(&[ChainMaker::reissued(&l[1], &"d".repeat(32))])).await;
+        assert_eq!(r.status, 409, "{kind}: {}", r.text());
+        let hashes: Vec<Value> = r.json()["receipts"].as_array().unwrap().iter().map(|x| x["hash"].clone()).collect();
+        assert_eq!(hashes, vec![Value::from(l[1].hash()), Value::from(l[2].hash())]);
+        assert_eq!(count(&stats(&c).await, "receipts"), 3, "{kind}: nothing of a fork is stored");
         c.stop().await;
     }
 }
