@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /consentry/receipts` | receipts (array, one, or `{"receipts","texts"}`): 200 `{"accepted","duplicates"}`, 422 for the first that does not verify or link (nothing of the body stored), 409 with the stored `receipts` from its seq on for a fork that otherwise follows the chain |
+//! | `POST /consentry/receipts` | receipts (array, one, or `{"receipts","texts"}`): 200 `{"accepted","duplicates"}`, 422 for the first that does not verify or link (nothing of the body stored), 409 for a fork that otherwise follows the chain, with the stored `receipts` from its seq on when the body carries the subject's `secret` |
 //! | `POST /batch/` (`/batch`, `/capture/`, `/capture`, `/e/`, `/e`) | PostHog capture: 200 `{"status":"Ok"}` |
 //! | `GET`/`DELETE /consentry/subjects/{subject}` | a data-subject request: export, or erase the events (receipts are kept); authorised, audited |
 //! | `POST /consentry/texts`, `PUT`/`GET /consentry/texts/{hash}` | the shown-texts documents |
@@ -204,6 +204,7 @@ async fn post_receipts(State(app): State<App>, body: Body) -> Response {
         Ok(p) => p,
         Err(r) => return refuse(&app, PATH, r, None, json!({})).await,
     };
+    let secret = parsed.secret;
     match app.store.ingest(parsed.items, parsed.texts).await {
         Ok(Ingested::Taken { plan, missing_texts }) => {
             let mut res = json_answer(StatusCode::OK, json!({ "accepted": plan.accepted, "duplicates": plan.duplicates }));
@@ -228,8 +229,20 @@ async fn post_receipts(State(app): State<App>, body: Body) -> Response {
                 let stored: Vec<_> = rows.iter().filter_map(|(_, json, _)| crate::evidence::Receipt::parse(json).ok()).collect();
                 if let Some(theirs) = receipts::fork_answer(fork, &stored) {
                     refusal = Refusal::new(409, "fork: the chain holds other receipts from this seq on");
-                    let list: Vec<Value> = theirs.iter().filter_map(|t| serde_json::from_str(&t.to_json()).ok()).collect();
-                    extra["receipts"] = Value::Array(list);
+                    let holds = match &secret {
+                        Some(s) => match auth::holds_secret(&app.store, fork.subject(), s).await {
+                            Ok(h) => h,
+                            Err(e) => return unavailable(&e),
+                        },
+                        None => false,
+                    };
+                    if holds {
+                        let list: Vec<Value> = theirs.iter().filter_map(|t| serde_json::from_str(&t.to_json()).ok()).collect();
+                        extra["receipts"] = Value::Array(list);
+                    } else {
+                        // Send them again with the subject's secret to see the chain's receipts.
+                        extra["secret"] = Value::from("required");
+                    }
                 }
             }
             refuse(&app, PATH, refusal, Some(&r.id), extra).await

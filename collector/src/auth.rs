@@ -98,6 +98,13 @@ pub async fn authorise(store: &Store, settings: &Settings, headers: &HeaderMap, 
     }
 }
 
+/// Whether `secret` is the subject's (the hash its first receipt registered), compared in
+/// constant time. Asked for a fork's answer whatever `open_subject_requests` says.
+pub async fn holds_secret(store: &Store, subject: &str, secret: &str) -> Result<bool, StoreError> {
+    let stored = store.secret_hash(subject).await?;
+    Ok(stored.as_deref().and_then(unhex).is_some_and(|h| bool::from(digest(secret).ct_eq(&h))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,19 +37,26 @@ pub struct Body {
     pub items: Vec<Item>,
     /// The shown-texts documents sent along (exact text).
     pub texts: Vec<String>,
+    /// The subject's secret, sent again with receipts the collector answered as a fork: it
+    /// opens the stored receipts from the fork's seq on (`fork_answer`).
+    pub secret: Option<String>,
 }
 
 /// Reads a body (already unpacked text). Err (400/413) when it is not one of the three forms.
 pub fn parse_body(text: &str) -> Result<Body, Refusal> {
     let bad = |what: String| Refusal::new(400, what);
     let first = text.trim_start().as_bytes().first().copied();
+    let mut secret = None;
     let (raw, texts): (Vec<&RawValue>, Vec<String>) = match first {
         Some(b'[') => (serde_json::from_str(text).map_err(|e| bad(format!("malformed JSON: {e}")))?, Vec::new()),
         Some(b'{') => {
             let fields: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| bad(format!("malformed JSON: {e}")))?;
             if let Some(list) = fields.get("receipts") {
-                if let Some(k) = fields.keys().find(|k| *k != "receipts" && *k != "texts") {
-                    return Err(bad(format!("unknown field {k:?} (the envelope holds receipts and texts)")));
+                if let Some(k) = fields.keys().find(|k| !["receipts", "texts", "secret"].contains(&k.as_str())) {
+                    return Err(bad(format!("unknown field {k:?} (the envelope holds receipts, texts and secret)")));
+                }
+                if let Some(t) = fields.get("secret") {
+                    secret = Some(serde_json::from_str::<String>(t.get()).map_err(|e| bad(format!("secret must be a string: {e}")))?);
                 }
                 let receipts = serde_json::from_str(list.get()).map_err(|e| bad(format!("receipts must be an array of receipts: {e}")))?;
                 let texts = match fields.get("texts") {
@@ -81,7 +88,7 @@ pub fn parse_body(text: &str) -> Result<Body, Refusal> {
         return Err(Refusal::new(413, format!("a body may carry at most {MAX_TEXTS} texts documents")));
     }
     let items = raw.into_iter().map(|r| Receipt::parse(r.get()).map_err(|reason| Unreadable { id: id_of(r.get()), reason })).collect();
-    Ok(Body { items, texts })
+    Ok(Body { items, texts, secret })
 }
 
 /// The `id` of a receipt that does not read, when it has a string one.
@@ -117,7 +124,7 @@ pub struct Plan {
 pub struct Refused {
     pub id: String,
     pub reason: String,
-    pub fork: Option<Receipt>,
+    pub fork: Option<Box<Receipt>>,
 }
 
 /// Most stored receipts one fork answer carries (the browser asks again for the rest).
@@ -158,7 +165,7 @@ pub fn plan(items: Vec<Item>, mut stored: Stored) -> Result<Plan, Refused> {
     for item in items {
         let r = item.map_err(|u| Refused { id: u.id, reason: u.reason, fork: None })?;
         let last = stored.last.get(r.subject());
-        let fork = last.is_some_and(|l| r.seq() <= l.seq()).then(|| r.clone());
+        let fork = last.is_some_and(|l| r.seq() <= l.seq()).then(|| Box::new(r.clone()));
         let refuse = |reason: String| Refused { id: r.id().to_string(), reason, fork: fork.clone() };
         match stored.hash_by_id.get(r.id()) {
             Some(h) if h == r.hash() => {

@@ -102,6 +102,9 @@ struct Delivery {
     attempt: u32,
     retry_at: Option<i64>,
     refused: bool,
+    /// The collector said the receipts sent fork the chain: the next body carries the
+    /// visitor's secret, which the collector asks before it shows the chain's receipts.
+    prove: bool,
 }
 
 pub struct Engine {
@@ -208,6 +211,7 @@ impl Engine {
     pub fn load<D: Doc>(&mut self, stored: Option<D>, gpc: bool, f: &Facts, cookie: Option<&str>) -> Step {
         let mut step = Step::default();
         self.gpc = gpc;
+        let before = core::mem::take(&mut self.log);
         self.log = match stored.as_ref().map(EvidenceLog::from_doc) {
             None => EvidenceLog::new(),
             Some(Ok(log)) => log,
@@ -216,6 +220,8 @@ impl Engine {
                 EvidenceLog::new()
             }
         };
+        // Another tab's write may have missed a receipt this tab has not delivered yet.
+        self.log.keep_unsent(&before);
         if self.config.evidence_endpoint.is_none() {
             self.log.mark_all_delivered();
         }
@@ -474,7 +480,12 @@ impl Engine {
         if part.iter().any(|r| r.texts == self.texts_hash) {
             crate::core::canonical::push_str(&mut body, &self.texts_doc);
         }
-        body.push_str("]}");
+        body.push(']');
+        if self.delivery.prove {
+            body.push_str(",\"secret\":");
+            crate::core::canonical::push_str(&mut body, self.log.secret());
+        }
+        body.push('}');
         Some((body, upto))
     }
 
@@ -486,6 +497,7 @@ impl Engine {
             Outcome::Sent => {
                 d.attempt = 0;
                 d.retry_at = None;
+                d.prove = false;
                 self.log.acknowledge(upto);
                 Delivered::Saved
             }
@@ -506,10 +518,17 @@ impl Engine {
     /// When they check out (`EvidenceLog::rebase`), the log takes them and its own receipts go
     /// again after them at once (`Saved`: store the log); else it is a refusal like any other.
     pub fn receipts_forked<D: Doc>(&mut self, answer: &D) -> Delivered {
-        self.delivery.sending = false;
+        let d = &mut self.delivery;
+        d.sending = false;
+        d.retry_at = None;
+        if answer.get("receipts").is_none() && !d.prove {
+            // The collector shows them only to the holder of the secret: send again with it.
+            d.prove = true;
+            return Delivered::Later;
+        }
+        d.prove = false;
         if self.log.rebase_on(answer).is_ok() {
             self.delivery.attempt = 0;
-            self.delivery.retry_at = None;
             Delivered::Saved
         } else {
             self.delivery.refused = true;
@@ -851,12 +870,18 @@ mod tests {
         refused.poll_transmit(&Now::at(T0 + 3)).unwrap();
         assert_eq!(refused.receipts_forked(&&doc(&stranger)), Delivered::Refused);
         assert_eq!(refused.log_json(), before);
+        // The collector shows its receipts only to the holder of the secret: b sends again with it.
+        assert_eq!(b.receipts_forked(&&doc("{\"error\":\"fork\"}")), Delivered::Later);
+        assert_eq!(b.poll_timeout(), Some(i64::MIN));
+        let Some(Transmit::Receipts { body, .. }) = b.poll_transmit(&Now::at(T0 + 3)) else { panic!("receipts due") };
+        assert_eq!(doc(&body)["secret"], b.log.secret());
         // The collector's answer: the receipt it holds at seq 2.
         let answer = format!("{{\"error\":\"fork\",\"receipts\":[{}]}}", at_collector.to_json());
         assert_eq!(b.receipts_forked(&&doc(&answer)), Delivered::Saved);
         assert_eq!(b.poll_timeout(), Some(i64::MIN), "its own receipt goes again at once");
         let Some(Transmit::Receipts { body, upto }) = b.poll_transmit(&Now::at(T0 + 4)) else { panic!("receipts due") };
         let sent = doc(&body);
+        assert!(sent.get("secret").is_none(), "the secret goes only to see the chain");
         assert_eq!(upto, 3);
         assert_eq!(sent["receipts"][0]["seq"], 3);
         assert_eq!(sent["receipts"][0]["prev"], at_collector.hash.as_str());
@@ -865,6 +890,30 @@ mod tests {
         // Tab a reads the stored log and follows it.
         a.decide(&[], Method::AcceptAll, Some(&doc(&b.log_json())), &facts(T0 + 5), None);
         assert_eq!(a.receipts().last().map(|r| r.seq), Some(4));
+    }
+
+    #[test]
+    fn another_tabs_write_that_missed_an_undelivered_receipt_does_not_lose_it() {
+        let mut a = engine();
+        a.load(NONE, false, &facts(T0), None);
+        a.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
+        let Some(Transmit::Receipts { upto, .. }) = a.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
+        a.receipts_sent(upto, 200, T0, 0);
+        let mut b = engine();
+        b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 1), None);
+        a.decide(&[], Method::RejectAll, NONE, &facts(T0 + 2), None);
+        let mut other = facts(T0 + 3);
+        other.random = [9; 96];
+        b.decide(&[("analytics".into(), false)], Method::Custom, NONE, &other, None);
+        let mine = b.receipts()[1].clone();
+        // b hears of a's write, which never saw b's receipt: b keeps it, after a's.
+        b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 4), None);
+        assert_eq!(b.verify(NONE), Ok(3));
+        assert_eq!(b.receipts()[1], a.receipts()[1]);
+        assert_eq!((&b.receipts()[2].id, b.receipts()[2].seq), (&mine.id, 3));
+        // A log another tab cleared stays cleared.
+        b.load(NONE, false, &facts(T0 + 5), None);
+        assert!(b.receipts().is_empty());
     }
 
     #[test]

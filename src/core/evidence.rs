@@ -753,20 +753,39 @@ impl EvidenceLog {
         while let Some(r) = theirs.pop() {
             self.receipts.push(r);
         }
-        while let Some(mut r) = mine.pop() {
-            if self.receipts.iter().any(|t| t.id == r.id) {
-                continue;
-            }
-            if let Some(p) = self.receipts.last() {
-                r.seq = p.seq + 1;
-                r.prev = p.hash.clone();
-            }
-            r.hash = r.compute_hash();
-            self.receipts.push(r);
+        while let Some(r) = mine.pop() {
+            self.push_rechained(r);
         }
         self.delivered = delivered;
         self.prune();
         Ok(())
+    }
+
+    /// Puts the receipts `before` (this tab's log until another tab's write replaced it) had not
+    /// delivered and this log lacks after this log's last, re-chained as `rebase` does: what a tab
+    /// recorded survives another tab's write of a log that missed it. Only for the same subject
+    /// under the same secret (a log another tab cleared or replaced with a new subject is not
+    /// brought back).
+    pub fn keep_unsent(&mut self, before: &EvidenceLog) {
+        if before.subject != self.subject || before.secret != self.secret {
+            return;
+        }
+        for r in before.outbox() {
+            self.push_rechained(r.clone());
+        }
+    }
+
+    /// Appends `r` with its next `seq`, `prev` and `hash`, unless this log has its id already.
+    fn push_rechained(&mut self, mut r: Receipt) {
+        if self.receipts.iter().any(|t| t.id == r.id) {
+            return;
+        }
+        if let Some(p) = self.receipts.last() {
+            r.seq = p.seq + 1;
+            r.prev = p.hash.clone();
+        }
+        r.hash = r.compute_hash();
+        self.receipts.push(r);
     }
 
     /// `rebase` with the collector's answer to a fork: `{"receipts":[…], …}`.

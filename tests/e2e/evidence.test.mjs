@@ -2,7 +2,8 @@
 // keeps it, and `cargo xtask verify` agrees. Covers: accept → one verified receipt; withdraw →
 // a second, chained; the collector down during a decision → the receipt arrives after it is back;
 // a receipt edited in localStorage → verifyEvidence() names it and the visitor is asked again;
-// a forged POST → 422 and nothing stored.
+// a forged POST → 422 (409 for a fork, showing nothing without the secret) and nothing stored;
+// a fork by a tab that missed another's decision → re-chained after the collector's receipts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -242,7 +243,7 @@ test('a tab that missed another tab\'s decision forks the chain: the collector a
     assert.equal(forked.seq, 2, 'a fork');
     assert.notEqual(forked.hash, theirs.hash);
     await receiptsStored(server.url, 3);
-    assert.equal((await stats(server.url)).rejected, 1, 'the fork was answered 409 once');
+    assert.equal((await stats(server.url)).rejected, 2, 'the fork was answered 409 twice: first without its receipts, then, with the secret, with them');
     const mine = await browserReceipts(page);
     assert.deepEqual(mine.map((r) => r.seq), [1, 2, 3]);
     assert.deepEqual(mine[1], theirs, 'the other tab\'s receipt keeps seq 2');
@@ -258,7 +259,7 @@ test('a tab that missed another tab\'s decision forks the chain: the collector a
     assert.deepEqual(errors.filter((e) => e.includes('refused')), [], 'nothing is said refused');
   }));
 
-test('a forged POST is refused with 422 and nothing is stored', T, () =>
+test('a forged POST is refused with 422 (a fork 409) and nothing is stored', T, () =>
   withRig(async ({ server, page }) => {
     await open(page, server.url);
     await banner(page, 'button[data-a=reject]').first().click();
@@ -290,11 +291,15 @@ test('a forged POST is refused with 422 and nothing is stored', T, () =>
     assert.equal(r.body.id, id);
     assert.match(r.body.reason, /prev/);
 
-    // A fresh chain squeezed in as seq 1 under the same subject.
+    // A fresh chain squeezed in as seq 1 under the same subject: a fork, answered 409 (a tab of
+    // the same browser re-chains after the stored receipts), but shown none of them without the
+    // subject's secret.
     const fork = reseal({ ...real, id });
     r = await post(fork);
-    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.status, 409, JSON.stringify(r.body));
     assert.match(r.body.reason, /seq/);
+    assert.equal(r.body.receipts, undefined);
+    assert.equal(r.body.secret, 'required');
 
     // Sending the real one again is acknowledged as a duplicate, not stored twice.
     r = await post([real]);

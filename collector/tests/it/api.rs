@@ -75,11 +75,24 @@ async fn forged_broken_and_forked_receipts_are_refused() {
         refused(&c, array(&l[2..]), l[2].id(), "seq").await;
         // A well-formed fork by the holder of the chain's secret (another tab of the same browser):
         // refused with what is stored from its seq on, for its sender to re-chain after it.
+        // Without the subject's secret it is shown nothing.
         let fork = ChainMaker::reissued(&l[0], &"f".repeat(32));
-        let r = post(&c, "/consentry/receipts", array(&[fork])).await;
+        let r = post(&c, "/consentry/receipts", array(std::slice::from_ref(&fork))).await;
         assert_eq!(r.status, 409, "{kind}: {}", r.text());
         let v = r.json();
-        assert_eq!(v["id"], "f".repeat(32));
+        assert_eq!((&v["id"], &v["secret"]), (&Value::from("f".repeat(32)), &Value::from("required")));
+        assert!(v.get("receipts").is_none(), "{v}");
+        let secret = {
+            let mut m = ChainMaker::new([1; 16], &"a".repeat(64));
+            m.next_receipt();
+            m.secret().to_string()
+        };
+        let with = |secret: &str, rs: &[Receipt]| format!("{{\"receipts\":{},\"secret\":\"{secret}\"}}", array(rs));
+        let r = post(&c, "/consentry/receipts", with(&"0".repeat(64), std::slice::from_ref(&fork))).await;
+        assert!(r.status == 409 && r.json().get("receipts").is_none(), "{kind}: a wrong secret: {}", r.text());
+        let r = post(&c, "/consentry/receipts", with(&secret, &[fork])).await;
+        assert_eq!(r.status, 409, "{kind}: {}", r.text());
+        let v = r.json();
         assert_eq!(v["receipts"].as_array().map(Vec::len), Some(1), "{v}");
         assert_eq!(v["receipts"][0]["hash"], l[0].hash());
         // A fork under another key is refused like any other, and shown nothing.
@@ -89,11 +102,11 @@ async fn forged_broken_and_forked_receipts_are_refused() {
         refused(&c, array(&[same_id]), l[0].id(), "id").await;
         // Shape: a receipt missing fields.
         refused(&c, "[{\"id\":\"x\"}]".into(), "x", "").await;
-        assert_eq!(count(&stats(&c).await, "rejected"), 7, "{kind}");
+        assert_eq!(count(&stats(&c).await, "rejected"), 9, "{kind}");
         assert_eq!(post(&c, "/consentry/receipts", array(&l)).await.status, 200, "{kind}");
         assert_eq!(count(&stats(&c).await, "receipts"), 3, "{kind}");
         // A fork further on is shown every stored receipt from its seq on.
-        let r = post(&c, "/consentry/receipts", array(&[ChainMaker::reissued(&l[1], &"d".repeat(32))])).await;
+        let r = post(&c, "/consentry/receipts", with(&secret, &[ChainMaker::reissued(&l[1], &"d".repeat(32))])).await;
         assert_eq!(r.status, 409, "{kind}: {}", r.text());
         let hashes: Vec<Value> = r.json()["receipts"].as_array().unwrap().iter().map(|x| x["hash"].clone()).collect();
         assert_eq!(hashes, vec![Value::from(l[1].hash()), Value::from(l[2].hash())]);
