@@ -842,21 +842,30 @@ mod tests {
         assert!(warning.is_none());
     }
 
-    #[test]
-    fn a_fork_the_collector_refuses_is_rechained_after_its_receipts() {
+    /// Two tabs of one visitor: a accepts (delivered); b starts from that stored log, then a
+    /// withdraws and b, missing it, refuses analytics: both recorded a seq 2 (b's random bytes
+    /// differ: another id).
+    fn forked_tabs() -> (Engine, Engine) {
         let mut a = engine();
         a.load(NONE, false, &facts(T0), None);
         a.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
         let Some(Transmit::Receipts { upto, .. }) = a.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
         a.receipts_sent(upto, 200, T0, 0);
-        // Tab b starts from the same stored log, then misses a's next decision.
         let mut b = engine();
         b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 1), None);
         a.decide(&[], Method::RejectAll, NONE, &facts(T0 + 2), None);
-        let at_collector = a.receipts()[1].clone();
         let mut other = facts(T0 + 3);
         other.random = [9; 96];
         b.decide(&[("analytics".into(), false)], Method::Custom, NONE, &other, None);
+        (a, b)
+    }
+
+    #[test]
+    fn a_fork_the_collector_refuses_is_rechained_after_its_receipts() {
+        let (mut a, mut b) = forked_tabs();
+        let at_collector = a.receipts()[1].clone();
+        let mut other = facts(T0 + 3);
+        other.random = [8; 96];
         assert_eq!(b.receipts()[1].seq, 2, "a fork: both tabs made a seq 2");
         let Some(Transmit::Receipts { .. }) = b.poll_transmit(&Now::at(T0 + 3)) else { panic!("receipts due") };
         // A 409 whose receipts do not check out is a refusal like a 422.
@@ -894,17 +903,7 @@ mod tests {
 
     #[test]
     fn another_tabs_write_that_missed_an_undelivered_receipt_does_not_lose_it() {
-        let mut a = engine();
-        a.load(NONE, false, &facts(T0), None);
-        a.decide(&[], Method::AcceptAll, NONE, &facts(T0), None);
-        let Some(Transmit::Receipts { upto, .. }) = a.poll_transmit(&Now::at(T0)) else { panic!("receipts due") };
-        a.receipts_sent(upto, 200, T0, 0);
-        let mut b = engine();
-        b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 1), None);
-        a.decide(&[], Method::RejectAll, NONE, &facts(T0 + 2), None);
-        let mut other = facts(T0 + 3);
-        other.random = [9; 96];
-        b.decide(&[("analytics".into(), false)], Method::Custom, NONE, &other, None);
+        let (a, mut b) = forked_tabs();
         let mine = b.receipts()[1].clone();
         // b hears of a's write, which never saw b's receipt: b keeps it, after a's.
         b.load(Some(&doc(&a.log_json())), false, &facts(T0 + 4), None);
