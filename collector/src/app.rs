@@ -137,9 +137,15 @@ async fn pass(req: Request, next: Next) -> Response {
 }
 
 /// Gives every error a JSON body: the layers' own answers (405, 408, 413) have none, or text.
+/// A 413 or 408 says `Connection: close`: the body was not read to its end, so the server
+/// closes the connection after the answer, and a client that took it for reusable would send
+/// its next request into a closing socket ("other side closed").
 async fn json_errors(State(max_body): State<usize>, req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::REQUEST_TIMEOUT {
+        res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let is_json = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
     if status.as_u16() < 400 || is_json {
         return res;

@@ -59,6 +59,9 @@ async fn a_10_mb_body_is_a_413_declared_or_streamed() {
         .await
         .expect("an answer, not a reset");
     assert_eq!(res.status(), 413);
+    // The server closes this connection after the answer, and says so: a client that pooled it
+    // would send its next request into a closing socket.
+    assert_eq!(res.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     let v: serde_json::Value = serde_json::from_str(&res.text().await.expect("a body")).expect("a JSON error");
     assert!(v["error"].as_str().unwrap().contains("larger than 65536 bytes"), "{v}");
     // A client that writes its whole body before it reads (as simple clients do) reads the
